@@ -1,0 +1,87 @@
+import type { CborRecord, VoteType } from '../types.js'
+
+/**
+ * What an algorithm says about a vote set. `pending` until no set of the missing votes could change
+ * the outcome (etcd-raft's Pending/Won/Lost): only a settled outcome lets the coordinator close early.
+ */
+export const Outcome = {
+  Pending: 'pending',
+  Approved: 'approved',
+  Rejected: 'rejected'
+} as const
+
+/** One of `'pending' | 'approved' | 'rejected'`. */
+export type Outcome = typeof Outcome[keyof typeof Outcome]
+
+/**
+ * Running totals over the counted votes, kept incrementally by the core. Weights are integers taken
+ * from the proposal's electorate (never from the voter).
+ */
+export interface Tally {
+  /** members of the electorate */
+  electorateSize: number
+  /** sum of the electorate's weights */
+  totalWeight: number
+  forCount: number
+  againstCount: number
+  abstainCount: number
+  forWeight: number
+  againstWeight: number
+  abstainWeight: number
+}
+
+/** Everything a pure algorithm may look at. */
+export interface AlgorithmInput {
+  /** the parameters pinned in the proposal (not the local instance's) */
+  params: CborRecord
+  tally: Readonly<Tally>
+  /** electorate id → integer weight */
+  electorate: ReadonlyMap<string, number>
+  /** voter id → choice, one per voter, equivocators removed */
+  votes: ReadonlyMap<string, VoteType>
+}
+
+/** An algorithm's verdict plus figures to show (never used to decide). */
+export interface AlgorithmEvaluation {
+  outcome: Outcome
+  /** the approval threshold as a number in [0, 1], for display */
+  threshold: number
+  /** extra figures for `ConsensusResult.metadata`, e.g. `weightedApproval` */
+  metadata?: CborRecord
+}
+
+/**
+ * A consensus rule. It must be pure — no clock, no randomness, no I/O — so that every peer that
+ * evaluates the same proposal and vote set gets the same answer. Implement it to add your own.
+ *
+ * @example
+ * ```ts
+ * class VetoAlgorithm implements ConsensusAlgorithm {
+ *   readonly kind = 'veto'
+ *   readonly params = {}
+ *   evaluate ({ tally }: AlgorithmInput): AlgorithmEvaluation {
+ *     if (tally.againstCount > 0) return { outcome: 'rejected', threshold: 1 }
+ *     if (tally.forCount === tally.electorateSize) return { outcome: 'approved', threshold: 1 }
+ *     return { outcome: 'pending', threshold: 1 }
+ *   }
+ * }
+ * ```
+ */
+export interface ConsensusAlgorithm {
+  /**
+   * Stable name of the rule. A proposal pins `kind` and `params`; a peer that receives it evaluates
+   * with its own registered algorithm of that kind, so every peer must know the kind.
+   */
+  readonly kind: string
+  /** Canonical parameters pinned into each proposal: integers, strings, booleans, arrays, maps. */
+  readonly params: CborRecord
+  /**
+   * Integer weight of each electorate member (the coordinator pins them into the proposal).
+   * Defaults to 1 for everyone.
+   */
+  weights?(electorate: readonly string[]): Map<string, number>
+  /** Throw `InvalidParametersError` if pinned params are malformed for this kind. */
+  validateParams?(params: CborRecord): void
+  /** Decide. Must return `pending` unless no set of the missing votes could change the outcome. */
+  evaluate(input: AlgorithmInput): AlgorithmEvaluation
+}

@@ -1,0 +1,37 @@
+import { VoteType } from '../types.js'
+import type { Tally } from './interface.js'
+
+/** A tally with no votes yet, for an electorate of id → weight. */
+export function emptyTally (electorate: ReadonlyMap<string, number>): Tally {
+  let totalWeight = 0
+  for (const weight of electorate.values()) totalWeight += weight
+  return {
+    electorateSize: electorate.size,
+    totalWeight,
+    forCount: 0,
+    againstCount: 0,
+    abstainCount: 0,
+    forWeight: 0,
+    againstWeight: 0,
+    abstainWeight: 0
+  }
+}
+
+/** Count one more vote in O(1). The caller guarantees one vote per eligible voter. */
+export function addToTally (tally: Tally, choice: VoteType, weight: number): void {
+  switch (choice) {
+    case VoteType.For: tally.forCount++; tally.forWeight += weight; break
+    case VoteType.Against: tally.againstCount++; tally.againstWeight += weight; break
+    case VoteType.Abstain: tally.abstainCount++; tally.abstainWeight += weight; break
+  }
+}
+
+/** Tally a whole vote set (voters outside the electorate are ignored). */
+export function tallyVotes (electorate: ReadonlyMap<string, number>, votes: ReadonlyMap<string, VoteType>): Tally {
+  const tally = emptyTally(electorate)
+  for (const [voter, choice] of votes) {
+    const weight = electorate.get(voter)
+    if (weight !== undefined) addToTally(tally, choice, weight)
+  }
+  return tally
+}

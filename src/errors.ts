@@ -1,0 +1,36 @@
+/**
+ * Named errors. Where `@libp2p/interface` already has one (`InvalidParametersError`, `TimeoutError`,
+ * `AbortError`, `NotStartedError`) we re-export it rather than invent a twin.
+ */
+import { InvalidMessageError as BaseInvalidMessageError } from '@libp2p/interface'
+
+export { InvalidParametersError, AbortError, NotStartedError, TimeoutError } from '@libp2p/interface'
+
+/** `requestConsensus` or `recordVote` named an algorithm nobody registered. */
+export class UnknownAlgorithmError extends Error {
+  static override name = 'UnknownAlgorithmError'
+  override name = 'UnknownAlgorithmError'
+}
+
+/** `recordVote` named a proposal this peer does not know, or one already closed. */
+export class UnknownProposalError extends Error {
+  static override name = 'UnknownProposalError'
+  override name = 'UnknownProposalError'
+}
+
+/** `recordVote` was asked to vote for an agent that is not in the proposal's electorate, or not this peer. */
+export class NotEligibleError extends Error {
+  static override name = 'NotEligibleError'
+  override name = 'NotEligibleError'
+}
+
+/** Bytes from the network, or a certificate, that could not be decoded or failed a check. */
+export class InvalidMessageError extends BaseInvalidMessageError {
+  /** A short machine-readable reason such as `bad-signature` or `non-canonical`. */
+  readonly reason: string
+
+  constructor (reason: string, message?: string) {
+    super(message ?? reason)
+    this.reason = reason
+  }
+}
