@@ -1,0 +1,247 @@
+import { InvalidMessageError } from '../errors.js'
+import { VoteType, type CborRecord, type CborValue, type ConsensusDecision } from '../types.js'
+import type { DecodeLimits } from './limits.js'
+
+/** Protocol version written into every body. */
+export const PROTOCOL_VERSION = 1
+
+/** The five message types. Every type but `want` is signed by the peer its body names. */
+export const MessageType = {
+  Proposal: 'proposal',
+  Vote: 'vote',
+  Close: 'close',
+  Ack: 'ack',
+  Want: 'want'
+} as const
+
+/** One of the {@link MessageType} values. */
+export type MessageType = typeof MessageType[keyof typeof MessageType]
+
+/** Everything a peer needs to decide alone, signed by the coordinator. */
+export interface ProposalBody {
+  type: 'proposal'
+  v: number
+  ns: string
+  coordinator: string
+  /** per-coordinator counter, so two identical requests in one millisecond still differ */
+  seq: number
+  createdAt: number
+  deadline: number
+  /** Δ: fallback closer i may close only after deadline + i·step */
+  step: number
+  /** [peer id, integer weight], sorted by id, unique */
+  electorate: Array<[string, number]>
+  algorithm: { name: string, kind: string, params: CborRecord }
+  /** ranked closers; closers[0] is the coordinator */
+  closers: string[]
+  payload: CborRecord
+}
+
+/** One voter's answer to one proposal, signed by the voter. */
+export interface VoteBody {
+  type: 'vote'
+  v: number
+  ns: string
+  proposal: Uint8Array
+  voter: string
+  choice: VoteType
+  metadata: CborRecord
+}
+
+/** Counted tally: [forCount, againstCount, abstainCount, forWeight, againstWeight, abstainWeight]. */
+export type TallyTuple = [number, number, number, number, number, number]
+
+/** The decision, fixed by a closer over an explicit vote set. */
+export interface CloseBody {
+  type: 'close'
+  v: number
+  ns: string
+  proposal: Uint8Array
+  closer: string
+  rank: number
+  closedAt: number
+  decision: ConsensusDecision
+  /** ids of the counted votes, sorted bytewise */
+  votes: Uint8Array[]
+  /** equivocation evidence: pairs of vote ids from one voter, each pair sorted, pairs sorted */
+  excluded: Array<[Uint8Array, Uint8Array]>
+  tally: TallyTuple
+}
+
+/** "I adopt this close for this proposal" — each honest member signs at most one per proposal. */
+export interface AckBody {
+  type: 'ack'
+  v: number
+  ns: string
+  proposal: Uint8Array
+  close: Uint8Array
+  signer: string
+}
+
+/** Unsigned pull request: send me these ids (or, if none, all you hold) for this proposal. */
+export interface WantBody {
+  type: 'want'
+  v: number
+  ns: string
+  proposal: Uint8Array
+  ids: Uint8Array[]
+}
+
+/** Any message body. */
+export type MessageBody = ProposalBody | VoteBody | CloseBody | AckBody | WantBody
+
+/** The body types that carry a signature. */
+export type SignedBody = ProposalBody | VoteBody | CloseBody | AckBody
+
+const DECISIONS = new Set<string>(['approved', 'rejected', 'timeout'])
+const CHOICES = new Set<string>(Object.values(VoteType))
+
+function fail (field: string, expected: string): never {
+  throw new InvalidMessageError('malformed', `${field}: expected ${expected}`)
+}
+
+function isRecord (value: unknown): value is Record<string, CborValue> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+}
+
+function str (value: unknown, field: string, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) fail(field, `a non-empty string of at most ${max} characters`)
+  return value
+}
+
+function uint (value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(field, 'a non-negative integer')
+  return value
+}
+
+function hash (value: unknown, field: string): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.byteLength !== 32) fail(field, 'a 32-byte hash')
+  return value
+}
+
+function list (value: unknown, field: string, max: number): unknown[] {
+  if (!Array.isArray(value) || value.length > max) fail(field, `an array of at most ${max} items`)
+  return value
+}
+
+function record (value: unknown, field: string): CborRecord {
+  if (!isRecord(value)) fail(field, 'a map')
+  return value
+}
+
+function compareBytes (a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.byteLength, b.byteLength)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number)
+  return a.byteLength - b.byteLength
+}
+
+function sortedUniqueHashes (value: unknown, field: string, max: number): Uint8Array[] {
+  const hashes = list(value, field, max).map((h, i) => hash(h, `${field}[${i}]`))
+  for (let i = 1; i < hashes.length; i++) {
+    if (compareBytes(hashes[i - 1] as Uint8Array, hashes[i] as Uint8Array) >= 0) fail(field, 'ids sorted bytewise without repeats')
+  }
+  return hashes
+}
+
+function exactKeys (body: Record<string, unknown>, keys: readonly string[]): void {
+  const present = Object.keys(body)
+  if (present.length !== keys.length || !keys.every(k => k in body)) {
+    fail('body', `exactly the fields ${keys.join(', ')}`)
+  }
+}
+
+const KEYS = {
+  proposal: ['type', 'v', 'ns', 'coordinator', 'seq', 'createdAt', 'deadline', 'step', 'electorate', 'algorithm', 'closers', 'payload'],
+  vote: ['type', 'v', 'ns', 'proposal', 'voter', 'choice', 'metadata'],
+  close: ['type', 'v', 'ns', 'proposal', 'closer', 'rank', 'closedAt', 'decision', 'votes', 'excluded', 'tally'],
+  ack: ['type', 'v', 'ns', 'proposal', 'close', 'signer'],
+  want: ['type', 'v', 'ns', 'proposal', 'ids']
+} as const
+
+/** Bytewise order on hashes (the order of `votes` and `excluded` in a close). */
+export { compareBytes }
+
+/**
+ * Check a decoded body against its schema and the limits. Returns it typed, or throws
+ * {@link InvalidMessageError} naming the first bad field.
+ */
+export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
+  if (!isRecord(value)) fail('body', 'a map')
+  const type = value.type
+  if (typeof type !== 'string' || !(type in KEYS)) fail('type', 'proposal, vote, close, ack or want')
+  exactKeys(value, KEYS[type as keyof typeof KEYS])
+  if (value.v !== PROTOCOL_VERSION) fail('v', `protocol version ${PROTOCOL_VERSION}`)
+  const idMax = limits.maxIdLength
+  const ns = str(value.ns, 'ns', idMax)
+
+  switch (type) {
+    case 'proposal': {
+      const electorate = list(value.electorate, 'electorate', limits.maxElectorate).map((entry, i) => {
+        if (!Array.isArray(entry) || entry.length !== 2) fail(`electorate[${i}]`, '[peer id, weight]')
+        return [str(entry[0], `electorate[${i}].id`, idMax), uint(entry[1], `electorate[${i}].weight`)] as [string, number]
+      })
+      for (let i = 1; i < electorate.length; i++) {
+        if ((electorate[i - 1] as [string, number])[0] >= (electorate[i] as [string, number])[0]) fail('electorate', 'members sorted by id without repeats')
+      }
+      const algorithm = record(value.algorithm, 'algorithm')
+      exactKeys(algorithm, ['name', 'kind', 'params'])
+      const closers = list(value.closers, 'closers', limits.maxClosers).map((c, i) => str(c, `closers[${i}]`, idMax))
+      const coordinator = str(value.coordinator, 'coordinator', idMax)
+      if (closers[0] !== coordinator || new Set(closers).size !== closers.length) fail('closers', 'unique ids starting with the coordinator')
+      const createdAt = uint(value.createdAt, 'createdAt')
+      const deadline = uint(value.deadline, 'deadline')
+      if (deadline <= createdAt) fail('deadline', 'a time after createdAt')
+      const step = uint(value.step, 'step')
+      if (step === 0) fail('step', 'a positive number of milliseconds')
+      return {
+        type, v: PROTOCOL_VERSION, ns, coordinator, seq: uint(value.seq, 'seq'), createdAt, deadline, step, electorate,
+        algorithm: { name: str(algorithm.name, 'algorithm.name', idMax), kind: str(algorithm.kind, 'algorithm.kind', idMax), params: record(algorithm.params, 'algorithm.params') },
+        closers,
+        payload: record(value.payload, 'payload')
+      }
+    }
+    case 'vote': {
+      if (typeof value.choice !== 'string' || !CHOICES.has(value.choice)) fail('choice', 'for, against or abstain')
+      return {
+        type, v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), voter: str(value.voter, 'voter', idMax),
+        choice: value.choice as VoteType, metadata: record(value.metadata, 'metadata')
+      }
+    }
+    case 'close': {
+      if (typeof value.decision !== 'string' || !DECISIONS.has(value.decision)) fail('decision', 'approved, rejected or timeout')
+      const tally = list(value.tally, 'tally', 6).map((n, i) => uint(n, `tally[${i}]`))
+      if (tally.length !== 6) fail('tally', 'six counts')
+      const excluded = list(value.excluded, 'excluded', limits.maxElectorate).map((pair, i) => {
+        const [a, b] = sortedUniqueHashes(pair, `excluded[${i}]`, 2)
+        if (a === undefined || b === undefined) fail(`excluded[${i}]`, 'two vote ids')
+        return [a, b] as [Uint8Array, Uint8Array]
+      })
+      for (let i = 1; i < excluded.length; i++) {
+        if (compareBytes((excluded[i - 1] as [Uint8Array, Uint8Array])[0], (excluded[i] as [Uint8Array, Uint8Array])[0]) >= 0) fail('excluded', 'pairs sorted by first id')
+      }
+      return {
+        type, v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), closer: str(value.closer, 'closer', idMax),
+        rank: uint(value.rank, 'rank'), closedAt: uint(value.closedAt, 'closedAt'), decision: value.decision as ConsensusDecision,
+        votes: sortedUniqueHashes(value.votes, 'votes', limits.maxElectorate), excluded, tally: tally as TallyTuple
+      }
+    }
+    case 'ack':
+      return {
+        type, v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), close: hash(value.close, 'close'), signer: str(value.signer, 'signer', idMax)
+      }
+    default:
+      return {
+        type: 'want', v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), ids: list(value.ids, 'ids', limits.maxWantIds).map((h, i) => hash(h, `ids[${i}]`))
+      }
+  }
+}
+
+/** The peer whose key must have signed a body. */
+export function signerOf (body: SignedBody): string {
+  switch (body.type) {
+    case 'proposal': return body.coordinator
+    case 'vote': return body.voter
+    case 'close': return body.closer
+    case 'ack': return body.signer
+  }
+}
