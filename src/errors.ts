@@ -34,3 +34,15 @@ export class InvalidMessageError extends BaseInvalidMessageError {
     this.reason = reason
   }
 }
+
+/** `recordVote` on a proposal that is already closed: the decision is fixed. */
+export class ProposalClosedError extends Error {
+  static override name = 'ProposalClosedError'
+  override name = 'ProposalClosedError'
+}
+
+/** `recordVote` a second time: a second, different vote would be equivocation. */
+export class AlreadyVotedError extends Error {
+  static override name = 'AlreadyVotedError'
+  override name = 'AlreadyVotedError'
+}

@@ -13,7 +13,7 @@ export { QuorumAlgorithm, quorum, type QuorumAlgorithmInit } from './quorum.js'
 export { WeightedAlgorithm, weighted, MAX_WEIGHT, type WeightedAlgorithmInit } from './weighted.js'
 export { UnanimousAlgorithm, unanimous } from './unanimous.js'
 export { SupermajorityAlgorithm, supermajority } from './supermajority.js'
-export { emptyTally, addToTally, tallyVotes } from './tally.js'
+export { emptyTally, addToTally, removeFromTally, tallyVotes, tallyTuple } from './tally.js'
 export { thresholdToRatio, parseRatio, exceeds, type Ratio } from './ratio.js'
 
 /** The algorithms every manager knows under these names unless told otherwise. */

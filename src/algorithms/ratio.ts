@@ -28,7 +28,7 @@ export function thresholdToRatio (threshold: number, what = 'threshold'): Ratio 
     throw new InvalidParametersError(`${what} ${threshold} has more than 9 decimal places; pass a coarser value`)
   }
   let den = 10 ** Math.max(digits, 0)
-  let num = Math.round(threshold * den)
+  let num = Math.round(threshold * den) || 0 // `|| 0` folds -0 into 0
   const divisor = gcd(num, den)
   num /= divisor
   den /= divisor

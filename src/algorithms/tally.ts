@@ -35,3 +35,17 @@ export function tallyVotes (electorate: ReadonlyMap<string, number>, votes: Read
   }
   return tally
 }
+
+/** Take one counted vote back out in O(1) (an equivocator's first vote). */
+export function removeFromTally (tally: Tally, choice: VoteType, weight: number): void {
+  switch (choice) {
+    case VoteType.For: tally.forCount--; tally.forWeight -= weight; break
+    case VoteType.Against: tally.againstCount--; tally.againstWeight -= weight; break
+    case VoteType.Abstain: tally.abstainCount--; tally.abstainWeight -= weight; break
+  }
+}
+
+/** The tally as the six integers a close carries. */
+export function tallyTuple (t: Tally): [number, number, number, number, number, number] {
+  return [t.forCount, t.againstCount, t.abstainCount, t.forWeight, t.againstWeight, t.abstainWeight]
+}

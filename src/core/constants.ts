@@ -1,0 +1,28 @@
+/** Default time a proposal stays open for votes (the seed's 30 s). */
+export const DEFAULT_TIMEOUT_MS = 30_000
+/** Shortest allowed timeout. */
+export const MIN_TIMEOUT_MS = 100
+/** Longest allowed timeout (the seed's 300 s). */
+export const MAX_TIMEOUT_MS = 300_000
+/** Topic/namespace when none is given. */
+export const DEFAULT_NAMESPACE = 'default'
+/** Algorithm used when a request names none. */
+export const DEFAULT_ALGORITHM = 'quorum'
+/** Ranked fallback closers after the coordinator. */
+export const DEFAULT_FALLBACK_CLOSERS = 2
+/** Closed proposals kept in memory before the oldest are dropped. */
+export const DEFAULT_MAX_CLOSED_PROPOSALS = 1_000
+/** Proposal ids remembered as decided after their state is dropped, so they are never re-opened. */
+export const DEFAULT_MAX_DECIDED_IDS = 100_000
+/** Early messages (proposal not seen yet) held per proposal, and proposals held for. */
+export const MAX_EARLY_PER_PROPOSAL = 2_048
+export const MAX_EARLY_PROPOSALS = 64
+/** Minimum gap between two pulls of the same unknown proposal. */
+export const UNKNOWN_PROPOSAL_PULL_INTERVAL_MS = 250
+/** Retry rounds after the last closer's slot before a requester is answered "unconfirmed". */
+export const EXTRA_FINALITY_ROUNDS = 4
+
+/** Δ, the gap between fallback closer slots, for a given timeout: a quarter of it, within 50 ms…10 s. */
+export function defaultCloseStepMs (timeoutMs: number): number {
+  return Math.min(10_000, Math.max(50, Math.round(timeoutMs / 4)))
+}

@@ -1,0 +1,47 @@
+import { InvalidMessageError } from '../errors.js'
+import { MAX_WEIGHT } from '../algorithms/weighted.js'
+import { publicKeyOf } from '../wire/signing.js'
+import type { ConsensusAlgorithm } from '../algorithms/interface.js'
+import type { OpenedProposal } from '../wire/envelope.js'
+
+/** A verified proposal with everything derived from it that deciding needs. */
+export interface ProposalContext {
+  proposal: OpenedProposal
+  /** member id → integer weight */
+  electorate: Map<string, number>
+  totalWeight: number
+  /** the local algorithm of the pinned kind */
+  algorithm: ConsensusAlgorithm
+}
+
+/** Look up the algorithm that evaluates a kind; `undefined` if this peer does not know it. */
+export type AlgorithmLookup = (kind: string) => ConsensusAlgorithm | undefined
+
+/**
+ * Check what a signature cannot: members are Ed25519 PeerIds with sane weights and some weight in
+ * total, and the pinned parameters make sense for the pinned kind. Returns `undefined` for an
+ * algorithm kind this peer does not know (merely unknown, not provably bad).
+ */
+export function checkProposal (proposal: OpenedProposal, lookup: AlgorithmLookup): ProposalContext | undefined {
+  const body = proposal.body
+  const electorate = new Map<string, number>()
+  let totalWeight = 0
+  for (const [id, weight] of body.electorate) {
+    if (weight > MAX_WEIGHT) throw new InvalidMessageError('bad-weight', `weight of ${id} exceeds ${MAX_WEIGHT}`)
+    if (publicKeyOf(id) === null) throw new InvalidMessageError('bad-member', `electorate member ${id} is not an Ed25519 PeerId`)
+    electorate.set(id, weight)
+    totalWeight += weight
+  }
+  if (totalWeight === 0) throw new InvalidMessageError('no-weight', 'the electorate carries no weight')
+  for (const closer of body.closers) {
+    if (publicKeyOf(closer) === null) throw new InvalidMessageError('bad-closer', `closer ${closer} is not an Ed25519 PeerId`)
+  }
+  const algorithm = lookup(body.algorithm.kind)
+  if (algorithm === undefined) return undefined
+  try {
+    algorithm.validateParams?.(body.algorithm.params)
+  } catch (err: any) {
+    throw new InvalidMessageError('bad-params', `algorithm ${body.algorithm.kind}: ${String(err?.message ?? err)}`)
+  }
+  return { proposal, electorate, totalWeight, algorithm }
+}

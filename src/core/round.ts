@@ -1,0 +1,143 @@
+import { addToTally, emptyTally, removeFromTally } from '../algorithms/tally.js'
+import { idToString } from '../wire/signing.js'
+import { checkClose, evaluateAlgorithm, type CheckedClose } from './verify-close.js'
+import type { ProposalContext } from './context.js'
+import type { AlgorithmEvaluation, Tally } from '../algorithms/interface.js'
+import type { VoteType } from '../types.js'
+import type { AnyOpened, OpenedAck, OpenedClose, OpenedVote } from '../wire/envelope.js'
+
+/** What adding a vote did. */
+export type VoteEffect = 'counted' | 'duplicate' | 'equivocation' | 'repeat-equivocation' | 'non-member' | 'wrong-proposal'
+
+/** What adding an ack did. */
+export type AckEffect = 'counted' | 'duplicate' | 'conflict' | 'non-member' | 'wrong-proposal'
+
+/**
+ * The state of one proposal on one peer: the votes it holds (first valid vote per voter counts;
+ * a second, different one is equivocation evidence and excludes the voter), a running tally kept in
+ * O(1) per vote, the closes it verified, the acks per close, and finality. Synchronous and free of
+ * I/O: the manager verifies signatures first and does all sending.
+ */
+export class Round {
+  readonly ctx: ProposalContext
+  readonly key: string
+  /** every verified envelope of this proposal by content id, to answer pulls */
+  readonly envelopes = new Map<string, AnyOpened>()
+  readonly firstVote = new Map<string, OpenedVote>()
+  readonly equivocations = new Map<string, [OpenedVote, OpenedVote]>()
+  /** voter → choice for every voter currently counted */
+  readonly counted = new Map<string, VoteType>()
+  readonly tally: Tally
+  /** closes that passed every check, in arrival order */
+  readonly closes = new Map<string, CheckedClose>()
+  /** signature-valid closes still waiting for cited votes */
+  readonly pendingCloses = new Map<string, OpenedClose>()
+  readonly ackBySigner = new Map<string, OpenedAck>()
+  readonly ackWeight = new Map<string, number>()
+  /** this peer's own vote, once it decided to vote (guards against voting twice) */
+  myVote: 'signing' | OpenedVote | undefined
+  /** the close this peer acknowledged (one per proposal, ever) */
+  myAck: string | undefined
+  /** set while this peer is signing a close, so it never signs two */
+  closing = false
+  finalized: CheckedClose | undefined
+  finalizedAt: number | undefined
+
+  constructor (ctx: ProposalContext) {
+    this.ctx = ctx
+    this.key = ctx.proposal.key
+    this.tally = emptyTally(ctx.electorate)
+    this.envelopes.set(this.key, ctx.proposal)
+  }
+
+  /** The proposal's pinned deadline (coordinator's clock). */
+  get deadline (): number { return this.ctx.proposal.body.deadline }
+
+  /** True once any close passed verification here. */
+  get closed (): boolean { return this.closes.size > 0 }
+
+  /** Record a signature-verified vote. */
+  addVote (vote: OpenedVote): VoteEffect {
+    if (idToString(vote.body.proposal) !== this.key) return 'wrong-proposal'
+    const voter = vote.body.voter
+    const weight = this.ctx.electorate.get(voter)
+    if (weight === undefined) return 'non-member'
+    if (this.envelopes.has(vote.key)) return 'duplicate'
+    this.envelopes.set(vote.key, vote)
+    const first = this.firstVote.get(voter)
+    if (first === undefined) {
+      this.firstVote.set(voter, vote)
+      this.counted.set(voter, vote.body.choice)
+      addToTally(this.tally, vote.body.choice, weight)
+      return 'counted'
+    }
+    if (this.equivocations.has(voter)) return 'repeat-equivocation'
+    this.equivocations.set(voter, first.key < vote.key ? [first, vote] : [vote, first])
+    this.counted.delete(voter)
+    removeFromTally(this.tally, first.body.choice, weight)
+    return 'equivocation'
+  }
+
+  /** The algorithm's view of the votes counted so far. */
+  evaluate (): AlgorithmEvaluation {
+    return evaluateAlgorithm(this.ctx, this.counted, this.tally)
+  }
+
+  /** Look up a held vote by id. */
+  vote (key: string): OpenedVote | undefined {
+    const envelope = this.envelopes.get(key)
+    return envelope?.body.type === 'vote' ? envelope as OpenedVote : undefined
+  }
+
+  /**
+   * Verify a close against the votes held. Returns the ids still missing (the close is kept pending),
+   * or the checked close (stored). Throws `InvalidMessageError` if the close is provably bad.
+   */
+  addClose (close: OpenedClose): CheckedClose | { missing: string[] } {
+    const known = this.closes.get(close.key)
+    if (known !== undefined) return known
+    const result = checkClose(this.ctx, close, key => this.vote(key))
+    if ('missing' in result) {
+      this.pendingCloses.set(close.key, close)
+      return result
+    }
+    this.pendingCloses.delete(close.key)
+    this.closes.set(close.key, result)
+    this.envelopes.set(close.key, close)
+    return result
+  }
+
+  /** Record a signature-verified ack: one per member per proposal; a second, different one is a conflict. */
+  addAck (ack: OpenedAck): AckEffect {
+    if (idToString(ack.body.proposal) !== this.key) return 'wrong-proposal'
+    const weight = this.ctx.electorate.get(ack.body.signer)
+    if (weight === undefined) return 'non-member'
+    const previous = this.ackBySigner.get(ack.body.signer)
+    if (previous !== undefined) return previous.key === ack.key ? 'duplicate' : 'conflict'
+    this.ackBySigner.set(ack.body.signer, ack)
+    this.envelopes.set(ack.key, ack)
+    const closeKey = idToString(ack.body.close)
+    this.ackWeight.set(closeKey, (this.ackWeight.get(closeKey) ?? 0) + weight)
+    return 'counted'
+  }
+
+  /**
+   * The verified close whose acks carry strictly more than 2/3 of the electorate's weight, if any.
+   * Each honest member acks one close, so two closes cannot both get there unless more than 1/3 of
+   * the weight signs two acks — which is itself evidence.
+   */
+  finalCandidate (): CheckedClose | undefined {
+    for (const [closeKey, weight] of this.ackWeight) {
+      const checked = this.closes.get(closeKey)
+      if (checked !== undefined && weight * 3 > this.ctx.totalWeight * 2) return checked
+    }
+    return undefined
+  }
+
+  /** Acks held for a close, sorted by signer (deterministic certificates). */
+  acksFor (closeKey: string): OpenedAck[] {
+    return [...this.ackBySigner.values()]
+      .filter(ack => idToString(ack.body.close) === closeKey)
+      .sort((a, b) => a.body.signer < b.body.signer ? -1 : 1)
+  }
+}
