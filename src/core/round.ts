@@ -42,6 +42,8 @@ export class Round {
   closing = false
   finalized: CheckedClose | undefined
   finalizedAt: number | undefined
+  /** pulls made while waiting, to rotate through peers */
+  pulls = 0
 
   constructor (ctx: ProposalContext) {
     this.ctx = ctx

@@ -1,0 +1,688 @@
+import { defaultLogger } from '@libp2p/logger'
+import { TypedEventEmitter } from 'main-event'
+import { defaultAlgorithms } from '../algorithms/index.js'
+import { AbortError, AlreadyVotedError, InvalidMessageError, InvalidParametersError, NotEligibleError, NotStartedError, ProposalClosedError, UnknownAlgorithmError, UnknownProposalError } from '../errors.js'
+import { VoteType, type CborRecord } from '../types.js'
+import { decodeCanonical, encodeCanonical } from '../wire/codec.js'
+import { openMessage, sealMessage, sealWant, type AnyOpened, type OpenedAck, type OpenedClose, type OpenedProposal, type OpenedVote, type OpenedWant } from '../wire/envelope.js'
+import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
+import { compareBytes, PROTOCOL_VERSION } from '../wire/messages.js'
+import { contentId, idFromString, idToString, publicKeyOf, type Identity } from '../wire/signing.js'
+import { systemClock, type Clock } from './clock.js'
+import * as C from './constants.js'
+import { checkProposal } from './context.js'
+import { finalResult, proposalView, StatsTracker, unconfirmedResult, type AlgorithmStats, type ConsensusResult, type ProposalView } from './results.js'
+import { Round } from './round.js'
+import { decisionFor, type CheckedClose } from './verify-close.js'
+import type { ConsensusAlgorithm } from '../algorithms/interface.js'
+import type { Coordinator, Verdict } from '../transport/coordinator.js'
+import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
+
+/** A voter's answer with optional reasons, as `recordVote` takes it. */
+export interface VoteDecision {
+  vote: VoteType
+  metadata?: CborRecord
+}
+
+/** Answers proposals automatically; return `undefined` to vote later by hand with `recordVote`. */
+export type Voter = (proposal: ProposalView) => VoteType | VoteDecision | undefined | Promise<VoteType | VoteDecision | undefined>
+
+/** A vote this peer has seen counted. */
+export interface VoteEvent {
+  proposalId: string
+  voter: string
+  vote: VoteType
+  metadata: CborRecord
+}
+
+/** Proof that someone signed two conflicting messages. */
+export interface EvidenceEvent {
+  kind: 'equivocation' | 'conflicting-close' | 'conflicting-ack'
+  proposalId: string
+  offender: string
+  /** the conflicting signed envelopes */
+  messages: Uint8Array[]
+}
+
+/** Events of {@link ConsensusManager}. */
+export interface ConsensusManagerEvents {
+  proposal: CustomEvent<ProposalView>
+  vote: CustomEvent<VoteEvent>
+  decision: CustomEvent<ConsensusResult>
+  evidence: CustomEvent<EvidenceEvent>
+}
+
+/** Options of {@link ConsensusManager}. */
+export interface ConsensusManagerInit {
+  /** This agent's Ed25519 identity; its PeerId must be the coordinator's. */
+  identity: Identity
+  /** The network (the seed's `ICoordinator`): `MemoryNetwork`, gossipsub, … */
+  coordinator: Coordinator
+  /**
+   * Separates independent swarms sharing a network; signed into every message.
+   *
+   * @default 'default'
+   */
+  namespace?: string
+  /**
+   * Algorithm used when a request names none.
+   *
+   * @default 'quorum'
+   */
+  defaultAlgorithm?: string
+  /** Extra algorithms by name, added to quorum, weighted, unanimous and supermajority. */
+  algorithms?: Record<string, ConsensusAlgorithm>
+  /** Answers proposals automatically when this agent is in the electorate. */
+  voter?: Voter
+  /**
+   * Time source; a simulation passes a virtual clock.
+   *
+   * @default systemClock
+   */
+  clock?: Clock
+  /**
+   * Ranked fallback closers pinned into each proposal after the coordinator.
+   *
+   * @default 2
+   */
+  fallbackClosers?: number
+  /** Decode limits for untrusted bytes. */
+  limits?: Partial<DecodeLimits>
+  /** Where to log (libp2p's component logger). */
+  logger?: ComponentLogger
+  /**
+   * Decided proposals kept in memory; older ones are dropped (their ids are remembered).
+   *
+   * @default 1000
+   */
+  maxClosedProposals?: number
+}
+
+/** Options of {@link ConsensusManager.requestConsensus}. */
+export interface RequestConsensusOptions extends AbortOptions {
+  /**
+   * How long votes are collected, 100…300 000 ms.
+   *
+   * @default 30000
+   */
+  timeoutMs?: number
+  /** Registered algorithm name. Defaults to the manager's `defaultAlgorithm`. */
+  algorithm?: string
+  /** Explicit electorate (PeerId strings). Defaults to the peers present now, plus this peer if it has a voter. */
+  participants?: string[]
+  /** Δ between fallback closer slots. Defaults to a quarter of the timeout (50 ms…10 s). */
+  closeStepMs?: number
+}
+
+interface Waiter {
+  resolve(result: ConsensusResult): void
+  reject(err: Error): void
+}
+
+const accept = (reason: string): Verdict => ({ result: 'accept', reason })
+const ignore = (reason: string): Verdict => ({ result: 'ignore', reason })
+const reject = (reason: string): Verdict => ({ result: 'reject', reason })
+
+function isVoteType (value: unknown): value is VoteType {
+  return value === VoteType.For || value === VoteType.Against || value === VoteType.Abstain
+}
+
+function checkCbor (value: unknown, what: string): CborRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new InvalidParametersError(`${what} must be a plain object`)
+  }
+  try {
+    decodeCanonical(encodeCanonical(value), Number.MAX_SAFE_INTEGER)
+  } catch (err: any) {
+    throw new InvalidParametersError(`${what} must hold only strings, finite numbers, booleans, null, bytes, arrays and plain objects (no undefined): ${String(err?.message ?? err)}`)
+  }
+  return value as CborRecord
+}
+
+/**
+ * The seed's ConsensusManager, peer to peer: any agent can request consensus; every agent that sees
+ * the proposal verifies it, votes (automatically through `voter`, or with `recordVote`), checks every
+ * close against its own tally, acknowledges one close, and reports the decision once members holding
+ * more than 2/3 of the weight acknowledged the same close — so every honest peer that decides,
+ * decides the same.
+ *
+ * @example
+ * ```ts
+ * const network = new MemoryNetwork()
+ * const identity = await createIdentity()
+ * const manager = new ConsensusManager({ identity, coordinator: network.join(identity.peerId), voter: () => 'for' })
+ * await manager.start()
+ * const result = await manager.requestConsensus({ action: 'deploy' }, { timeoutMs: 5000 })
+ * ```
+ */
+export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> {
+  readonly [Symbol.toStringTag] = 'libp2p-consensus'
+  readonly peerId: string
+  readonly namespace: string
+  private readonly identity: Identity
+  private readonly coordinator: Coordinator
+  private readonly clock: Clock
+  private readonly log: Logger
+  private readonly limits: DecodeLimits
+  private readonly voter?: Voter
+  private readonly defaultAlgorithm: string
+  private readonly fallbackClosers: number
+  private readonly maxClosedProposals: number
+  private readonly algorithms = new Map<string, ConsensusAlgorithm>()
+  private readonly kinds = new Map<string, ConsensusAlgorithm>()
+  private readonly rounds = new Map<string, Round>()
+  private readonly timers = new Map<string, unknown[]>()
+  private readonly waiters = new Map<string, Waiter>()
+  private readonly decided = new Set<string>()
+  private readonly closedOrder: string[] = []
+  private readonly early = new Map<string, Array<{ opened: AnyOpened, from: string }>>()
+  private readonly lastPull = new Map<string, number>()
+  private readonly stats = new StatsTracker()
+  private seq = 0
+  private running = false
+
+  constructor (init: ConsensusManagerInit) {
+    super()
+    if (init.identity?.peerId !== init.coordinator?.peerId) {
+      throw new InvalidParametersError(`identity ${init.identity?.peerId} and coordinator ${init.coordinator?.peerId} must be the same peer`)
+    }
+    this.identity = init.identity
+    this.peerId = init.identity.peerId
+    this.coordinator = init.coordinator
+    this.namespace = init.namespace ?? C.DEFAULT_NAMESPACE
+    this.clock = init.clock ?? systemClock
+    this.log = (init.logger ?? defaultLogger()).forComponent('libp2p:consensus')
+    this.limits = { ...defaultDecodeLimits, ...init.limits }
+    this.voter = init.voter
+    this.fallbackClosers = init.fallbackClosers ?? C.DEFAULT_FALLBACK_CLOSERS
+    this.maxClosedProposals = init.maxClosedProposals ?? C.DEFAULT_MAX_CLOSED_PROPOSALS
+    for (const [name, algorithm] of Object.entries({ ...defaultAlgorithms(), ...init.algorithms })) this.registerAlgorithm(name, algorithm)
+    this.defaultAlgorithm = init.defaultAlgorithm ?? C.DEFAULT_ALGORITHM
+    if (!this.algorithms.has(this.defaultAlgorithm)) throw new UnknownAlgorithmError(`default algorithm ${this.defaultAlgorithm} is not registered`)
+  }
+
+  /** Start taking messages from the coordinator. */
+  async start (): Promise<void> {
+    this.running = true
+    this.coordinator.setHandler(async (bytes, from) => this.handleMessage(bytes, from))
+  }
+
+  /** Stop: no more messages or timers; open requests reject with `AbortError`. */
+  async stop (): Promise<void> {
+    this.running = false
+    this.coordinator.setHandler(undefined)
+    for (const key of [...this.timers.keys()]) this.clearTimers(key)
+    for (const waiter of this.waiters.values()) waiter.reject(new AbortError('consensus manager stopped'))
+    this.waiters.clear()
+  }
+
+  /** Whether `start` was called and `stop` was not. */
+  isStarted (): boolean { return this.running }
+
+  /**
+   * Add an algorithm under a name (the seed's `register_algorithm`). Its `kind` is what peers use to
+   * evaluate proposals made with it, so register the same kind on every peer.
+   */
+  registerAlgorithm (name: string, algorithm: ConsensusAlgorithm): void {
+    if (typeof name !== 'string' || name.length === 0 || name.length > this.limits.maxIdLength) throw new InvalidParametersError(`algorithm name must be a non-empty string of at most ${this.limits.maxIdLength} characters`)
+    if (typeof algorithm?.evaluate !== 'function' || typeof algorithm.kind !== 'string' || algorithm.kind.length === 0) {
+      throw new InvalidParametersError(`algorithm ${name} must implement ConsensusAlgorithm: a kind and evaluate(input)`)
+    }
+    checkCbor(algorithm.params, `params of algorithm ${name}`)
+    this.algorithms.set(name, algorithm)
+    if (!this.kinds.has(algorithm.kind)) this.kinds.set(algorithm.kind, algorithm)
+  }
+
+  /** The seed's `get_algorithm_stats()`, over every proposal this peer saw decided. */
+  getAlgorithmStats (): AlgorithmStats {
+    let active = 0
+    for (const round of this.rounds.values()) if (round.finalized === undefined) active++
+    return this.stats.snapshot(active)
+  }
+
+  /** The proposals this peer holds that are not decided yet. */
+  getOpenProposals (): ProposalView[] {
+    return [...this.rounds.values()].filter(r => r.finalized === undefined).map(proposalView)
+  }
+
+  /**
+   * Propose `proposal` to the swarm and wait for the decision (the seed's `request_consensus`).
+   * Resolves once the decision is final; if finality is not reached within a few close slots after
+   * the deadline, resolves with decision `timeout` and `metadata.finality === 'unconfirmed'`.
+   */
+  async requestConsensus (proposal: CborRecord, options: RequestConsensusOptions = {}): Promise<ConsensusResult> {
+    if (!this.running) throw new NotStartedError('call start() before requestConsensus()')
+    options.signal?.throwIfAborted()
+    const payload = checkCbor(proposal, 'proposal')
+    const timeoutMs = options.timeoutMs ?? C.DEFAULT_TIMEOUT_MS
+    if (!Number.isInteger(timeoutMs) || timeoutMs < C.MIN_TIMEOUT_MS || timeoutMs > C.MAX_TIMEOUT_MS) {
+      throw new InvalidParametersError(`timeoutMs must be an integer from ${C.MIN_TIMEOUT_MS} to ${C.MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
+    }
+    const step = options.closeStepMs ?? C.defaultCloseStepMs(timeoutMs)
+    if (!Number.isInteger(step) || step < 1) throw new InvalidParametersError(`closeStepMs must be a positive integer, got ${String(step)}`)
+    const name = options.algorithm ?? this.defaultAlgorithm
+    const algorithm = this.algorithms.get(name)
+    if (algorithm === undefined) throw new UnknownAlgorithmError(`unknown algorithm ${name}; registered: ${[...this.algorithms.keys()].join(', ')}`)
+    const electorate = this.electorateFor(options.participants, algorithm)
+
+    const createdAt = Math.floor(this.clock.now())
+    const seq = this.seq++
+    const salt = `${this.peerId}/${seq}/${createdAt}/`
+    const fallbacks = electorate.map(([id]) => id).filter(id => id !== this.peerId)
+      .map(id => ({ id, rank: idToString(contentId(new TextEncoder().encode(salt + id))) }))
+      .sort((a, b) => a.rank < b.rank ? -1 : 1).slice(0, this.fallbackClosers).map(f => f.id)
+    const sealed = await sealMessage(this.identity, {
+      type: 'proposal',
+      v: PROTOCOL_VERSION,
+      ns: this.namespace,
+      coordinator: this.peerId,
+      seq,
+      createdAt,
+      deadline: createdAt + timeoutMs,
+      step,
+      electorate,
+      algorithm: { name, kind: algorithm.kind, params: algorithm.params },
+      closers: [this.peerId, ...fallbacks],
+      payload
+    })
+    const result = new Promise<ConsensusResult>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiters.delete(sealed.key)
+        reject(new AbortError(`request for proposal ${sealed.key.slice(0, 12)} aborted`))
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.set(sealed.key, {
+        resolve: (r) => { options.signal?.removeEventListener('abort', onAbort); resolve(r) },
+        reject: (e) => { options.signal?.removeEventListener('abort', onAbort); reject(e) }
+      })
+    })
+    const verdict = await this.process(sealed, this.peerId)
+    if (verdict.result !== 'accept') {
+      this.waiters.delete(sealed.key)
+      throw new InvalidParametersError(`proposal could not be opened locally: ${verdict.reason}`)
+    }
+    await this.broadcast(sealed)
+    return result
+  }
+
+  /**
+   * Cast this agent's vote on an open proposal (the seed's `record_vote`). One vote per proposal:
+   * a second, different vote would be equivocation, so it throws `AlreadyVotedError`.
+   */
+  async recordVote (proposalId: string, vote: VoteType, options: { metadata?: CborRecord } = {}): Promise<void> {
+    if (!this.running) throw new NotStartedError('call start() before recordVote()')
+    const round = this.rounds.get(proposalId)
+    if (round === undefined) {
+      if (this.decided.has(proposalId)) throw new ProposalClosedError(`proposal ${proposalId} is already decided`)
+      throw new UnknownProposalError(`unknown proposal ${String(proposalId)}`)
+    }
+    if (!isVoteType(vote)) throw new InvalidParametersError(`vote must be one of ${Object.values(VoteType).join(', ')}, got ${String(vote)}`)
+    const metadata = checkCbor(options.metadata ?? {}, 'metadata')
+    if (round.closed) throw new ProposalClosedError(`proposal ${proposalId} is already closed`)
+    if (!round.ctx.electorate.has(this.peerId)) throw new NotEligibleError(`${this.peerId} is not in the electorate of ${proposalId}`)
+    if (round.myVote !== undefined) throw new AlreadyVotedError(`${this.peerId} already voted on ${proposalId}`)
+    await this.castVote(round, vote, metadata)
+  }
+
+  /**
+   * Feed one message from the network. Transports call this (through `setHandler`); the verdict
+   * says whether to relay (accept), drop (ignore) or drop and penalise the sender (reject).
+   */
+  async handleMessage (bytes: Uint8Array, from: string): Promise<Verdict> {
+    if (!this.running) return ignore('not-started')
+    let opened: AnyOpened
+    try {
+      opened = await openMessage(bytes, this.limits)
+    } catch (err) {
+      const reason = err instanceof InvalidMessageError ? err.reason : 'malformed'
+      this.log('rejected message from %s: %s', from, reason)
+      return reject(reason)
+    }
+    if (opened.body.ns !== this.namespace) return reject('wrong-namespace')
+    try {
+      return await this.process(opened, from)
+    } catch (err) {
+      if (err instanceof InvalidMessageError) {
+        this.log('rejected %s %s from %s: %s', opened.body.type, opened.key, from, err.message)
+        return err.reason === 'algorithm-error' ? ignore(err.reason) : reject(err.reason)
+      }
+      this.log.error('failed to process %s from %s: %e', opened.body.type, from, err)
+      return ignore('internal-error')
+    }
+  }
+
+  // ---- processing verified messages ------------------------------------------------------------
+
+  private async process (opened: AnyOpened, from: string): Promise<Verdict> {
+    if (opened.body.type === 'proposal') return this.onProposal(opened as OpenedProposal, from)
+    const proposalKey = idToString(opened.body.proposal)
+    const round = this.rounds.get(proposalKey)
+    if (round === undefined) {
+      if (this.decided.has(proposalKey)) return ignore('late')
+      if (opened.body.type === 'want') return ignore('unknown-proposal')
+      this.holdEarly(proposalKey, opened, from)
+      return ignore('unknown-proposal')
+    }
+    switch (opened.body.type) {
+      case 'vote': return this.onVote(round, opened as OpenedVote, from)
+      case 'close': return this.onClose(round, opened as OpenedClose, from)
+      case 'ack': return this.onAck(round, opened as OpenedAck, from)
+      default: return this.onWant(round, opened as OpenedWant, from)
+    }
+  }
+
+  private async onProposal (proposal: OpenedProposal, from: string): Promise<Verdict> {
+    if (this.rounds.has(proposal.key) || this.decided.has(proposal.key)) return ignore('duplicate')
+    const ctx = checkProposal(proposal, kind => this.kinds.get(kind))
+    if (ctx === undefined) return ignore('unknown-algorithm')
+    const round = new Round(ctx)
+    this.rounds.set(round.key, round)
+    this.schedule(round)
+    this.safeDispatchEvent('proposal', { detail: proposalView(round) })
+    const early = this.early.get(round.key) ?? []
+    this.early.delete(round.key)
+    for (const held of early) await this.process(held.opened, held.from).catch(() => {})
+    if (this.voter !== undefined && ctx.electorate.has(this.peerId) && round.myVote === undefined && !round.closed) {
+      await this.autoVote(round)
+    }
+    return accept(from === this.peerId ? 'own' : 'new')
+  }
+
+  private async onVote (round: Round, vote: OpenedVote, from: string): Promise<Verdict> {
+    const effect = round.addVote(vote)
+    if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
+    if (effect === 'duplicate' || effect === 'repeat-equivocation') return ignore('duplicate')
+    if (effect === 'equivocation') {
+      const pair = round.equivocations.get(vote.body.voter) as [OpenedVote, OpenedVote]
+      this.safeDispatchEvent('evidence', { detail: { kind: 'equivocation', proposalId: round.key, offender: vote.body.voter, messages: pair.map(v => v.bytes) } })
+    } else {
+      this.safeDispatchEvent('vote', { detail: { proposalId: round.key, voter: vote.body.voter, vote: vote.body.choice, metadata: vote.body.metadata } })
+    }
+    await this.retryPendingCloses(round, from)
+    if (round.closed) return ignore('late')
+    if (round.ctx.proposal.body.coordinator === this.peerId && round.evaluate().outcome !== 'pending') await this.tryClose(round, 0)
+    return accept(effect)
+  }
+
+  private async onClose (round: Round, close: OpenedClose, from: string): Promise<Verdict> {
+    if (round.closes.has(close.key) || round.pendingCloses.has(close.key)) return ignore('duplicate')
+    const checked = round.addClose(close)
+    if ('missing' in checked) {
+      await this.pull(round, checked.missing, from)
+      return ignore('missing-votes')
+    }
+    await this.onVerifiedClose(round, checked)
+    return accept('close')
+  }
+
+  private async onAck (round: Round, ack: OpenedAck, from: string): Promise<Verdict> {
+    const effect = round.addAck(ack)
+    if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
+    if (effect === 'duplicate') return ignore('duplicate')
+    if (effect === 'conflict') {
+      const first = round.ackBySigner.get(ack.body.signer) as OpenedAck
+      this.safeDispatchEvent('evidence', { detail: { kind: 'conflicting-ack', proposalId: round.key, offender: ack.body.signer, messages: [first.bytes, ack.bytes] } })
+      return ignore('conflicting-ack')
+    }
+    const closeKey = idToString(ack.body.close)
+    if (!round.closes.has(closeKey) && !round.pendingCloses.has(closeKey)) await this.pull(round, [closeKey], from)
+    this.checkFinality(round)
+    return accept('ack')
+  }
+
+  private async onWant (round: Round, want: OpenedWant, from: string): Promise<Verdict> {
+    if (from === this.peerId) return ignore('own')
+    const replies: AnyOpened[] = []
+    if (want.body.ids.length > 0) {
+      for (const id of want.body.ids) {
+        const key = idToString(id)
+        const held = round.envelopes.get(key) ?? round.pendingCloses.get(key)
+        if (held !== undefined) replies.push(held)
+      }
+    } else {
+      // everything that helps a peer converge: proposal, votes, closes, acks
+      replies.push(...round.envelopes.values(), ...round.pendingCloses.values())
+    }
+    for (const reply of replies) await this.coordinator.send(from, reply.bytes).catch(err => { this.log('pull reply to %s failed: %e', from, err) })
+    return ignore('pull')
+  }
+
+  private async onVerifiedClose (round: Round, checked: CheckedClose): Promise<void> {
+    if (round.closes.size > 1) {
+      const other = [...round.closes.values()].find(c => c.close.key !== checked.close.key) as CheckedClose
+      this.safeDispatchEvent('evidence', { detail: { kind: 'conflicting-close', proposalId: round.key, offender: checked.close.body.closer, messages: [other.close.bytes, checked.close.bytes] } })
+    }
+    if (round.myAck === undefined && round.ctx.electorate.has(this.peerId)) {
+      round.myAck = checked.close.key
+      const ack = await sealMessage(this.identity, {
+        type: 'ack', v: PROTOCOL_VERSION, ns: this.namespace, proposal: round.ctx.proposal.id, close: checked.close.id, signer: this.peerId
+      })
+      round.addAck(ack)
+      await this.broadcast(ack)
+    }
+    this.checkFinality(round)
+  }
+
+  private checkFinality (round: Round): void {
+    if (round.finalized !== undefined) return
+    const final = round.finalCandidate()
+    if (final === undefined) return
+    round.finalized = final
+    round.finalizedAt = this.clock.now()
+    const result = finalResult(round, final, round.finalizedAt)
+    this.stats.record(result)
+    this.log('proposal %s decided %s by close %s', round.key, result.decision, final.close.key)
+    this.clearTimers(round.key)
+    this.waiters.get(round.key)?.resolve(result)
+    this.waiters.delete(round.key)
+    this.safeDispatchEvent('decision', { detail: result })
+    this.evictDecided(round.key)
+  }
+
+  // ---- acting: votes, closes, pulls ------------------------------------------------------------
+
+  private async autoVote (round: Round): Promise<void> {
+    round.myVote = 'signing'
+    let answer: VoteType | VoteDecision | undefined
+    try {
+      answer = await this.voter?.(proposalView(round))
+    } catch (err) {
+      this.log.error('voter failed on %s: %e', round.key, err)
+    }
+    const decision = typeof answer === 'string' ? { vote: answer } : answer
+    if (decision === undefined || !isVoteType(decision.vote)) {
+      if (decision !== undefined) this.log.error('voter returned %o, not a VoteType; not voting', decision)
+      round.myVote = undefined
+      return
+    }
+    let metadata: CborRecord
+    try {
+      metadata = checkCbor(decision.metadata ?? {}, 'vote metadata')
+    } catch (err) {
+      this.log.error('voter metadata rejected: %e', err)
+      metadata = {}
+    }
+    round.myVote = undefined
+    if (!round.closed) await this.castVote(round, decision.vote, metadata)
+  }
+
+  private async castVote (round: Round, vote: VoteType, metadata: CborRecord): Promise<void> {
+    round.myVote = 'signing'
+    const sealed = await sealMessage(this.identity, {
+      type: 'vote', v: PROTOCOL_VERSION, ns: this.namespace, proposal: round.ctx.proposal.id, voter: this.peerId, choice: vote, metadata
+    })
+    round.myVote = sealed
+    await this.process(sealed, this.peerId)
+    await this.broadcast(sealed)
+  }
+
+  /**
+   * Close as closer of `rank`: the coordinator as soon as the outcome is settled or at the deadline,
+   * fallback i at deadline + i·Δ and only if it has seen no close at all (not even one still waiting
+   * for votes), so that a fallback never competes with a close already spreading.
+   */
+  private async tryClose (round: Round, rank: number): Promise<void> {
+    const body = round.ctx.proposal.body
+    if (body.closers[rank] !== this.peerId || round.closing || round.closed || round.pendingCloses.size > 0) return
+    const evaluation = round.evaluate()
+    const now = Math.floor(this.clock.now())
+    if (evaluation.outcome === 'pending' && now < body.deadline) return
+    const decision = decisionFor(evaluation)
+    round.closing = true
+    const counted = [...round.counted.keys()].map(voter => (round.firstVote.get(voter) as OpenedVote).id).sort(compareBytes)
+    const excluded = [...round.equivocations.values()].map(([a, b]) => [a.id, b.id] as [Uint8Array, Uint8Array]).sort((x, y) => compareBytes(x[0], y[0]))
+    const slot = rank > 0 ? body.deadline + rank * body.step : decision === 'timeout' ? body.deadline : 0
+    const close = await sealMessage(this.identity, {
+      type: 'close',
+      v: PROTOCOL_VERSION,
+      ns: this.namespace,
+      proposal: round.ctx.proposal.id,
+      closer: this.peerId,
+      rank,
+      closedAt: Math.max(now, slot),
+      decision,
+      votes: counted,
+      excluded,
+      tally: [round.tally.forCount, round.tally.againstCount, round.tally.abstainCount, round.tally.forWeight, round.tally.againstWeight, round.tally.abstainWeight]
+    })
+    await this.broadcast(close)
+    await this.process(close, this.peerId)
+  }
+
+  private async retryPendingCloses (round: Round, from: string): Promise<void> {
+    for (const pending of [...round.pendingCloses.values()]) {
+      const checked = round.addClose(pending)
+      if (!('missing' in checked)) await this.onVerifiedClose(round, checked)
+      else if (from === '') await this.pull(round, checked.missing, this.pullPeer(round))
+    }
+  }
+
+  /** Ask one peer for ids of this proposal (all it holds if `ids` is empty). */
+  private async pull (round: Round | string, ids: string[], from: string): Promise<void> {
+    if (from === this.peerId || from === '') return
+    const proposalKey = typeof round === 'string' ? round : round.key
+    const want = sealWant({ type: 'want', v: PROTOCOL_VERSION, ns: this.namespace, proposal: idFromString(proposalKey), ids: ids.slice(0, this.limits.maxWantIds).map(idFromString) })
+    await this.coordinator.send(from, want.bytes).catch(err => { this.log('pull from %s failed: %e', from, err) })
+  }
+
+  private pullPeer (round: Round): string {
+    const peers = this.coordinator.getPeers().filter(p => p !== this.peerId).sort()
+    if (peers.length === 0) return ''
+    round.pulls++
+    return peers[(round.pulls + this.peerId.length) % peers.length] as string
+  }
+
+  private holdEarly (proposalKey: string, opened: AnyOpened, from: string): void {
+    let held = this.early.get(proposalKey)
+    if (held === undefined) {
+      if (this.early.size >= C.MAX_EARLY_PROPOSALS) this.early.delete(this.early.keys().next().value as string)
+      held = []
+      this.early.set(proposalKey, held)
+    }
+    if (held.length < C.MAX_EARLY_PER_PROPOSAL) held.push({ opened, from })
+    const now = this.clock.now()
+    if ((this.lastPull.get(proposalKey) ?? -Infinity) + C.UNKNOWN_PROPOSAL_PULL_INTERVAL_MS <= now) {
+      if (this.lastPull.size >= C.MAX_EARLY_PROPOSALS * 4) this.lastPull.clear()
+      this.lastPull.set(proposalKey, now)
+      void this.pull(proposalKey, [proposalKey], from)
+    }
+  }
+
+  private async broadcast (message: AnyOpened): Promise<void> {
+    try {
+      await this.coordinator.broadcast(message.bytes)
+    } catch (err) {
+      // pull sync recovers what a failed publish loses
+      this.log('broadcast of %s failed: %e', message.body.type, err)
+    }
+  }
+
+  // ---- timers ----------------------------------------------------------------------------------
+
+  private at (round: Round, time: number, task: () => Promise<void>): void {
+    const handle = this.clock.setTimeout(async () => {
+      if (!this.running || round.finalized !== undefined) return
+      try {
+        await task()
+      } catch (err) {
+        this.log.error('timer task on %s failed: %e', round.key, err)
+      }
+    }, Math.max(0, time - this.clock.now()))
+    const list = this.timers.get(round.key) ?? []
+    list.push(handle)
+    this.timers.set(round.key, list)
+  }
+
+  private clearTimers (key: string): void {
+    for (const handle of this.timers.get(key) ?? []) this.clock.clearTimeout(handle)
+    this.timers.delete(key)
+  }
+
+  /**
+   * A round's timeline, in this peer's clock: halfway to the deadline, re-send what may have been
+   * lost (the proposal, our vote); at our closer slot, close; after the deadline, every Δ, re-send
+   * our close and ack and pull from a peer, until final; then tell a waiting requester "unconfirmed".
+   */
+  private schedule (round: Round): void {
+    const body = round.ctx.proposal.body
+    const rank = body.closers.indexOf(this.peerId)
+    const resend = async (): Promise<void> => {
+      if (round.closed) return
+      if (body.coordinator === this.peerId) await this.broadcast(round.ctx.proposal)
+      if (typeof round.myVote === 'object') await this.broadcast(round.myVote)
+    }
+    this.at(round, body.createdAt + (body.deadline - body.createdAt) / 2, resend)
+    if (rank >= 0) this.at(round, body.deadline + rank * body.step, async () => this.tryClose(round, rank))
+    const rounds = body.closers.length + C.EXTRA_FINALITY_ROUNDS
+    for (let i = 0; i < rounds; i++) {
+      this.at(round, body.deadline + body.step / 2 + i * body.step, async () => {
+        await resend()
+        const acked = round.myAck === undefined ? undefined : round.closes.get(round.myAck)
+        if (acked !== undefined) await this.broadcast(acked.close)
+        const myAck = round.ackBySigner.get(this.peerId)
+        if (myAck !== undefined) await this.broadcast(myAck)
+        await this.retryPendingCloses(round, '')
+        await this.pull(round, [], this.pullPeer(round))
+      })
+    }
+    this.at(round, body.deadline + rounds * body.step, async () => {
+      const waiter = this.waiters.get(round.key)
+      this.waiters.delete(round.key)
+      waiter?.resolve(unconfirmedResult(round, this.clock.now()))
+    })
+  }
+
+  // ---- bookkeeping -----------------------------------------------------------------------------
+
+  private electorateFor (participants: string[] | undefined, algorithm: ConsensusAlgorithm): Array<[string, number]> {
+    let ids: string[]
+    if (participants !== undefined) {
+      if (!Array.isArray(participants)) throw new InvalidParametersError('participants must be an array of PeerId strings')
+      ids = participants
+    } else {
+      ids = this.coordinator.getPeers().filter(p => p !== this.peerId)
+      if (this.voter !== undefined) ids.push(this.peerId)
+    }
+    const unique = [...new Set(ids)].sort()
+    if (unique.length !== ids.length) throw new InvalidParametersError('participants lists a peer twice')
+    if (unique.length > this.limits.maxElectorate) throw new InvalidParametersError(`at most ${this.limits.maxElectorate} participants, got ${unique.length}`)
+    for (const id of unique) {
+      if (typeof id !== 'string' || publicKeyOf(id) === null) throw new InvalidParametersError(`participant ${String(id)} is not an Ed25519 PeerId string`)
+    }
+    if (unique.length === 0) throw new InvalidParametersError('the electorate is empty: pass participants, or connect peers first')
+    const weights = algorithm.weights?.(unique)
+    const electorate = unique.map(id => [id, weights?.get(id) ?? 1] as [string, number])
+    if (electorate.every(([, w]) => w === 0)) throw new InvalidParametersError('every participant has weight 0: nobody could approve')
+    return electorate
+  }
+
+  private evictDecided (key: string): void {
+    this.decided.add(key)
+    if (this.decided.size > C.DEFAULT_MAX_DECIDED_IDS) this.decided.delete(this.decided.values().next().value as string)
+    this.closedOrder.push(key)
+    while (this.closedOrder.length > this.maxClosedProposals) {
+      const oldest = this.closedOrder.shift() as string
+      this.rounds.delete(oldest)
+    }
+  }
+}
