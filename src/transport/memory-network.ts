@@ -1,0 +1,252 @@
+import { InvalidParametersError } from '@libp2p/interface'
+import { systemClock, type Clock } from '../core/clock.js'
+import { SeededRandom } from '../sim/random.js'
+import type { Coordinator, MessageHandler, TopologyInfo, Verdict } from './coordinator.js'
+
+/** Fault knobs of a {@link MemoryNetwork}; all default to a perfect network. */
+export interface NetworkFaults {
+  /** Share of deliveries dropped, 0…1. */
+  loss?: number
+  /** Delivery delay drawn uniformly from [min, max] ms. */
+  latencyMs?: [min: number, max: number]
+  /** Share of deliveries delivered a second time, 0…1. */
+  duplicate?: number
+  /** Share of deliveries held back by up to `reorderMs` extra, so later messages overtake them. */
+  reorder?: number
+  /** How far a reordered delivery may be held back. */
+  reorderMs?: number
+}
+
+/** Options of {@link MemoryNetwork}. */
+export interface MemoryNetworkInit extends NetworkFaults {
+  /** Time source; pass a `VirtualClock` for deterministic simulations. */
+  clock?: Clock
+  /**
+   * Seed of the fault draws: the same seed and the same program give the same trace.
+   *
+   * @default 0
+   */
+  seed?: number
+  /** Record every send, drop and delivery in `trace`. */
+  recordTrace?: boolean
+}
+
+/** One line of a network trace. */
+export interface TraceEvent {
+  at: number
+  event: 'send' | 'drop' | 'deliver' | 'duplicate'
+  from: string
+  to: string
+  bytes: number
+  verdict?: Verdict['result']
+}
+
+/** Counts since the network was made. */
+export interface NetworkCounters {
+  sent: number
+  delivered: number
+  dropped: number
+  duplicated: number
+  rejected: number
+}
+
+/** Decides per send whether it may go through; used by simulations to stage precise faults. */
+export type SendFilter = (from: string, to: string, message: Uint8Array) => boolean
+
+function checkShare (value: number | undefined, name: string): number {
+  const share = value ?? 0
+  if (typeof share !== 'number' || !(share >= 0 && share <= 1)) throw new InvalidParametersError(`${name} must be a share from 0 to 1, got ${String(value)}`)
+  return share
+}
+
+/**
+ * An in-process network of agents (the seed's in-memory `ICoordinator`), with seeded faults: loss,
+ * latency, duplication, reordering, partitions and crashed peers. Every agent reaches every other
+ * directly; nothing is relayed.
+ *
+ * @example
+ * ```ts
+ * const network = new MemoryNetwork({ loss: 0.1, latencyMs: [5, 50], seed: 42 })
+ * const coordinator = network.join(identity.peerId)
+ * ```
+ */
+export class MemoryNetwork {
+  readonly clock: Clock
+  readonly trace: TraceEvent[] = []
+  readonly counters: NetworkCounters = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, rejected: 0 }
+  /** Optional hook to drop chosen sends (staged faults). */
+  filter: SendFilter | undefined
+  private readonly random: SeededRandom
+  private readonly recordTrace: boolean
+  private readonly handlers = new Map<string, MessageHandler | undefined>()
+  private readonly crashed = new Set<string>()
+  private groups: Map<string, number> | undefined
+  private faults: Required<NetworkFaults> = { loss: 0, latencyMs: [0, 0], duplicate: 0, reorder: 0, reorderMs: 0 }
+
+  constructor (init: MemoryNetworkInit = {}) {
+    this.clock = init.clock ?? systemClock
+    this.random = new SeededRandom(init.seed ?? 0)
+    this.recordTrace = init.recordTrace ?? false
+    this.setFaults(init)
+  }
+
+  /** Change the fault knobs (only those given). */
+  setFaults (faults: NetworkFaults): void {
+    const latency = faults.latencyMs ?? this.faults.latencyMs
+    if (!Array.isArray(latency) || latency.length !== 2 || !(latency[0] >= 0) || !(latency[1] >= latency[0])) {
+      throw new InvalidParametersError(`latencyMs must be [min, max] with 0 ≤ min ≤ max, got ${JSON.stringify(faults.latencyMs)}`)
+    }
+    const reorderMs = faults.reorderMs ?? this.faults.reorderMs
+    if (!(reorderMs >= 0)) throw new InvalidParametersError(`reorderMs must be ≥ 0, got ${String(reorderMs)}`)
+    this.faults = {
+      loss: checkShare(faults.loss ?? this.faults.loss, 'loss'),
+      latencyMs: [latency[0], latency[1]],
+      duplicate: checkShare(faults.duplicate ?? this.faults.duplicate, 'duplicate'),
+      reorder: checkShare(faults.reorder ?? this.faults.reorder, 'reorder'),
+      reorderMs
+    }
+  }
+
+  /** Add an agent and get its coordinator. */
+  join (peerId: string): Coordinator {
+    if (this.handlers.has(peerId)) throw new InvalidParametersError(`${peerId} already joined this network`)
+    this.handlers.set(peerId, undefined)
+    this.crashed.delete(peerId)
+    return new MemoryCoordinator(this, peerId)
+  }
+
+  /** Remove an agent for good. */
+  leave (peerId: string): void {
+    this.handlers.delete(peerId)
+    this.crashed.delete(peerId)
+  }
+
+  /** Crash an agent: nothing it sends leaves, nothing reaches it, until `restore`. */
+  crash (peerId: string): void {
+    this.crashed.add(peerId)
+  }
+
+  /** Bring a crashed agent back. */
+  restore (peerId: string): void {
+    this.crashed.delete(peerId)
+  }
+
+  /** Split the network: agents in different groups cannot reach each other; unlisted agents form one more group. */
+  partition (groups: string[][]): void {
+    this.groups = new Map()
+    groups.forEach((group, i) => { for (const id of group) this.groups?.set(id, i) })
+  }
+
+  /** Undo `partition`. */
+  heal (): void {
+    this.groups = undefined
+  }
+
+  /** Agents that have joined and not left. */
+  get agents (): string[] {
+    return [...this.handlers.keys()]
+  }
+
+  /** Whether `from` can reach `to` right now. */
+  reachable (from: string, to: string): boolean {
+    if (this.crashed.has(from) || this.crashed.has(to) || !this.handlers.has(to)) return false
+    if (this.groups === undefined) return true
+    return (this.groups.get(from) ?? -1) === (this.groups.get(to) ?? -1)
+  }
+
+  /** @internal */
+  setHandler (peerId: string, handler: MessageHandler | undefined): void {
+    if (this.handlers.has(peerId)) this.handlers.set(peerId, handler)
+  }
+
+  /** @internal */
+  send (from: string, to: string, message: Uint8Array): boolean {
+    this.counters.sent++
+    this.note('send', from, to, message)
+    if (!this.reachable(from, to) || this.filter?.(from, to, message) === false || this.random.chance(this.faults.loss)) {
+      this.counters.dropped++
+      this.note('drop', from, to, message)
+      return false
+    }
+    this.schedule(from, to, message, 'deliver')
+    if (this.random.chance(this.faults.duplicate)) {
+      this.counters.duplicated++
+      this.schedule(from, to, message, 'duplicate')
+    }
+    return true
+  }
+
+  private schedule (from: string, to: string, message: Uint8Array, event: 'deliver' | 'duplicate'): void {
+    const [min, max] = this.faults.latencyMs
+    let delay = min + this.random.next() * (max - min)
+    if (this.random.chance(this.faults.reorder)) delay += this.random.next() * this.faults.reorderMs
+    this.clock.setTimeout(async () => {
+      const handler = this.handlers.get(to)
+      if (handler === undefined || !this.reachable(from, to)) {
+        this.counters.dropped++
+        this.note('drop', from, to, message)
+        return
+      }
+      this.counters.delivered++
+      const verdict = await handler(message, from)
+      if (verdict.result === 'reject') this.counters.rejected++
+      this.note(event, from, to, message, verdict.result)
+    }, delay)
+  }
+
+  private note (event: TraceEvent['event'], from: string, to: string, message: Uint8Array, verdict?: Verdict['result']): void {
+    if (this.recordTrace) this.trace.push({ at: this.clock.now(), event, from, to, bytes: message.byteLength, ...(verdict === undefined ? {} : { verdict }) })
+  }
+
+  /** @internal */
+  peersOf (peerId: string): string[] {
+    return this.agents.filter(id => id !== peerId && this.reachable(peerId, id))
+  }
+
+  /** @internal */
+  topology (peerId: string): TopologyInfo {
+    const agentCount = this.agents.length - this.crashed.size
+    const reachable = this.peersOf(peerId).length
+    return {
+      type: this.groups === undefined ? 'mesh' : 'partitioned-mesh',
+      agentCount,
+      connectionCount: (agentCount * (agentCount - 1)) / 2,
+      health: this.crashed.has(peerId) ? 'unhealthy' : reachable + 1 < agentCount || this.crashed.size > 0 ? 'degraded' : 'healthy'
+    }
+  }
+}
+
+/** One agent's view of a {@link MemoryNetwork}. */
+class MemoryCoordinator implements Coordinator {
+  readonly peerId: string
+  private readonly network: MemoryNetwork
+
+  constructor (network: MemoryNetwork, peerId: string) {
+    this.network = network
+    this.peerId = peerId
+  }
+
+  setHandler (handler: MessageHandler | undefined): void {
+    this.network.setHandler(this.peerId, handler)
+  }
+
+  async broadcast (message: Uint8Array): Promise<number> {
+    let handed = 0
+    for (const to of this.network.agents) {
+      if (to !== this.peerId && this.network.send(this.peerId, to, message)) handed++
+    }
+    return handed
+  }
+
+  async send (peerId: string, message: Uint8Array): Promise<void> {
+    this.network.send(this.peerId, peerId, message)
+  }
+
+  getPeers (): string[] {
+    return this.network.peersOf(this.peerId)
+  }
+
+  getTopologyInfo (): TopologyInfo {
+    return this.network.topology(this.peerId)
+  }
+}
