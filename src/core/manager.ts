@@ -296,12 +296,15 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
         reject: (e) => { options.signal?.removeEventListener('abort', onAbort); reject(e) }
       })
     })
-    const verdict = await this.process(sealed, this.peerId)
-    if (verdict.result !== 'accept') {
+    try {
+      // check before it leaves, then send it before our own vote on it can overtake it
+      checkProposal(sealed, kind => this.kinds.get(kind))
+    } catch (err: any) {
       this.waiters.delete(sealed.key)
-      throw new InvalidParametersError(`proposal could not be opened locally: ${verdict.reason}`)
+      throw new InvalidParametersError(`proposal is not valid: ${String(err?.message ?? err)}`)
     }
     await this.broadcast(sealed)
+    await this.process(sealed, this.peerId)
     return result
   }
 

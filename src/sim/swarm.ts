@@ -120,6 +120,7 @@ export class SimulatedSwarm {
 
   /** Run until no timer is left, or at most `ms` more of virtual time. */
   async settle (ms = 10 * 60_000): Promise<void> {
+    await macrotask()
     await this.clock.runUntilIdle(this.clock.now() + ms)
   }
 

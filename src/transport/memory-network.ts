@@ -150,6 +150,10 @@ export class MemoryNetwork {
   /** Whether `from` can reach `to` right now. */
   reachable (from: string, to: string): boolean {
     if (this.crashed.has(from) || this.crashed.has(to) || !this.handlers.has(to)) return false
+    return this.sameSide(from, to)
+  }
+
+  private sameSide (from: string, to: string): boolean {
     if (this.groups === undefined) return true
     return (this.groups.get(from) ?? -1) === (this.groups.get(to) ?? -1)
   }
@@ -181,8 +185,9 @@ export class MemoryNetwork {
     let delay = min + this.random.next() * (max - min)
     if (this.random.chance(this.faults.reorder)) delay += this.random.next() * this.faults.reorderMs
     this.clock.setTimeout(async () => {
+      // a message already on the wire still arrives if its sender crashes meanwhile
       const handler = this.handlers.get(to)
-      if (handler === undefined || !this.reachable(from, to)) {
+      if (handler === undefined || this.crashed.has(to) || !this.sameSide(from, to)) {
         this.counters.dropped++
         this.note('drop', from, to, message)
         return

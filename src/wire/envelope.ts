@@ -1,3 +1,4 @@
+import { sha256 } from '@noble/hashes/sha2.js'
 import { InvalidMessageError } from '../errors.js'
 import { decodeCanonical, encodeCanonical } from './codec.js'
 import { defaultDecodeLimits, type DecodeLimits } from './limits.js'
@@ -55,6 +56,33 @@ export function sealWant (body: WantBody): OpenedWant {
  * (`oversize`, `malformed`, `non-canonical`, `bad-signature`) and never anything else.
  */
 export async function openMessage (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): Promise<AnyOpened> {
+  if (bytes instanceof Uint8Array && bytes.byteLength <= limits.maxSmallMessageBytes) {
+    // identical bytes opened before under the same limits: the result is immutable, reuse it
+    const cacheKey = limitsKey(limits) + idToString(sha256(bytes))
+    const cached = openedCache.get(cacheKey)
+    if (cached !== undefined) return cached
+    const opened = await openUncached(bytes, limits)
+    if (openedCache.size >= MAX_OPENED_CACHE) openedCache.clear()
+    openedCache.set(cacheKey, opened)
+    return opened
+  }
+  return openUncached(bytes, limits)
+}
+
+const MAX_OPENED_CACHE = 50_000
+const openedCache = new Map<string, AnyOpened>()
+const limitsKeys = new WeakMap<DecodeLimits, string>()
+
+function limitsKey (limits: DecodeLimits): string {
+  let key = limitsKeys.get(limits)
+  if (key === undefined) {
+    key = Object.values(limits).join(',') + ':'
+    limitsKeys.set(limits, key)
+  }
+  return key
+}
+
+async function openUncached (bytes: Uint8Array, limits: DecodeLimits): Promise<AnyOpened> {
   const envelope = decodeCanonical(bytes, limits.maxMessageBytes)
   if (!Array.isArray(envelope) || envelope.length < 1 || envelope.length > 2 || !(envelope[0] instanceof Uint8Array)) {
     throw new InvalidMessageError('malformed', 'envelope: expected [body bytes, signature]')

@@ -3,7 +3,6 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { concat } from 'uint8arrays/concat'
 import { fromString } from 'uint8arrays/from-string'
-import { toString } from 'uint8arrays/to-string'
 import { InvalidMessageError } from '../errors.js'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
@@ -32,9 +31,13 @@ export function contentId (body: Uint8Array): Uint8Array {
   return sha256(body)
 }
 
-/** Hex spelling of an id, as the public API shows it. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** Hex spelling of an id, as the public API shows it (a table lookup: ids are converted on hot paths). */
 export function idToString (id: Uint8Array): string {
-  return toString(id, 'base16')
+  let hex = ''
+  for (let i = 0; i < id.byteLength; i++) hex += HEX[id[i] as number]
+  return hex
 }
 
 /** Parse a hex id; throws `InvalidMessageError` if it is not 32 bytes of hex. */
@@ -92,7 +95,7 @@ const verified = new Set<string>()
  */
 export async function verifySignature (type: string, signer: string, body: Uint8Array, id: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (signature.byteLength !== 64) return false
-  const cacheKey = `${idToString(id)}${toString(signature, 'base64')}`
+  const cacheKey = idToString(id) + idToString(signature)
   if (verified.has(cacheKey)) return true
   const key = publicKeyOf(signer)
   if (key === null) return false
