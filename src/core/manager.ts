@@ -252,7 +252,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
    */
   async requestConsensus (proposal: CborRecord, options: RequestConsensusOptions = {}): Promise<ConsensusResult> {
     if (!this.running) throw new NotStartedError('call start() before requestConsensus()')
-    options.signal?.throwIfAborted()
+    if (options.signal?.aborted === true) throw new AbortError('request aborted before it started')
     const payload = checkCbor(proposal, 'proposal')
     const timeoutMs = options.timeoutMs ?? C.DEFAULT_TIMEOUT_MS
     if (!Number.isInteger(timeoutMs) || timeoutMs < C.MIN_TIMEOUT_MS || timeoutMs > C.MAX_TIMEOUT_MS) {
@@ -285,6 +285,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       closers: [this.peerId, ...fallbacks],
       payload
     })
+    // signing may have yielded: honour an abort or a stop that came meanwhile
+    if (options.signal?.aborted === true) throw new AbortError('request aborted')
+    if (!this.running) throw new AbortError('consensus manager stopped')
     const result = new Promise<ConsensusResult>((resolve, reject) => {
       const onAbort = (): void => {
         this.waiters.delete(sealed.key)
