@@ -123,6 +123,10 @@ const accept = (reason: string): Verdict => ({ result: 'accept', reason })
 const ignore = (reason: string): Verdict => ({ result: 'ignore', reason })
 const reject = (reason: string): Verdict => ({ result: 'reject', reason })
 
+function isAborted (signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true
+}
+
 function isVoteType (value: unknown): value is VoteType {
   return value === VoteType.For || value === VoteType.Against || value === VoteType.Abstain
 }
@@ -286,7 +290,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       payload
     })
     // signing may have yielded: honour an abort or a stop that came meanwhile
-    if (options.signal?.aborted === true) throw new AbortError('request aborted')
+    if (isAborted(options.signal)) throw new AbortError('request aborted')
     if (!this.running) throw new AbortError('consensus manager stopped')
     const result = new Promise<ConsensusResult>((resolve, reject) => {
       const onAbort = (): void => {
@@ -366,7 +370,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (round === undefined) {
       if (this.decided.has(proposalKey)) return ignore('late')
       if (opened.body.type === 'want') return ignore('unknown-proposal')
-      this.holdEarly(proposalKey, opened, from)
+      await this.holdEarly(proposalKey, opened, from)
       return ignore('unknown-proposal')
     }
     switch (opened.body.type) {
@@ -382,6 +386,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const ctx = checkProposal(proposal, kind => this.kinds.get(kind))
     if (ctx === undefined) return ignore('unknown-algorithm')
     const round = new Round(ctx)
+    round.knownSince = this.clock.now()
     this.rounds.set(round.key, round)
     this.schedule(round)
     this.safeDispatchEvent('proposal', { detail: proposalView(round) })
@@ -445,8 +450,12 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
         const held = round.envelopes.get(key) ?? round.pendingCloses.get(key)
         if (held !== undefined) replies.push(held)
       }
+    } else if (round.closed) {
+      // the decision is fixed: the closes and acks; the asker pulls any counted vote it lacks by id
+      replies.push(round.ctx.proposal)
+      for (const envelope of round.envelopes.values()) if (envelope.body.type === 'close' || envelope.body.type === 'ack') replies.push(envelope)
     } else {
-      // everything that helps a peer converge: proposal, votes, closes, acks
+      // still open: the proposal and every vote, so a fallback closer counts what we counted
       replies.push(...round.envelopes.values(), ...round.pendingCloses.values())
     }
     for (const reply of replies) await this.coordinator.send(from, reply.bytes).catch(err => { this.log('pull reply to %s failed: %e', from, err) })
@@ -530,8 +539,14 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private async tryClose (round: Round, rank: number): Promise<void> {
     const body = round.ctx.proposal.body
     if (body.closers[rank] !== this.peerId || round.closing || round.closed || round.pendingCloses.size > 0) return
-    const evaluation = round.evaluate()
     const now = Math.floor(this.clock.now())
+    if (rank > 0 && now < round.knownSince + body.step) {
+      // we learnt of this proposal late: first ask a peer whether a close is already out
+      await this.pull(round, [], this.pullPeer(round))
+      this.at(round, round.knownSince + body.step, async () => this.tryClose(round, rank))
+      return
+    }
+    const evaluation = round.evaluate()
     if (evaluation.outcome === 'pending' && now < body.deadline) return
     const decision = decisionFor(evaluation)
     round.closing = true
@@ -578,7 +593,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     return peers[(round.pulls + this.peerId.length) % peers.length] as string
   }
 
-  private holdEarly (proposalKey: string, opened: AnyOpened, from: string): void {
+  private async holdEarly (proposalKey: string, opened: AnyOpened, from: string): Promise<void> {
     let held = this.early.get(proposalKey)
     if (held === undefined) {
       if (this.early.size >= C.MAX_EARLY_PROPOSALS) this.early.delete(this.early.keys().next().value as string)
@@ -590,7 +605,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if ((this.lastPull.get(proposalKey) ?? -Infinity) + C.UNKNOWN_PROPOSAL_PULL_INTERVAL_MS <= now) {
       if (this.lastPull.size >= C.MAX_EARLY_PROPOSALS * 4) this.lastPull.clear()
       this.lastPull.set(proposalKey, now)
-      void this.pull(proposalKey, [proposalKey], from)
+      await this.pull(proposalKey, [proposalKey], from)
     }
   }
 

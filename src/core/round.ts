@@ -44,6 +44,8 @@ export class Round {
   finalizedAt: number | undefined
   /** pulls made while waiting, to rotate through peers */
   pulls = 0
+  /** local time this peer first held the proposal */
+  knownSince = 0
 
   constructor (ctx: ProposalContext) {
     this.ctx = ctx

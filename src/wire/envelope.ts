@@ -1,4 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js'
+import { equals } from 'uint8arrays/equals'
 import { InvalidMessageError } from '../errors.js'
 import { decodeCanonical, encodeCanonical } from './codec.js'
 import { defaultDecodeLimits, type DecodeLimits } from './limits.js'
@@ -56,27 +56,23 @@ export function sealWant (body: WantBody): OpenedWant {
  * (`oversize`, `malformed`, `non-canonical`, `bad-signature`) and never anything else.
  */
 export async function openMessage (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): Promise<AnyOpened> {
-  if (bytes instanceof Uint8Array && bytes.byteLength <= limits.maxSmallMessageBytes) {
-    // identical bytes opened before under the same limits: the result is immutable, reuse it
-    const cacheKey = limitsKey(limits) + idToString(sha256(bytes))
-    const cached = openedCache.get(cacheKey)
-    if (cached !== undefined) return cached
-    const opened = await openUncached(bytes, limits)
-    if (openedCache.size >= MAX_OPENED_CACHE) openedCache.clear()
-    openedCache.set(cacheKey, opened)
-    return opened
-  }
-  return openUncached(bytes, limits)
+  // The same buffer handed to many agents of one process (a simulation, a relay fan-out) is opened
+  // once. Keyed by identity and re-checked against a private copy, so a buffer mutated after it was
+  // opened is opened afresh.
+  const cached = openedCache.get(bytes)
+  if (cached !== undefined && cached.limits === limitsKey(limits) && equals(cached.copy, bytes)) return cached.opened
+  const opened = await openUncached(bytes, limits)
+  if (bytes.byteLength <= limits.maxSmallMessageBytes) openedCache.set(bytes, { copy: bytes.slice(), limits: limitsKey(limits), opened })
+  return opened
 }
 
-const MAX_OPENED_CACHE = 50_000
-const openedCache = new Map<string, AnyOpened>()
+const openedCache = new WeakMap<Uint8Array, { copy: Uint8Array, limits: string, opened: AnyOpened }>()
 const limitsKeys = new WeakMap<DecodeLimits, string>()
 
 function limitsKey (limits: DecodeLimits): string {
   let key = limitsKeys.get(limits)
   if (key === undefined) {
-    key = Object.values(limits).join(',') + ':'
+    key = Object.values(limits).join(',')
     limitsKeys.set(limits, key)
   }
   return key
