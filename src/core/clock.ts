@@ -14,11 +14,6 @@ export interface Clock {
 /** Wall-clock time. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const handle: any = globalThis.setTimeout(() => { void callback() }, ms)
-    // never keep a Node process alive only for a consensus timer
-    handle?.unref?.()
-    return handle
-  },
+  setTimeout: (callback, ms) => globalThis.setTimeout(() => { void callback() }, ms),
   clearTimeout: (handle) => { globalThis.clearTimeout(handle as any) }
 }

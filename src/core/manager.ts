@@ -419,7 +419,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (round.closes.has(close.key) || round.pendingCloses.has(close.key)) return ignore('duplicate')
     const checked = round.addClose(close)
     if ('missing' in checked) {
+      // ask the sender and one more peer: the sender may be a closer that just died
       await this.pull(round, checked.missing, from)
+      await this.pull(round, checked.missing, this.pullPeer(round, from))
       return ignore('missing-votes')
     }
     await this.onVerifiedClose(round, checked)
@@ -573,7 +575,11 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private async retryPendingCloses (round: Round, from: string): Promise<void> {
     for (const pending of [...round.pendingCloses.values()]) {
       const checked = round.addClose(pending)
-      if (!('missing' in checked)) await this.onVerifiedClose(round, checked)
+      if (!('missing' in checked)) {
+        // we had to pull to check it, so others may lack it too: pass it on with our ack
+        await this.broadcast(checked.close)
+        await this.onVerifiedClose(round, checked)
+      }
       else if (from === '') await this.pull(round, checked.missing, this.pullPeer(round))
     }
   }
@@ -586,8 +592,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     await this.coordinator.send(from, want.bytes).catch(err => { this.log('pull from %s failed: %e', from, err) })
   }
 
-  private pullPeer (round: Round): string {
-    const peers = this.coordinator.getPeers().filter(p => p !== this.peerId).sort()
+  private pullPeer (round: Round, besides = ''): string {
+    const peers = this.coordinator.getPeers().filter(p => p !== this.peerId && p !== besides).sort()
     if (peers.length === 0) return ''
     round.pulls++
     return peers[(round.pulls + this.peerId.length) % peers.length] as string
