@@ -1,10 +1,16 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-// Unit and simulation tests run in Node; browser projects join here when the browser issue lands.
+// Unit, property, simulation and README tests run in Node; browser projects join when the browser issue lands.
 export default defineConfig({
+  resolve: {
+    // README examples import the package by name; tests resolve it to the sources
+    alias: { 'libp2p-consensus': fileURLToPath(new URL('./src/index.ts', import.meta.url)) }
+  },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],

@@ -1,0 +1,39 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
+
+// Every ```ts block of README.md, in order, is one program; ```ts fragment blocks are excerpts.
+async function readmeProgram (): Promise<string> {
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1] as string)
+  return blocks.join('\n')
+}
+
+describe('README', () => {
+  it('its examples run as written and print what their comments say', async () => {
+    const program = await readmeProgram()
+    expect(program).toContain('requestConsensus')
+    const dir = new URL('./.readme/', import.meta.url)
+    await mkdir(dir, { recursive: true })
+    const file = new URL('program.ts', dir)
+    await writeFile(file, program)
+    const printed: string[] = []
+    const log = console.log
+    console.log = (...args: unknown[]) => { printed.push(args.map(a => typeof a === 'string' ? a : JSON.stringify(a)).join(' ')) }
+    try {
+      await import(/* @vite-ignore */ file.href)
+    } finally {
+      console.log = log
+    }
+    const output = printed.join('\n')
+    expect(output).toMatch(/^Deployment approved! \(\d\/5 votes\)/m)
+    expect(output).toContain('approved 0.7')
+    expect(output).toMatch(/^approved 0\.714/m)
+    expect(output).toMatch(/^Total proposals: \d+/m)
+    expect(output).toContain('approved 2')
+    expect(output).toContain('Consensus timeout: 5/6 voted')
+    expect(output).toContain('Strong majority despite timeout - proceeding')
+    expect(output).toContain('approved false')
+    expect(output).toContain('true true')
+    expect(output).toContain('"agentCount":14')
+  })
+})
