@@ -8,6 +8,7 @@ interface Timer {
 
 /** Yield to the host's macrotask queue so every pending promise chain runs first. */
 export function macrotask (): Promise<void> {
+  const setImmediate: ((callback: () => void) => void) | undefined = (globalThis as any).setImmediate
   if (typeof setImmediate === 'function') return new Promise(resolve => { setImmediate(resolve) })
   return new Promise(resolve => {
     const channel = new MessageChannel()
