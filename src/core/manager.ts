@@ -3,116 +3,22 @@ import { TypedEventEmitter } from 'main-event'
 import { defaultAlgorithms } from '../algorithms/index.js'
 import { AbortError, AlreadyVotedError, InvalidMessageError, InvalidParametersError, NotEligibleError, NotStartedError, ProposalClosedError, UnknownAlgorithmError, UnknownProposalError } from '../errors.js'
 import { VoteType, type CborRecord } from '../types.js'
-import { decodeCanonical, encodeCanonical } from '../wire/codec.js'
 import { openMessage, sealMessage, sealWant, type AnyOpened, type OpenedAck, type OpenedClose, type OpenedProposal, type OpenedVote, type OpenedWant } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
-import { compareBytes, PROTOCOL_VERSION } from '../wire/messages.js'
+import { PROTOCOL_VERSION } from '../wire/messages.js'
 import { contentId, idFromString, idToString, publicKeyOf, type Identity } from '../wire/signing.js'
 import { systemClock, type Clock } from './clock.js'
 import * as C from './constants.js'
 import { checkProposal } from './context.js'
 import { finalResult, proposalView, StatsTracker, unconfirmedResult, type AlgorithmStats, type ConsensusResult, type ProposalView } from './results.js'
 import { Round } from './round.js'
+import { checkCbor, isVoteType, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions, type VoteDecision, type Voter } from './options.js'
 import { decisionFor, type CheckedClose } from './verify-close.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { Coordinator, Verdict } from '../transport/coordinator.js'
-import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
+import type { Logger } from '@libp2p/interface'
 
-/** A voter's answer with optional reasons, as `recordVote` takes it. */
-export interface VoteDecision {
-  vote: VoteType
-  metadata?: CborRecord
-}
-
-/** Answers proposals automatically; return `undefined` to vote later by hand with `recordVote`. */
-export type Voter = (proposal: ProposalView) => VoteType | VoteDecision | undefined | Promise<VoteType | VoteDecision | undefined>
-
-/** A vote this peer has seen counted. */
-export interface VoteEvent {
-  proposalId: string
-  voter: string
-  vote: VoteType
-  metadata: CborRecord
-}
-
-/** Proof that someone signed two conflicting messages. */
-export interface EvidenceEvent {
-  kind: 'equivocation' | 'conflicting-close' | 'conflicting-ack'
-  proposalId: string
-  offender: string
-  /** the conflicting signed envelopes */
-  messages: Uint8Array[]
-}
-
-/** Events of {@link ConsensusManager}. */
-export interface ConsensusManagerEvents {
-  proposal: CustomEvent<ProposalView>
-  vote: CustomEvent<VoteEvent>
-  decision: CustomEvent<ConsensusResult>
-  evidence: CustomEvent<EvidenceEvent>
-}
-
-/** Options of {@link ConsensusManager}. */
-export interface ConsensusManagerInit {
-  /** This agent's Ed25519 identity; its PeerId must be the coordinator's. */
-  identity: Identity
-  /** The network (the seed's `ICoordinator`): `MemoryNetwork`, gossipsub, … */
-  coordinator: Coordinator
-  /**
-   * Separates independent swarms sharing a network; signed into every message.
-   *
-   * @default 'default'
-   */
-  namespace?: string
-  /**
-   * Algorithm used when a request names none.
-   *
-   * @default 'quorum'
-   */
-  defaultAlgorithm?: string
-  /** Extra algorithms by name, added to quorum, weighted, unanimous and supermajority. */
-  algorithms?: Record<string, ConsensusAlgorithm>
-  /** Answers proposals automatically when this agent is in the electorate. */
-  voter?: Voter
-  /**
-   * Time source; a simulation passes a virtual clock.
-   *
-   * @default systemClock
-   */
-  clock?: Clock
-  /**
-   * Ranked fallback closers pinned into each proposal after the coordinator.
-   *
-   * @default 2
-   */
-  fallbackClosers?: number
-  /** Decode limits for untrusted bytes. */
-  limits?: Partial<DecodeLimits>
-  /** Where to log (libp2p's component logger). */
-  logger?: ComponentLogger
-  /**
-   * Decided proposals kept in memory; older ones are dropped (their ids are remembered).
-   *
-   * @default 1000
-   */
-  maxClosedProposals?: number
-}
-
-/** Options of {@link ConsensusManager.requestConsensus}. */
-export interface RequestConsensusOptions extends AbortOptions {
-  /**
-   * How long votes are collected, 100…300 000 ms.
-   *
-   * @default 30000
-   */
-  timeoutMs?: number
-  /** Registered algorithm name. Defaults to the manager's `defaultAlgorithm`. */
-  algorithm?: string
-  /** Explicit electorate (PeerId strings). Defaults to the peers present now, plus this peer if it has a voter. */
-  participants?: string[]
-  /** Δ between fallback closer slots. Defaults to a quarter of the timeout (50 ms…10 s). */
-  closeStepMs?: number
-}
+export type { ConsensusManagerEvents, ConsensusManagerInit, EvidenceEvent, RequestConsensusOptions, VoteDecision, VoteEvent, Voter } from './options.js'
 
 interface Waiter {
   resolve(result: ConsensusResult): void
@@ -125,22 +31,6 @@ const reject = (reason: string): Verdict => ({ result: 'reject', reason })
 
 function isAborted (signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true
-}
-
-function isVoteType (value: unknown): value is VoteType {
-  return value === VoteType.For || value === VoteType.Against || value === VoteType.Abstain
-}
-
-function checkCbor (value: unknown, what: string): CborRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
-    throw new InvalidParametersError(`${what} must be a plain object`)
-  }
-  try {
-    decodeCanonical(encodeCanonical(value), Number.MAX_SAFE_INTEGER)
-  } catch (err: any) {
-    throw new InvalidParametersError(`${what} must hold only strings, finite numbers, booleans, null, bytes, arrays and plain objects (no undefined): ${String(err?.message ?? err)}`)
-  }
-  return value as CborRecord
 }
 
 /**
@@ -406,6 +296,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (effect === 'equivocation') {
       const pair = round.equivocations.get(vote.body.voter) as [OpenedVote, OpenedVote]
       this.safeDispatchEvent('evidence', { detail: { kind: 'equivocation', proposalId: round.key, offender: vote.body.voter, messages: pair.map(v => v.bytes) } })
+      // an equivocator may have shown each peer a different vote: show everyone both
+      for (const evidence of pair) await this.broadcast(evidence)
     } else {
       this.safeDispatchEvent('vote', { detail: { proposalId: round.key, voter: vote.body.voter, vote: vote.body.choice, metadata: vote.body.metadata } })
     }
@@ -550,24 +442,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     }
     const evaluation = round.evaluate()
     if (evaluation.outcome === 'pending' && now < body.deadline) return
-    const decision = decisionFor(evaluation)
     round.closing = true
-    const counted = [...round.counted.keys()].map(voter => (round.firstVote.get(voter) as OpenedVote).id).sort(compareBytes)
-    const excluded = [...round.equivocations.values()].map(([a, b]) => [a.id, b.id] as [Uint8Array, Uint8Array]).sort((x, y) => compareBytes(x[0], y[0]))
-    const slot = rank > 0 ? body.deadline + rank * body.step : decision === 'timeout' ? body.deadline : 0
-    const close = await sealMessage(this.identity, {
-      type: 'close',
-      v: PROTOCOL_VERSION,
-      ns: this.namespace,
-      proposal: round.ctx.proposal.id,
-      closer: this.peerId,
-      rank,
-      closedAt: Math.max(now, slot),
-      decision,
-      votes: counted,
-      excluded,
-      tally: [round.tally.forCount, round.tally.againstCount, round.tally.abstainCount, round.tally.forWeight, round.tally.againstWeight, round.tally.abstainWeight]
-    })
+    const close = await sealMessage(this.identity, round.draftClose(this.peerId, rank, decisionFor(evaluation), now))
     await this.broadcast(close)
     await this.process(close, this.peerId)
   }
@@ -676,6 +552,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       const waiter = this.waiters.get(round.key)
       this.waiters.delete(round.key)
       waiter?.resolve(unconfirmedResult(round, this.clock.now()))
+      // still open, but no longer worth a slot forever: it ages out like a decided one
+      this.closedOrder.push(round.key)
+      this.evictOldest()
     })
   }
 
@@ -707,9 +586,14 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.decided.add(key)
     if (this.decided.size > C.DEFAULT_MAX_DECIDED_IDS) this.decided.delete(this.decided.values().next().value as string)
     this.closedOrder.push(key)
+    this.evictOldest()
+  }
+
+  private evictOldest (): void {
     while (this.closedOrder.length > this.maxClosedProposals) {
       const oldest = this.closedOrder.shift() as string
       this.rounds.delete(oldest)
+      this.clearTimers(oldest)
     }
   }
 }

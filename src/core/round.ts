@@ -1,9 +1,10 @@
-import { addToTally, emptyTally, removeFromTally } from '../algorithms/tally.js'
+import { addToTally, emptyTally, removeFromTally, tallyTuple } from '../algorithms/tally.js'
+import { compareBytes, PROTOCOL_VERSION, type CloseBody } from '../wire/messages.js'
 import { idToString } from '../wire/signing.js'
 import { checkClose, evaluateAlgorithm, type CheckedClose } from './verify-close.js'
 import type { ProposalContext } from './context.js'
 import type { AlgorithmEvaluation, Tally } from '../algorithms/interface.js'
-import type { VoteType } from '../types.js'
+import type { ConsensusDecision, VoteType } from '../types.js'
 import type { AnyOpened, OpenedAck, OpenedClose, OpenedVote } from '../wire/envelope.js'
 
 /** What adding a vote did. */
@@ -136,6 +137,28 @@ export class Round {
       if (checked !== undefined && weight * 3 > this.ctx.totalWeight * 2) return checked
     }
     return undefined
+  }
+
+  /**
+   * The close this peer would sign as closer of `rank` now: every counted vote, the equivocation
+   * pairs as evidence, the running tally, and `closedAt` no earlier than the rank's slot.
+   */
+  draftClose (closer: string, rank: number, decision: ConsensusDecision, now: number): CloseBody {
+    const body = this.ctx.proposal.body
+    const slot = rank > 0 ? body.deadline + rank * body.step : decision === 'timeout' ? body.deadline : 0
+    return {
+      type: 'close',
+      v: PROTOCOL_VERSION,
+      ns: body.ns,
+      proposal: this.ctx.proposal.id,
+      closer,
+      rank,
+      closedAt: Math.max(now, slot),
+      decision,
+      votes: [...this.counted.keys()].map(voter => (this.firstVote.get(voter) as OpenedVote).id).sort(compareBytes),
+      excluded: [...this.equivocations.values()].map(([a, b]) => [a.id, b.id] as [Uint8Array, Uint8Array]).sort((x, y) => compareBytes(x[0], y[0])),
+      tally: tallyTuple(this.tally)
+    }
   }
 
   /** Acks held for a close, sorted by signer (deterministic certificates). */

@@ -1,0 +1,124 @@
+import { InvalidParametersError } from '../errors.js'
+import { VoteType, type CborRecord } from '../types.js'
+import { decodeCanonical, encodeCanonical } from '../wire/codec.js'
+import type { Clock } from './clock.js'
+import type { ConsensusResult, ProposalView } from './results.js'
+import type { ConsensusAlgorithm } from '../algorithms/interface.js'
+import type { Coordinator } from '../transport/coordinator.js'
+import type { DecodeLimits } from '../wire/limits.js'
+import type { Identity } from '../wire/signing.js'
+import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
+
+/** A voter's answer with optional reasons, as `recordVote` takes it. */
+export interface VoteDecision {
+  vote: VoteType
+  metadata?: CborRecord
+}
+
+/** Answers proposals automatically; return `undefined` to vote later by hand with `recordVote`. */
+export type Voter = (proposal: ProposalView) => VoteType | VoteDecision | undefined | Promise<VoteType | VoteDecision | undefined>
+
+/** A vote this peer has seen counted. */
+export interface VoteEvent {
+  proposalId: string
+  voter: string
+  vote: VoteType
+  metadata: CborRecord
+}
+
+/** Proof that someone signed two conflicting messages. */
+export interface EvidenceEvent {
+  kind: 'equivocation' | 'conflicting-close' | 'conflicting-ack'
+  proposalId: string
+  offender: string
+  /** the conflicting signed envelopes */
+  messages: Uint8Array[]
+}
+
+/** Events of {@link ConsensusManager}. */
+export interface ConsensusManagerEvents {
+  proposal: CustomEvent<ProposalView>
+  vote: CustomEvent<VoteEvent>
+  decision: CustomEvent<ConsensusResult>
+  evidence: CustomEvent<EvidenceEvent>
+}
+
+/** Options of {@link ConsensusManager}. */
+export interface ConsensusManagerInit {
+  /** This agent's Ed25519 identity; its PeerId must be the coordinator's. */
+  identity: Identity
+  /** The network (the seed's `ICoordinator`): `MemoryNetwork`, gossipsub, … */
+  coordinator: Coordinator
+  /**
+   * Separates independent swarms sharing a network; signed into every message.
+   *
+   * @default 'default'
+   */
+  namespace?: string
+  /**
+   * Algorithm used when a request names none.
+   *
+   * @default 'quorum'
+   */
+  defaultAlgorithm?: string
+  /** Extra algorithms by name, added to quorum, weighted, unanimous and supermajority. */
+  algorithms?: Record<string, ConsensusAlgorithm>
+  /** Answers proposals automatically when this agent is in the electorate. */
+  voter?: Voter
+  /**
+   * Time source; a simulation passes a virtual clock.
+   *
+   * @default systemClock
+   */
+  clock?: Clock
+  /**
+   * Ranked fallback closers pinned into each proposal after the coordinator.
+   *
+   * @default 2
+   */
+  fallbackClosers?: number
+  /** Decode limits for untrusted bytes. */
+  limits?: Partial<DecodeLimits>
+  /** Where to log (libp2p's component logger). */
+  logger?: ComponentLogger
+  /**
+   * Decided proposals kept in memory; older ones are dropped (their ids are remembered).
+   *
+   * @default 1000
+   */
+  maxClosedProposals?: number
+}
+
+/** Options of {@link ConsensusManager.requestConsensus}. */
+export interface RequestConsensusOptions extends AbortOptions {
+  /**
+   * How long votes are collected, 100…300 000 ms.
+   *
+   * @default 30000
+   */
+  timeoutMs?: number
+  /** Registered algorithm name. Defaults to the manager's `defaultAlgorithm`. */
+  algorithm?: string
+  /** Explicit electorate (PeerId strings). Defaults to the peers present now, plus this peer if it has a voter. */
+  participants?: string[]
+  /** Δ between fallback closer slots. Defaults to a quarter of the timeout (50 ms…10 s). */
+  closeStepMs?: number
+}
+
+/** True for the three vote values. */
+export function isVoteType (value: unknown): value is VoteType {
+  return value === VoteType.For || value === VoteType.Against || value === VoteType.Abstain
+}
+
+/** Check that a payload or metadata record survives the canonical CBOR round trip. */
+export function checkCbor (value: unknown, what: string): CborRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new InvalidParametersError(`${what} must be a plain object`)
+  }
+  try {
+    decodeCanonical(encodeCanonical(value), Number.MAX_SAFE_INTEGER)
+  } catch (err: any) {
+    throw new InvalidParametersError(`${what} must hold only strings, finite numbers, booleans, null, bytes, arrays and plain objects (no undefined): ${String(err?.message ?? err)}`)
+  }
+  return value as CborRecord
+}
