@@ -5,7 +5,7 @@ import { checkProposal } from '../src/core/context.js'
 import { Round } from '../src/core/round.js'
 import { decisionFor } from '../src/core/verify-close.js'
 import { simulatedIdentity } from '../src/sim/swarm.js'
-import { VoteType } from '../src/types.js'
+import { VoteType, type CborRecord } from '../src/types.js'
 import { sealMessage, type OpenedProposal, type OpenedVote } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
 import type { Identity } from '../src/wire/signing.js'
@@ -21,13 +21,14 @@ const votes = new Map<string, OpenedVote[][]>()
 beforeAll(async () => {
   identities = await Promise.all(Array.from({ length: N }, async (_, i) => simulatedIdentity(i)))
   const electorate = identities.map((id, i) => [id.peerId, 1 + (i % 3)] as [string, number]).sort((a, b) => a[0] < b[0] ? -1 : 1)
-  for (const [kind, params] of [['quorum', { threshold: [1, 2] }], ['weighted', { threshold: [3, 5] }], ['unanimous', {}], ['supermajority', {}]] as const) {
-    const proposal = await sealMessage(identities[0] as Identity, {
+  const pinned: Array<[string, CborRecord]> = [['quorum', { threshold: [1, 2] }], ['weighted', { threshold: [3, 5] }], ['unanimous', {}], ['supermajority', {}]]
+  for (const [kind, params] of pinned) {
+    const proposal: OpenedProposal = await sealMessage(identities[0] as Identity, {
       type: 'proposal', v: PROTOCOL_VERSION, ns: 'default', coordinator: identities[0]?.peerId as string, seq: 0, createdAt: 1000, deadline: 2000, step: 100,
       electorate, algorithm: { name: kind, kind, params }, closers: [identities[0]?.peerId as string], payload: { kind }
     })
     proposals.set(kind, proposal)
-    votes.set(kind, await Promise.all(identities.map(async voter => Promise.all(CHOICES.map(async choice => sealMessage(voter, {
+    votes.set(kind, await Promise.all(identities.map(async voter => Promise.all(CHOICES.map(async (choice): Promise<OpenedVote> => sealMessage(voter, {
       type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: voter.peerId, choice, metadata: {}
     }))))))
   }
