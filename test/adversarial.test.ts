@@ -298,7 +298,8 @@ describe('forged votes', () => {
     expect(result.voters).toEqual([...HONEST, ADV].map(i => h.ids[i]!.peerId).sort())
     for (const s of strangers) expect(result.voters).not.toContain(s.peerId)
     const certificate = await expectCertificate(result)
-    for (const bytes of certificate.votes) expect(strangers.map(s => s.peerId)).not.toContain((await openMessage(bytes)).body.type === 'vote' ? ((await openMessage(bytes)).body as VoteBody).voter : '')
+    const certVoters = await Promise.all(certificate.votes.map(async b => ((await openMessage(b)).body as VoteBody).voter))
+    for (const s of strangers) expect(certVoters).not.toContain(s.peerId)
   })
 
   it('signer ≠ voter: the adversary (or an outsider) signs votes naming members → reject bad-signature; the named members\' own votes later count normally', async () => {
@@ -721,26 +722,56 @@ describe('forged closes', () => {
     expectAgreement(h, open.key, [...HONEST, ADV])
   })
 
-  it('a close citing a non-member\'s vote or a vote of another proposal: live peers hold it as missing-votes (they never held such a vote) and never adopt it', async () => {
+  /** Closes by the coordinator (rank 0, at the deadline) that count a non-member's vote or another proposal's vote. */
+  async function citingForeignVotes (h: Harness, a: Open, b: Open): Promise<{ nonMember: Bytes[], otherProposal: Bytes[] }> {
+    const strangers = await outsiders(3)
+    const nonMember: Bytes[] = []
+    for (const s of strangers) {
+      const v = await sealVote(a, s, 'for')
+      expect(await feed(h, v.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'reject', reason: 'non-member' })))
+      nonMember.push(await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
+      nonMember.push(await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'approved', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
+    }
+    const otherProposal: Bytes[] = []
+    // two votes for B (not enough to decide it), each cited by two closes of A
+    for (const i of [2, ADV]) {
+      const v = await sealVote(b, h.ids[i]!, 'for')
+      expect(await feed(h, v.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'counted' })))
+      otherProposal.push(await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
+      otherProposal.push(await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'approved', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
+    }
+    return { nonMember, otherProposal }
+  }
+
+  it('a close counting a non-member\'s vote or a vote of another proposal is never adopted by a live peer', async () => {
     const h = await makeSwarm(5)
     const a = await propose(h, 0, { which: 'A' })
     const b = await propose(h, 1, { which: 'B' })
-    const [stranger] = await outsiders(1)
-    const strangerVote = await sealVote(a, stranger!, 'for')
-    expect(await feed(h, strangerVote.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'reject', reason: 'non-member' })))
-    const voteForB = await sealVote(b, h.ids[ADV]!, 'for')
-    expect(await feed(h, voteForB.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'counted' })))
-    const inputs = [
-      await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [strangerVote.id], tally: [1, 0, 0, 1, 0, 0] }),
-      await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [voteForB.id], tally: [1, 0, 0, 1, 0, 0] }),
-      await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'timeout', votes: sortIds(voteForB.id, strangerVote.id), tally: [2, 0, 0, 2, 0, 0] }),
-      await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [sha256(te.encode('never existed'))], tally: [1, 0, 0, 1, 0, 0] }),
-      await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'approved', votes: [strangerVote.id], tally: [1, 0, 0, 1, 0, 0] })
-    ]
-    await expectVerdicts(h, inputs, HONEST, { result: 'ignore', reason: 'missing-votes' })
+    const { nonMember, otherProposal } = await citingForeignVotes(h, a, b)
+    const sentBefore = h.sent.length
+    for (const bytes of [...nonMember, ...otherProposal]) {
+      for (const v of await feed(h, bytes, HONEST)) expect(v.result).not.toBe('accept')
+      // and re-sent: never accepted either
+      for (const v of await feed(h, bytes, HONEST)) expect(v.result).not.toBe('accept')
+    }
+    const types = await Promise.all(h.sent.slice(sentBefore).filter(s => s.from !== MALLORY).map(async s => (await openMessage(s.bytes)).body.type))
+    expect(types.filter(t => t === 'ack' || t === 'close')).toEqual([])
     expect(HONEST.some(i => h.swarm.agent(i).decisions.has(a.key))).toBe(false)
-    // re-sent: a duplicate of a pending close
-    await expectVerdicts(h, inputs, HONEST, { result: 'ignore', reason: 'duplicate' })
+  })
+
+  // BUG (src/core/manager.ts onClose → Round.addClose → checkClose): docs/PROTOCOL.md lists "counting a
+  // non-member" among the closes to reject, but a live peer never holds a non-member's vote (it rejected
+  // it) nor another proposal's vote in this round, so checkClose reports those ids as missing: the close
+  // gets ignore 'missing-votes', is kept in pendingCloses for good and pulled for again and again, and
+  // while it is pending tryClose refuses to close (see the stall test below). The 'non-member' and
+  // 'wrong-proposal' checks of checkClose are reachable only offline (verifyCertificate, checkClose).
+  it.fails('a close counting a non-member\'s vote → reject non-member; counting another proposal\'s vote → reject wrong-proposal (BUG: ignore missing-votes, kept pending)', async () => {
+    const h = await makeSwarm(5)
+    const a = await propose(h, 0, { which: 'A' })
+    const b = await propose(h, 1, { which: 'B' })
+    const { nonMember, otherProposal } = await citingForeignVotes(h, a, b)
+    await expectVerdicts(h, nonMember, HONEST, { result: 'reject', reason: 'non-member' })
+    await expectVerdicts(h, otherProposal, HONEST, { result: 'reject', reason: 'wrong-proposal' })
   })
 
   it('checkClose itself: a close counting a non-member\'s vote → non-member; counting a vote of another proposal → wrong-proposal', async () => {
@@ -795,10 +826,10 @@ describe('forged closes', () => {
 })
 
 // ---------------------------------------------------------------------------------------------
-// known weaknesses: closedAt is the closer's own claim
+// known weaknesses: closedAt is the closer's own claim; pending closes are never dropped
 // ---------------------------------------------------------------------------------------------
 
-describe('close timing is only checked against the close\'s own closedAt', () => {
+describe('known weaknesses of close handling', () => {
   // BUG (src/core/verify-close.ts checkClose, the before-slot / early-timeout checks; src/core/manager.ts
   // onClose): a live peer compares closedAt only with the proposal's deadline and step, never with its
   // own clock. A fallback closer that forward-dates closedAt to its slot can close at once, long before
@@ -836,6 +867,41 @@ describe('close timing is only checked against the close\'s own closedAt', () =>
     for (const i of HONEST) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
     const result = await finish(h, open, [])
     expect(result.decision).toBe('approved')
+  })
+})
+
+describe('a close found invalid once its votes arrive', () => {
+  // BUG (src/core/round.ts addClose + src/core/manager.ts retryPendingCloses/onVote): a close parked in
+  // pendingCloses (it cited votes the peer lacked) is re-checked on every later vote; once its votes are
+  // in and checkClose throws (here 'double-vote'), addClose never removes it from pendingCloses and the
+  // exception escapes retryPendingCloses. So every later *valid* vote on that peer — the equivocation
+  // evidence itself, then honest members' votes — gets verdict reject 'double-vote' (its sender would
+  // be penalised), onVote stops before the coordinator's close check, and since the bad close stays
+  // pending forever, tryClose (`round.pendingCloses.size > 0`) never closes: the proposal never decides.
+  // No forward-dating needed: the coordinator is down and the first fallback closer is the adversary,
+  // closing at its real slot.
+  it.fails('the invalid close is dropped and later valid votes are still accepted (BUG: they are rejected double-vote and the proposal never decides)', async () => {
+    const h = await makeSwarm(7)
+    const open = await propose(h, 0, { action: 'poison' })
+    const r1 = open.closer(1)
+    const live = [1, 2, 3, 4, 5, 6].filter(i => i !== r1)
+    await h.swarm.crash(0)
+    await h.swarm.crash(r1) // the adversary holds r1's key; its own manager is out of the way
+    const adv = h.ids[r1]!
+    const va = await sealVote(open, adv, 'for')
+    const vb = await sealVote(open, adv, 'against')
+    const slot1 = open.body.deadline + open.body.step
+    await h.swarm.clock.runUntil(slot1)
+    const close = await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'timeout', votes: sortIds(va.id, vb.id), tally: [1, 1, 0, 1, 1, 0] })
+    expect(await feed(h, close, live, adv.peerId)).toEqual(live.map(() => ({ result: 'ignore', reason: 'missing-votes' })))
+    expect(await feed(h, va.bytes, live, adv.peerId)).toEqual(live.map(() => ({ result: 'accept', reason: 'counted' })))
+    // the second vote is valid equivocation evidence; it makes the pending close checkable (and invalid)
+    expect(await feed(h, vb.bytes, live, adv.peerId)).toEqual(live.map(() => ({ result: 'accept', reason: 'equivocation' })))
+    // an honest member's vote afterwards
+    const honest = await sealVote(open, h.ids[live[0]!]!, 'for')
+    expect(await feed(h, honest.bytes, live.slice(1), h.ids[live[0]!]!.peerId)).toEqual(live.slice(1).map(() => ({ result: 'accept', reason: 'counted' })))
+    await runUntil(h, () => live.every(i => h.swarm.agent(i).decisions.has(open.key)), 20 * open.body.step)
+    for (const i of live) expect(h.swarm.agent(i).decisions.has(open.key)).toBe(true)
   })
 })
 
@@ -877,22 +943,26 @@ async function floodFor (h: Harness, open: Open, adv: number): Promise<{ toAll: 
   const e = entriesOf(voteBody(open, me, 'for'))
   for (const b of [cbor.map([...e].reverse()), cbor.map(withValue(e, 'v', new Uint8Array([0xf9, 0x3c, 0x00]))), cat(cbor.map(e), [0])]) out.push(wrap(b, await signBody(me, 'vote', b)))
   out.push(cat(valid.bytes, [0]))
-  // closes it may not make (rank 0), and any of its own fallback ranks before the slot or with a wrong tally
+  // closes it may not make (rank 0), and closes of its own fallback rank before the slot, with a wrong
+  // tally or decision, or counting its own two votes. (Not: a forward-dated timeout, or a close citing a
+  // vote nobody holds — those succeed or stall, see the failing tests on close timing.)
   out.push(await sealClose(h, open, adv, { rank: 0, closedAt: open.body.deadline }))
   const rank = open.body.closers.indexOf(me.peerId)
-  if (rank > 0) {
-    const slot = open.body.deadline + rank * open.body.step
-    out.push(await sealClose(h, open, adv, { rank, closedAt: slot - 1 }))
-    out.push(await sealClose(h, open, adv, { rank, closedAt: slot, tally: [0, 0, 1, 0, 0, 1] }))
-    out.push(await sealClose(h, open, adv, { rank, closedAt: slot, decision: 'approved' }))
-  }
+  expect(rank).toBeGreaterThan(0)
+  const slot = open.body.deadline + rank * open.body.step
+  const yes = await sealVote(open, me, 'for')
+  const no = await sealVote(open, me, 'against', { metadata: { other: 'half' } })
+  out.push(await sealClose(h, open, adv, { rank, closedAt: slot - 1 }))
+  out.push(await sealClose(h, open, adv, { rank, closedAt: open.body.createdAt }))
+  out.push(await sealClose(h, open, adv, { rank, closedAt: slot, tally: [0, 0, 1, 0, 0, 1] }))
+  out.push(await sealClose(h, open, adv, { rank, closedAt: slot, decision: 'approved' }))
+  // (Not: a close counting its own two votes while peers still lack one of them — parked as pending,
+  // then failing on every later vote: see 'a close found invalid once its votes arrive' below.)
   // outsiders' acks, votes for proposals nobody knows, wants
   for (const s of strangers) out.push((await sealMessage(s, { type: 'ack', v: 1, ns: 'default', proposal: open.id, close: sha256(te.encode('x')), signer: s.peerId })).bytes)
   for (const k of [1, 2]) out.push((await sealVote(sha256(te.encode(`phantom ${k}`)), me, 'for')).bytes)
   out.push(encodeCanonical([encodeCanonical({ type: 'want', v: 1, ns: 'default', proposal: open.id, ids: [] })]))
-  // an equivocation, split across peers, each half re-sent
-  const yes = await sealVote(open, me, 'for')
-  const no = await sealVote(open, me, 'against', { metadata: { other: 'half' } })
+  // and an equivocation, split across peers (each half re-sent later)
   return { toAll: out, split: [yes.bytes, no.bytes] }
 }
 
@@ -901,18 +971,21 @@ describe('a flooding member', () => {
     it(`does not break agreement: every honest agent decides the same, with the same certificate (seed ${seed})`, async () => {
       const h = await makeSwarm(5, { seed, latencyMs: [1, 40], duplicate: 0.1, reorder: 0.2, reorderMs: 30 })
       const open = await propose(h, 0, { action: 'flooded', seed })
-      const { toAll, split } = await floodFor(h, open, ADV)
-      const advId = h.ids[ADV]!.peerId
+      // the flooder is the first fallback closer, so it can also sign closes of its own rank
+      const adv = open.closer(1)
+      const honest = [0, 1, 2, 3, 4].filter(i => i !== adv)
+      const { toAll, split } = await floodFor(h, open, adv)
+      const advId = h.ids[adv]!.peerId
       const send = (to: number, bytes: Bytes): void => { h.swarm.network.send(advId, h.ids[to]!.peerId, bytes) }
       // the flood and the honest votes race through the (seeded) network
-      for (const bytes of toAll) for (const i of HONEST) send(i, bytes)
-      for (const i of HONEST) send(i, split[i % 2] as Bytes)
-      for (const i of HONEST) await h.swarm.agent(i).manager.recordVote(open.key, i === 3 ? 'against' : 'for')
-      for (const bytes of toAll) for (const i of HONEST) send(i, bytes)
-      for (const i of HONEST) send(i, split[(i + 1) % 2] as Bytes)
+      for (const bytes of toAll) for (const i of honest) send(i, bytes)
+      honest.forEach((i, k) => { send(i, split[k % 2] as Bytes) })
+      for (const [k, i] of honest.entries()) await h.swarm.agent(i).manager.recordVote(open.key, k === 3 ? 'against' : 'for')
+      for (const bytes of toAll) for (const i of honest) send(i, bytes)
+      honest.forEach((i, k) => { send(i, split[(k + 1) % 2] as Bytes) })
 
-      const result = await finish(h, open, HONEST)
-      const agreed = expectAgreement(h, open.key, HONEST)
+      const result = await finish(h, open, honest)
+      const agreed = expectAgreement(h, open.key, honest)
       expect(agreed.decision).toBe(result.decision)
       expect(result.decision).toBe('approved')
       const certificate = await expectCertificate(result)
@@ -927,7 +1000,7 @@ describe('a flooding member', () => {
       for (const v of certVoters) expect(members).toContain(v)
       expect(h.swarm.network.counters.rejected).toBeGreaterThan(toAll.length)
       await h.swarm.clock.advance(60_000)
-      expectAgreement(h, open.key, HONEST)
+      expectAgreement(h, open.key, honest)
     })
   }
 })
