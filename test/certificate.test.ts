@@ -38,7 +38,7 @@ describe('verifyCertificate', () => {
   })
 
   it('fails when any signed part is altered', async () => {
-    const flip = (bytes: Uint8Array, at: number): Uint8Array => { const copy = bytes.slice(); copy[at] = (copy[at] as number) ^ 1; return copy }
+    const flip = (bytes: Uint8Array, at: number): Uint8Array => { const copy = new Uint8Array(bytes); copy[at] = (copy[at] as number) ^ 1; return copy }
     await expect(verifyCertificate({ ...certificate, close: flip(certificate.close, certificate.close.length - 3) })).rejects.toMatchObject({ name: 'InvalidMessageError' })
     await expect(verifyCertificate({ ...certificate, proposal: flip(certificate.proposal, 40) })).rejects.toMatchObject({ name: 'InvalidMessageError' })
     await expect(verifyCertificate({ ...certificate, votes: [flip(certificate.votes[0] as Uint8Array, 30), ...certificate.votes.slice(1)] })).rejects.toMatchObject({ name: 'InvalidMessageError' })

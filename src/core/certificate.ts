@@ -88,7 +88,7 @@ export async function verifyCertificate (certificate: Certificate, options: Veri
     if (effect === 'non-member' || effect === 'wrong-proposal') throw new InvalidMessageError(effect, `certificate carries a ${effect} vote`)
   }
   const close = await open<OpenedClose>(certificate.close, 'close', limits)
-  const checked = round.addClose(close)
+  const checked = round.addClose(close, 0)
   if ('missing' in checked) throw new InvalidMessageError('missing-votes', `certificate lacks ${checked.missing.length} counted vote(s)`)
   for (const bytes of certificate.acks) {
     const effect = round.addAck(await open<OpenedAck>(bytes, 'ack', limits))

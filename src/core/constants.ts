@@ -10,6 +10,8 @@ export const DEFAULT_NAMESPACE = 'default'
 export const DEFAULT_ALGORITHM = 'quorum'
 /** Ranked fallback closers after the coordinator. */
 export const DEFAULT_FALLBACK_CLOSERS = 2
+/** Clock disagreement tolerated before a close that is early by our clock is held back. */
+export const DEFAULT_CLOCK_TOLERANCE_MS = 1_000
 /** Closed proposals kept in memory before the oldest are dropped. */
 export const DEFAULT_MAX_CLOSED_PROPOSALS = 1_000
 /** Proposal ids remembered as decided after their state is dropped, so they are never re-opened. */

@@ -13,7 +13,7 @@ import { checkProposal } from './context.js'
 import { finalResult, proposalView, StatsTracker, unconfirmedResult, type AlgorithmStats, type ConsensusResult, type ProposalView } from './results.js'
 import { Round } from './round.js'
 import { checkCbor, isVoteType, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions, type VoteDecision, type Voter } from './options.js'
-import { decisionFor, type CheckedClose } from './verify-close.js'
+import { checkClose, closeSlot, decisionFor, type CheckedClose } from './verify-close.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { Coordinator, Verdict } from '../transport/coordinator.js'
 import type { Logger } from '@libp2p/interface'
@@ -62,6 +62,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private readonly defaultAlgorithm: string
   private readonly fallbackClosers: number
   private readonly maxClosedProposals: number
+  private readonly clockToleranceMs: number
   private readonly algorithms = new Map<string, ConsensusAlgorithm>()
   private readonly kinds = new Map<string, ConsensusAlgorithm>()
   private readonly rounds = new Map<string, Round>()
@@ -90,6 +91,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.voter = init.voter
     this.fallbackClosers = init.fallbackClosers ?? C.DEFAULT_FALLBACK_CLOSERS
     this.maxClosedProposals = init.maxClosedProposals ?? C.DEFAULT_MAX_CLOSED_PROPOSALS
+    this.clockToleranceMs = init.clockToleranceMs ?? C.DEFAULT_CLOCK_TOLERANCE_MS
     for (const [name, algorithm] of Object.entries({ ...defaultAlgorithms(), ...init.algorithms })) this.registerAlgorithm(name, algorithm)
     this.defaultAlgorithm = init.defaultAlgorithm ?? C.DEFAULT_ALGORITHM
     if (!this.algorithms.has(this.defaultAlgorithm)) throw new UnknownAlgorithmError(`default algorithm ${this.defaultAlgorithm} is not registered`)
@@ -307,9 +309,22 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     return accept(effect)
   }
 
-  private async onClose (round: Round, close: OpenedClose, from: string): Promise<Verdict> {
-    if (round.closes.has(close.key) || round.pendingCloses.has(close.key)) return ignore('duplicate')
-    const checked = round.addClose(close)
+  private async onClose (round: Round, close: OpenedClose, from: string, held = false): Promise<Verdict> {
+    if (round.closes.has(close.key) || round.pendingCloses.has(close.key) || round.earlyCloses.has(close.key)) return ignore('duplicate')
+    const notBefore = closeSlot(round.ctx, close)
+    if (!held && this.clock.now() + this.clockToleranceMs < notBefore) {
+      // Its signed closedAt claims its slot has come; our clock says not yet. What it claims is
+      // checked now (a bad close is rejected at once), but a clock can be wrong, so an early close is
+      // not provably bad: hold it, and adopt it only if its time comes here.
+      checkClose(round.ctx, close, key => round.vote(key))
+      round.earlyCloses.add(close.key)
+      this.at(round, notBefore - this.clockToleranceMs, async () => {
+        round.earlyCloses.delete(close.key)
+        await this.onClose(round, close, from, true)
+      })
+      return ignore('early-close')
+    }
+    const checked = round.addClose(close, this.clock.now())
     if ('missing' in checked) {
       // ask the sender and one more peer: the sender may be a closer that just died
       await this.pull(round, checked.missing, from)
@@ -432,8 +447,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
    */
   private async tryClose (round: Round, rank: number): Promise<void> {
     const body = round.ctx.proposal.body
-    if (body.closers[rank] !== this.peerId || round.closing || round.closed || round.pendingCloses.size > 0) return
-    const now = Math.floor(this.clock.now())
+    const now = this.clock.now()
+    if (body.closers[rank] !== this.peerId || round.closing || round.closed || round.awaitsPendingClose(now, body.step)) return
     if (rank > 0 && now < round.knownSince + body.step) {
       // we learnt of this proposal late: first ask a peer whether a close is already out
       await this.pull(round, [], this.pullPeer(round))
@@ -443,14 +458,20 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const evaluation = round.evaluate()
     if (evaluation.outcome === 'pending' && now < body.deadline) return
     round.closing = true
-    const close = await sealMessage(this.identity, round.draftClose(this.peerId, rank, decisionFor(evaluation), now))
+    const close = await sealMessage(this.identity, round.draftClose(this.peerId, rank, decisionFor(evaluation), Math.ceil(now)))
     await this.broadcast(close)
     await this.process(close, this.peerId)
   }
 
   private async retryPendingCloses (round: Round, from: string): Promise<void> {
     for (const pending of [...round.pendingCloses.values()]) {
-      const checked = round.addClose(pending)
+      let checked: CheckedClose | { missing: string[] }
+      try {
+        checked = round.addClose(pending, this.clock.now())
+      } catch (err: any) {
+        this.log('dropped close %s once its votes arrived: %s', pending.key, err?.message)
+        continue
+      }
       if (!('missing' in checked)) {
         // we had to pull to check it, so others may lack it too: pass it on with our ack
         await this.broadcast(checked.close)

@@ -77,6 +77,13 @@ export interface ConsensusManagerInit {
    * @default 2
    */
   fallbackClosers?: number
+  /**
+   * How far peers' clocks may disagree. A close that arrives more than this before its slot (by
+   * our clock) is held until then rather than adopted.
+   *
+   * @default 1000
+   */
+  clockToleranceMs?: number
   /** Decode limits for untrusted bytes. */
   limits?: Partial<DecodeLimits>
   /** Where to log (libp2p's component logger). */

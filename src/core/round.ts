@@ -33,6 +33,10 @@ export class Round {
   readonly closes = new Map<string, CheckedClose>()
   /** signature-valid closes still waiting for cited votes */
   readonly pendingCloses = new Map<string, OpenedClose>()
+  /** local time each pending close arrived */
+  readonly pendingSince = new Map<string, number>()
+  /** closes that arrived before their time by our clock, held until then */
+  readonly earlyCloses = new Set<string>()
   readonly ackBySigner = new Map<string, OpenedAck>()
   readonly ackWeight = new Map<string, number>()
   /** this peer's own vote, once it decided to vote (guards against voting twice) */
@@ -98,18 +102,40 @@ export class Round {
    * Verify a close against the votes held. Returns the ids still missing (the close is kept pending),
    * or the checked close (stored). Throws `InvalidMessageError` if the close is provably bad.
    */
-  addClose (close: OpenedClose): CheckedClose | { missing: string[] } {
+  addClose (close: OpenedClose, now: number): CheckedClose | { missing: string[] } {
     const known = this.closes.get(close.key)
     if (known !== undefined) return known
-    const result = checkClose(this.ctx, close, key => this.vote(key))
+    let result: CheckedClose | { missing: string[] }
+    try {
+      result = checkClose(this.ctx, close, key => this.vote(key))
+    } catch (err) {
+      // found bad once its votes arrived: forget it, it must not block anything
+      this.dropPending(close.key)
+      throw err
+    }
     if ('missing' in result) {
+      if (!this.pendingCloses.has(close.key)) this.pendingSince.set(close.key, now)
       this.pendingCloses.set(close.key, close)
       return result
     }
-    this.pendingCloses.delete(close.key)
+    this.dropPending(close.key)
     this.closes.set(close.key, result)
     this.envelopes.set(close.key, close)
     return result
+  }
+
+  /**
+   * Whether a close that arrived less than `window` ago is still being checked: a fallback closer
+   * holds back for it, but not forever (one citing votes nobody has would otherwise block closing).
+   */
+  awaitsPendingClose (now: number, window: number): boolean {
+    for (const since of this.pendingSince.values()) if (now - since < window) return true
+    return false
+  }
+
+  private dropPending (key: string): void {
+    this.pendingCloses.delete(key)
+    this.pendingSince.delete(key)
   }
 
   /** Record a signature-verified ack: one per member per proposal; a second, different one is a conflict. */

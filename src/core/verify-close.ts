@@ -35,6 +35,27 @@ function bad (reason: string, message: string): never {
 }
 
 /**
+ * The checks a close's own signed fields allow, before any vote is looked at: for this proposal, by
+ * the closer of its rank, `closedAt` not before that rank's slot, and no timeout before the deadline.
+ */
+export function checkCloseHeader (ctx: ProposalContext, close: OpenedClose): void {
+  const proposal = ctx.proposal.body
+  const body = close.body
+  if (idToString(body.proposal) !== ctx.proposal.key || body.ns !== proposal.ns) bad('wrong-proposal', 'close is for another proposal')
+  if (proposal.closers[body.rank] !== body.closer) bad('not-closer', `${body.closer} is not closer of rank ${body.rank}`)
+  if (body.closedAt < closeSlot(ctx, close)) {
+    bad(body.rank > 0 ? 'before-slot' : 'early-timeout', body.rank > 0 ? `fallback closer of rank ${body.rank} may not close before deadline + ${body.rank}·step` : 'timeout declared before the deadline')
+  }
+}
+
+/** The earliest time a close may be made: deadline + rank·step for fallbacks, the deadline for a timeout, else any time. */
+export function closeSlot (ctx: ProposalContext, close: OpenedClose): number {
+  const proposal = ctx.proposal.body
+  if (close.body.rank > 0) return proposal.deadline + close.body.rank * proposal.step
+  return close.body.decision === ConsensusDecision.Timeout ? proposal.deadline : -Infinity
+}
+
+/**
  * Check a signature-verified close against its proposal: the right closer for its rank and slot,
  * every cited vote present, valid, for this proposal and one per voter, equivocation evidence real,
  * and the tally and decision recomputed with our own copy of the algorithm. Returns the ids still
@@ -42,14 +63,8 @@ function bad (reason: string, message: string): never {
  * the close is provably bad.
  */
 export function checkClose (ctx: ProposalContext, close: OpenedClose, voteByKey: (key: string) => OpenedVote | undefined): CheckedClose | { missing: string[] } {
-  const proposal = ctx.proposal.body
+  checkCloseHeader(ctx, close)
   const body = close.body
-  if (idToString(body.proposal) !== ctx.proposal.key || body.ns !== proposal.ns) bad('wrong-proposal', 'close is for another proposal')
-  if (proposal.closers[body.rank] !== body.closer) bad('not-closer', `${body.closer} is not closer of rank ${body.rank}`)
-  if (body.rank > 0 && body.closedAt < proposal.deadline + body.rank * proposal.step) {
-    bad('before-slot', `fallback closer of rank ${body.rank} may not close before deadline + ${body.rank}·step`)
-  }
-  if (body.decision === ConsensusDecision.Timeout && body.closedAt < proposal.deadline) bad('early-timeout', 'timeout declared before the deadline')
 
   const missing: string[] = []
   const fetch = (id: Uint8Array): OpenedVote | undefined => {

@@ -62,7 +62,7 @@ export async function openMessage (bytes: Uint8Array, limits: DecodeLimits = def
   const cached = openedCache.get(bytes)
   if (cached !== undefined && cached.limits === limitsKey(limits) && equals(cached.copy, bytes)) return cached.opened
   const opened = await openUncached(bytes, limits)
-  if (bytes.byteLength <= limits.maxSmallMessageBytes) openedCache.set(bytes, { copy: bytes.slice(), limits: limitsKey(limits), opened })
+  if (bytes.byteLength <= limits.maxSmallMessageBytes) openedCache.set(bytes, { copy: new Uint8Array(bytes), limits: limitsKey(limits), opened }) // a copy: a Node Buffer's slice() is a view
   return opened
 }
 

@@ -1,0 +1,254 @@
+/**
+ * The libp2p edge: a {@link Coordinator} over a pubsub router (gossipsub) for broadcasts and a
+ * small direct protocol for point-to-point pulls.
+ */
+import { InvalidParametersError } from '@libp2p/interface'
+import { DEFAULT_TOPIC, DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS } from './constants.js'
+import { DirectMessaging, type DirectMessagingComponents, type DirectMessagingInit } from './direct.js'
+import { NotEnoughPeersError } from './errors.js'
+import { isPublishError, PubSubValidatorResult, type PubSub, type PubSubTopicValidator } from './pubsub.js'
+import type { Coordinator, MessageHandler, TopologyInfo, ValidationResult } from '../transport/coordinator.js'
+import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
+
+/** What {@link PubSubCoordinator} needs from the node: only what it uses. */
+export interface PubSubCoordinatorComponents extends DirectMessagingComponents {
+  peerId: PeerId
+  /** The pubsub router, e.g. the `pubsub` service made by `consensusGossipsub`. */
+  pubsub: PubSub
+}
+
+/** Options of {@link PubSubCoordinator}; every field is optional. */
+export interface PubSubCoordinatorInit {
+  /**
+   * The topic every consensus message is published on; configure the same topic's score params
+   * (`gossipsubOptions({ topics })`).
+   *
+   * @default 'libp2p-consensus/v1'
+   */
+  topic?: string
+  /** Limits of the point-to-point pull channel. */
+  direct?: DirectMessagingInit
+}
+
+/** Options of {@link PubSubCoordinator.waitForPeers}. */
+export interface WaitForPeersOptions extends AbortOptions {
+  /**
+   * Give up after this long (`Infinity`: only the signal ends the wait).
+   *
+   * @default 10000
+   */
+  timeoutMs?: number
+}
+
+const verdictToResult: Record<ValidationResult, PubSubValidatorResult> = {
+  accept: PubSubValidatorResult.Accept,
+  ignore: PubSubValidatorResult.Ignore,
+  reject: PubSubValidatorResult.Reject
+}
+
+/**
+ * A {@link Coordinator} over libp2p pubsub. Inbound pubsub messages are handed to the handler from
+ * the topic validator, so its verdict decides whether gossipsub delivers and forwards them
+ * (accept), drops them (ignore) or drops them and lowers the sender's score (reject).
+ *
+ * @example
+ * ```ts
+ * // inside a libp2p service, once the node has started (gossipsub must be running)
+ * const coordinator = new PubSubCoordinator({ ...components, pubsub: components.pubsub }, { topic: 'consensus/v1' })
+ * await coordinator.start()
+ * const manager = new ConsensusManager({ coordinator, ... })
+ * await coordinator.waitForPeers(3, { timeoutMs: 5_000 })
+ * ```
+ */
+export class PubSubCoordinator implements Coordinator {
+  readonly [Symbol.toStringTag] = 'libp2p-consensus:pubsub-coordinator'
+  readonly peerId: string
+  readonly topic: string
+  /** The point-to-point channel `send` uses. */
+  readonly direct: DirectMessaging
+  private readonly components: PubSubCoordinatorComponents
+  private readonly log: Logger
+  private handler: MessageHandler | undefined
+  private started = false
+
+  constructor (components: PubSubCoordinatorComponents, init: PubSubCoordinatorInit = {}) {
+    this.components = components
+    this.peerId = components.peerId.toString()
+    this.topic = init.topic ?? DEFAULT_TOPIC
+    if (typeof this.topic !== 'string' || this.topic.length === 0) throw new InvalidParametersError(`topic must be a non-empty string, got ${String(init.topic)}`)
+    this.log = components.logger.forComponent('libp2p:consensus:pubsub')
+    this.direct = new DirectMessaging(components, async (frame, from) => this.onDirectFrame(frame, from), init.direct)
+  }
+
+  /** Whether `start` has run and `stop` has not. */
+  isStarted (): boolean {
+    return this.started
+  }
+
+  /**
+   * Register the direct protocol, install the topic validator and subscribe. Call it after the
+   * pubsub router has started (in a libp2p service: `afterStart`).
+   */
+  async start (): Promise<void> {
+    if (this.started) return
+    const installed = this.components.pubsub.topicValidators.get(this.topic)
+    if (installed !== undefined && installed !== this.validate) {
+      throw new InvalidParametersError(`topic ${this.topic} already has a validator: one coordinator per topic and node`)
+    }
+    await this.direct.start()
+    // the validator goes in before the subscription so that no message arrives unvalidated
+    this.components.pubsub.topicValidators.set(this.topic, this.validate)
+    try {
+      this.components.pubsub.subscribe(this.topic)
+    } catch (err) {
+      this.components.pubsub.topicValidators.delete(this.topic)
+      await this.direct.stop()
+      throw err
+    }
+    this.started = true
+  }
+
+  /** Unsubscribe, remove the validator and close the direct protocol (in a libp2p service: `beforeStop`). */
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    try {
+      this.components.pubsub.unsubscribe(this.topic)
+    } catch (err) {
+      // the router may already be stopping with the node; nothing is left to unsubscribe from then
+      this.log('unsubscribe from %s failed - %e', this.topic, err)
+    }
+    if (this.components.pubsub.topicValidators.get(this.topic) === this.validate) this.components.pubsub.topicValidators.delete(this.topic)
+    await this.direct.stop()
+  }
+
+  setHandler (handler: MessageHandler | undefined): void {
+    this.handler = handler
+  }
+
+  /**
+   * Publish on the topic; resolves with how many peers gossipsub handed it to. Never rejects: no
+   * subscribed peer or an already-seen message resolve 0 (pull sync repairs), as does any other
+   * failure (logged).
+   */
+  async broadcast (message: Uint8Array): Promise<number> {
+    if (!this.started) {
+      this.log('broadcast before start: dropped')
+      return 0
+    }
+    try {
+      const { recipients } = await this.components.pubsub.publish(this.topic, message)
+      return recipients.length
+    } catch (err) {
+      if (isPublishError(err, 'NoPeersSubscribedToTopic')) this.log('broadcast: no peer subscribed to %s yet', this.topic)
+      else if (isPublishError(err, 'Duplicate')) this.log('broadcast: message already seen on %s', this.topic)
+      else this.log.error('broadcast on %s failed - %e', this.topic, err)
+      return 0
+    }
+  }
+
+  /** Send one message to one peer over the direct protocol; never rejects (a failure is logged and dropped). */
+  async send (peerId: string, message: Uint8Array): Promise<void> {
+    await this.direct.send(peerId, message)
+  }
+
+  /** Peers subscribed to the topic that this node is connected to now, sorted. */
+  getPeers (): string[] {
+    const { pubsub, connectionManager } = this.components
+    const peers: string[] = []
+    for (const peer of pubsub.getSubscribers(this.topic)) {
+      const id = peer.toString()
+      if (id !== this.peerId && connectionManager.getConnections(peer).length > 0) peers.push(id)
+    }
+    return peers.sort()
+  }
+
+  /**
+   * `agentCount`: this node plus {@link getPeers}; `connectionCount`: open libp2p connections;
+   * `health`: unhealthy when stopped or alone, degraded when peers are subscribed but none is in
+   * this node's mesh (messages then only arrive through gossip), healthy otherwise.
+   */
+  getTopologyInfo (): TopologyInfo {
+    const peers = this.getPeers()
+    const mesh = this.components.pubsub.getMeshPeers?.(this.topic)
+    return {
+      type: 'gossipsub',
+      agentCount: peers.length + 1,
+      connectionCount: this.components.connectionManager.getConnections().length,
+      health: !this.started || peers.length === 0 ? 'unhealthy' : mesh !== undefined && mesh.length === 0 ? 'degraded' : 'healthy'
+    }
+  }
+
+  /**
+   * Resolve with {@link getPeers} once at least `count` peers are subscribed and connected.
+   * Rejects with {@link NotEnoughPeersError} (saying how many came) when `timeoutMs` passes or
+   * `signal` aborts; the abort reason is its `cause`.
+   *
+   * @example
+   * ```ts
+   * const peers = await coordinator.waitForPeers(4, { timeoutMs: 5_000 })
+   * ```
+   */
+  async waitForPeers (count: number, options: WaitForPeersOptions = {}): Promise<string[]> {
+    if (!Number.isInteger(count) || count < 0) throw new InvalidParametersError(`count must be an integer ≥ 0, got ${String(count)}`)
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS
+    if (!(timeoutMs >= 0)) throw new InvalidParametersError(`timeoutMs must be ≥ 0, got ${String(options.timeoutMs)}`)
+    const now = this.getPeers()
+    if (now.length >= count) return now
+    const signals = [...(options.signal === undefined ? [] : [options.signal]), ...(Number.isFinite(timeoutMs) ? [AbortSignal.timeout(timeoutMs)] : [])]
+    const signal = signals.length === 0 ? undefined : AbortSignal.any(signals)
+    const { pubsub } = this.components
+    return new Promise<string[]>((resolve, reject) => {
+      const cleanup = (): void => {
+        pubsub.removeEventListener('subscription-change', onChange)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      // subscriptions only arrive over a connection, so a subscription change is the moment to look
+      const onChange = (): void => {
+        const peers = this.getPeers()
+        if (peers.length < count) return
+        cleanup()
+        resolve(peers)
+      }
+      const onAbort = (): void => {
+        cleanup()
+        reject(new NotEnoughPeersError(count, this.getPeers().length, { cause: signal?.reason }))
+      }
+      pubsub.addEventListener('subscription-change', onChange)
+      signal?.addEventListener('abort', onAbort)
+      if (signal?.aborted === true) onAbort()
+    })
+  }
+
+  /*
+   * The topic validator is where inbound pubsub messages are processed: it runs once per message
+   * (duplicates are dropped before it), its verdict decides forwarding, and the propagation source
+   * is the peer to pull from. gossipsub's 'message' event fires after it for accepted messages and
+   * is deliberately not listened to: the handler has already processed them.
+   */
+  private readonly validate: PubSubTopicValidator = async (propagationSource, message) => {
+    const handler = this.handler
+    if (handler === undefined) return PubSubValidatorResult.Ignore
+    const from = propagationSource.toString()
+    try {
+      const verdict = await handler(message.data, from)
+      const result = verdictToResult[verdict.result]
+      if (result === undefined) {
+        this.log.error('handler answered %o for a message from %s; ignoring it', verdict, from)
+        return PubSubValidatorResult.Ignore
+      }
+      if (result === PubSubValidatorResult.Reject) this.log('rejected a message from %s: %s', from, verdict.reason)
+      return result
+    } catch (err) {
+      this.log.error('handler failed on a message from %s; ignoring it - %e', from, err)
+      return PubSubValidatorResult.Ignore
+    }
+  }
+
+  private async onDirectFrame (frame: Uint8Array, from: string): Promise<void> {
+    const handler = this.handler
+    if (handler === undefined) return
+    const verdict = await handler(frame, from)
+    if (verdict.result === 'reject') this.log('rejected a direct message from %s: %s', from, verdict.reason)
+  }
+}
