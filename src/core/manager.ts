@@ -329,6 +329,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       // ask the sender and one more peer: the sender may be a closer that just died
       await this.pull(round, checked.missing, from)
       await this.pull(round, checked.missing, this.pullPeer(round, from))
+      // pulls get lost too: ask again soon rather than at the next retry round
+      this.at(round, this.clock.now() + round.ctx.proposal.body.step / 2, async () => this.retryPendingCloses(round, ''))
       return ignore('missing-votes')
     }
     await this.onVerifiedClose(round, checked)
@@ -448,7 +450,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private async tryClose (round: Round, rank: number): Promise<void> {
     const body = round.ctx.proposal.body
     const now = this.clock.now()
-    if (body.closers[rank] !== this.peerId || round.closing || round.closed || round.awaitsPendingClose(now, body.step)) return
+    if (body.closers[rank] !== this.peerId || round.closing || round.closed || round.awaitsPendingClose(rank, now, body.closers.length * body.step)) return
     if (rank > 0 && now < round.knownSince + body.step) {
       // we learnt of this proposal late: first ask a peer whether a close is already out
       await this.pull(round, [], this.pullPeer(round))

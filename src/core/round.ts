@@ -125,11 +125,14 @@ export class Round {
   }
 
   /**
-   * Whether a close that arrived less than `window` ago is still being checked: a fallback closer
-   * holds back for it, but not forever (one citing votes nobody has would otherwise block closing).
+   * Whether a close of a rank below `rank` that arrived less than `window` ago is still being
+   * checked: a closer holds back for it, but not forever (one citing votes nobody has would
+   * otherwise block closing), and never for a close of its own rank or above.
    */
-  awaitsPendingClose (now: number, window: number): boolean {
-    for (const since of this.pendingSince.values()) if (now - since < window) return true
+  awaitsPendingClose (rank: number, now: number, window: number): boolean {
+    for (const [key, since] of this.pendingSince) {
+      if (now - since < window && (this.pendingCloses.get(key)?.body.rank ?? Infinity) < rank) return true
+    }
     return false
   }
 
