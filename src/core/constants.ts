@@ -21,6 +21,10 @@ export const MAX_EARLY_PER_PROPOSAL = 2_048
 export const MAX_EARLY_PROPOSALS = 64
 /** Minimum gap between two pulls of the same unknown proposal. */
 export const UNKNOWN_PROPOSAL_PULL_INTERVAL_MS = 250
+/** Recent decisions a catch-up answer carries the proofs of. */
+export const CATCH_UP_DECISIONS = 32
+/** A peer is answered one catch-up per this interval. */
+export const CATCH_UP_INTERVAL_MS = 5_000
 /** Retry rounds after the last closer's slot before a requester is answered "unconfirmed". */
 export const EXTRA_FINALITY_ROUNDS = 4
 

@@ -20,6 +20,9 @@ import type { Logger } from '@libp2p/interface'
 
 export type { ConsensusManagerEvents, ConsensusManagerInit, EvidenceEvent, RequestConsensusOptions, VoteDecision, VoteEvent, Voter } from './options.js'
 
+/** The proposal id a catch-up want names: "your recent decisions, whichever they are". */
+const CATCH_UP = '0'.repeat(64)
+
 interface Waiter {
   resolve(result: ConsensusResult): void
   reject(err: Error): void
@@ -72,6 +75,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private readonly closedOrder: string[] = []
   private readonly early = new Map<string, Array<{ opened: AnyOpened, from: string }>>()
   private readonly lastPull = new Map<string, number>()
+  private readonly lastCatchUp = new Map<string, number>()
   private readonly stats = new StatsTracker()
   private seq = 0
   private running = false
@@ -258,6 +262,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private async process (opened: AnyOpened, from: string): Promise<Verdict> {
     if (opened.body.type === 'proposal') return this.onProposal(opened as OpenedProposal, from)
     const proposalKey = idToString(opened.body.proposal)
+    if (opened.body.type === 'want' && proposalKey === CATCH_UP) return this.onCatchUp(from)
     const round = this.rounds.get(proposalKey)
     if (round === undefined) {
       if (this.decided.has(proposalKey)) return ignore('late')
@@ -371,6 +376,32 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     }
     for (const reply of replies) await this.coordinator.send(from, reply.bytes).catch(err => { this.log('pull reply to %s failed: %e', from, err) })
     return ignore('pull')
+  }
+
+  /** Answer a catch-up: the proof of each recent decision (proposal, close, counted votes, acks). */
+  private async onCatchUp (from: string): Promise<Verdict> {
+    if (from === this.peerId) return ignore('own')
+    const now = this.clock.now()
+    if ((this.lastCatchUp.get(from) ?? -Infinity) + C.CATCH_UP_INTERVAL_MS > now) return ignore('catch-up-too-soon')
+    if (this.lastCatchUp.size >= C.MAX_EARLY_PROPOSALS * 4) this.lastCatchUp.clear()
+    this.lastCatchUp.set(from, now)
+    const recent = [...new Set(this.closedOrder)].slice(-C.CATCH_UP_DECISIONS)
+    for (const key of recent) {
+      const round = this.rounds.get(key)
+      if (round?.finalized === undefined) continue
+      const proof = [round.ctx.proposal, round.finalized.close, ...round.finalized.votes, ...round.acksFor(round.finalized.close.key)]
+      for (const message of proof) await this.coordinator.send(from, message.bytes).catch(err => { this.log('catch-up reply to %s failed: %e', from, err) })
+    }
+    return ignore('pull')
+  }
+
+  /**
+   * Ask `peerId` for the proofs of its recent decisions — what a peer that joins late (or restarts)
+   * does to learn what was decided while it was away. Each proof is verified like any message.
+   */
+  async catchUp (peerId: string): Promise<void> {
+    if (!this.running) throw new NotStartedError('call start() before catchUp()')
+    await this.pull(CATCH_UP, [], peerId)
   }
 
   private async onVerifiedClose (round: Round, checked: CheckedClose): Promise<void> {

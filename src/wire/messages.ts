@@ -78,7 +78,10 @@ export interface AckBody {
   signer: string
 }
 
-/** Unsigned pull request: send me these ids (or, if none, all you hold) for this proposal. */
+/**
+ * Unsigned pull request: send me these ids (or, if none, what helps me converge) for this proposal.
+ * A `proposal` of 32 zero bytes asks for the proofs of the peer's recent decisions (catch-up).
+ */
 export interface WantBody {
   type: 'want'
   v: number
