@@ -137,7 +137,8 @@ export class DirectMessaging implements Startable {
   private readonly maxStreamsPerConnection: number
   private readonly outbound = new Map<string, OutboundChannel>()
   private readonly opening = new Map<string, Promise<OutboundChannel | undefined>>()
-  private readonly inbound = new Set<Stream>()
+  /** inbound streams and when each last carried a frame */
+  private readonly inbound = new Map<Stream, number>()
   private readonly rates = new Map<string, RateWindow>()
   private sweepTimer: ReturnType<typeof setInterval> | undefined
   private started = false
@@ -184,7 +185,7 @@ export class DirectMessaging implements Startable {
     await this.components.registrar.unhandle(this.protocol)
     const closing = [...this.outbound.values()].map(async channel => this.closeStream(channel.stream))
     this.outbound.clear()
-    for (const stream of this.inbound) stream.abort(new Error('direct messaging stopped'))
+    for (const stream of this.inbound.keys()) stream.abort(new Error('direct messaging stopped'))
     this.inbound.clear()
     this.rates.clear()
     await Promise.all(closing)
@@ -289,10 +290,9 @@ export class DirectMessaging implements Startable {
     const from = connection.remotePeer.toString()
     // a varint prefix is at most 10 bytes; the buffer holds one partial frame plus one chunk
     const decoder = new LengthPrefixedDecoder({ maxDataLength: this.maxFrameBytes, maxBufferSize: 4 * this.maxFrameBytes })
-    // backstop for an opener that vanishes without closing; the opener's idle close comes first
-    stream.inactivityTimeout = 2 * this.idleTimeoutMs
-    this.inbound.add(stream)
+    this.inbound.set(stream, Date.now())
     stream.addEventListener('message', (evt: StreamMessageEvent) => {
+      this.inbound.set(stream, Date.now())
       try {
         for (const frame of decoder.decode(evt.data)) this.deliver(frame.slice(), from)
       } catch (err) {
@@ -331,6 +331,13 @@ export class DirectMessaging implements Startable {
       if (now - channel.lastUsed >= this.idleTimeoutMs) {
         this.forget(peerId, channel)
         void this.closeStream(channel.stream)
+      }
+    }
+    // the opener closes an idle stream first; this is the backstop for one that never does
+    for (const [stream, lastActive] of this.inbound) {
+      if (now - lastActive >= 2 * this.idleTimeoutMs) {
+        this.inbound.delete(stream)
+        stream.abort(new Error('direct stream idle'))
       }
     }
     for (const [peerId, window] of this.rates) {

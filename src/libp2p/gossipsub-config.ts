@@ -165,7 +165,8 @@ export type ConsensusPubSub = GossipSub & PubSub
 
 /**
  * A libp2p service factory for gossipsub configured by {@link gossipsubOptions}; add it as
- * `services.pubsub` (next to `identify`, which gossipsub needs).
+ * `services.pubsub` (next to `identify`, which gossipsub needs). `overrides` replace options
+ * shallowly: an override of `scoreParams` replaces the consensus topic scoring too.
  *
  * @example
  * ```ts

@@ -26,7 +26,10 @@ export interface PubSubCoordinatorInit {
    * @default 'libp2p-consensus/v1'
    */
   topic?: string
-  /** Limits of the point-to-point pull channel. */
+  /**
+   * Limits of the point-to-point pull channel. A second coordinator on the same node needs its own
+   * `direct.protocol`: a protocol can be registered once.
+   */
   direct?: DirectMessagingInit
 }
 
