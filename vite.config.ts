@@ -5,7 +5,10 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   resolve: {
     // README examples import the package by name; tests resolve it to the sources
-    alias: { 'libp2p-consensus': fileURLToPath(new URL('./src/index.ts', import.meta.url)) }
+    alias: {
+      'libp2p-consensus/libp2p': fileURLToPath(new URL('./src/libp2p/index.ts', import.meta.url)),
+      'libp2p-consensus': fileURLToPath(new URL('./src/index.ts', import.meta.url))
+    }
   },
   test: {
     projects: [

@@ -374,7 +374,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       // still open: the proposal and every vote, so a fallback closer counts what we counted
       replies.push(...round.envelopes.values(), ...round.pendingCloses.values())
     }
-    for (const reply of replies) await this.coordinator.send(from, reply.bytes).catch(err => { this.log('pull reply to %s failed: %e', from, err) })
+    for (const reply of replies) this.sendInBackground(from, reply.bytes)
     return ignore('pull')
   }
 
@@ -390,7 +390,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       const round = this.rounds.get(key)
       if (round?.finalized === undefined) continue
       const proof = [round.ctx.proposal, round.finalized.close, ...round.finalized.votes, ...round.acksFor(round.finalized.close.key)]
-      for (const message of proof) await this.coordinator.send(from, message.bytes).catch(err => { this.log('catch-up reply to %s failed: %e', from, err) })
+      for (const message of proof) this.sendInBackground(from, message.bytes)
     }
     return ignore('pull')
   }
@@ -519,7 +519,15 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (from === this.peerId || from === '') return
     const proposalKey = typeof round === 'string' ? round : round.key
     const want = sealWant({ type: 'want', v: PROTOCOL_VERSION, ns: this.namespace, proposal: idFromString(proposalKey), ids: ids.slice(0, this.limits.maxWantIds).map(idFromString) })
-    await this.coordinator.send(from, want.bytes).catch(err => { this.log('pull from %s failed: %e', from, err) })
+    this.sendInBackground(from, want.bytes)
+  }
+
+  /**
+   * Point-to-point sends are never awaited where a message is being handled: a transport may hold
+   * the message's forwarding until its handler returns, and opening a stream takes a while.
+   */
+  private sendInBackground (to: string, bytes: Uint8Array): void {
+    this.coordinator.send(to, bytes).catch(err => { this.log('send to %s failed: %e', to, err) })
   }
 
   private pullPeer (round: Round, besides = ''): string {

@@ -24,5 +24,10 @@ export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 4
 /** How long `waitForPeers` waits unless told otherwise. */
 export const DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS = 10_000
 
-/** Pubsub topic the consensus messages travel on unless another is configured. */
-export const DEFAULT_TOPIC = 'libp2p-consensus/v1'
+/** The pubsub topic of a namespace: one topic per namespace. */
+export function topicFor (namespace: string): string {
+  return `libp2p-consensus/v1/${namespace}`
+}
+
+/** Pubsub topic the consensus messages travel on unless another is configured (namespace `default`). */
+export const DEFAULT_TOPIC = topicFor('default')

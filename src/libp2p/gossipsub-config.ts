@@ -21,8 +21,9 @@ export type GossipsubPreset = 'leaf' | 'hub'
 export interface GossipsubConfigInit {
   /**
    * The consensus topic(s); each gets the topic score params that make a Reject cost the sender.
+   * Use `topicFor(namespace)` for a namespace other than `default`.
    *
-   * @default 'libp2p-consensus/v1'
+   * @default 'libp2p-consensus/v1/default'
    */
   topics?: string | string[]
   /**

@@ -20,3 +20,5 @@ export {
 export { PubSubValidatorResult, isPublishError, type PubSub, type PubSubMessage, type PubSubTopicValidator, type PubSubEvents, type PubSubPublishResult, type PubSubSubscriptionChange, type PublishErrorKind } from './pubsub.js'
 export { NotEnoughPeersError } from './errors.js'
 export * from './constants.js'
+export { ConsensusService, consensus, type ConsensusServiceComponents, type ConsensusServiceInit, type ConsensusServiceRequestOptions } from './service.js'
+export { ConsensusMetrics } from './metrics.js'

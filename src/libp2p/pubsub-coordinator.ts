@@ -23,7 +23,7 @@ export interface PubSubCoordinatorInit {
    * The topic every consensus message is published on; configure the same topic's score params
    * (`gossipsubOptions({ topics })`).
    *
-   * @default 'libp2p-consensus/v1'
+   * @default 'libp2p-consensus/v1/default'
    */
   topic?: string
   /**
