@@ -199,6 +199,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
         reject: (e) => { options.signal?.removeEventListener('abort', onAbort); reject(e) }
       })
     })
+    // a stop() while we still send would reject `result` before our caller holds it: not unhandled
+    result.catch(() => {})
     try {
       // check before it leaves, then send it before our own vote on it can overtake it
       checkProposal(sealed, kind => this.kinds.get(kind))
