@@ -26,6 +26,7 @@ describe('README', () => {
     }
     const output = printed.join('\n')
     expect(output).toMatch(/^Deployment approved! \(\d\/5 votes\)/m)
+    expect(output).toContain('libp2p: approved 3')
     expect(output).toContain('approved 0.7')
     expect(output).toMatch(/^approved 0\.714/m)
     expect(output).toMatch(/^Total proposals: \d+/m)
