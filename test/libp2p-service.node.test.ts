@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectFullMesh, createConsensusNode, stopAll, type ConsensusNode } from '../demo/swarm.js'
 import { VoteType, WeightedAlgorithm, createIdentity, verifyCertificate, type ConsensusResult, type ProposalView } from '../src/index.js'
+import { ConsensusMetrics, NotEnoughPeersError } from '../src/libp2p/index.js'
 import { sealMessage } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
 import { idFromString } from '../src/wire/signing.js'
@@ -167,4 +168,47 @@ describe('a peer publishing forged, replayed and non-member votes over gossipsub
     // scores are recomputed on the heartbeat (1 s)
     await waitUntil(() => honest.every((n, i) => (n.services.pubsub.getScore?.(adversary.peerId.toString()) ?? 0) < Math.min(0, scoreBefore[i] as number)), 5_000, 'the adversary scored down')
   }, 60_000)
+})
+
+describe('waiting for the swarm, and metrics', () => {
+  let nodes: ConsensusNode[] = []
+  afterAll(async () => { await stopAll(nodes) })
+
+  it('minPeers fails with NotEnoughPeersError saying how many came, not a gossipsub PublishError', async () => {
+    nodes = [await createConsensusNode({ transport: 'memory' }), await createConsensusNode({ transport: 'memory', consensus: { voter: () => VoteType.For } })]
+    await connectFullMesh(nodes)
+    const failure = await nodes[0]!.services.consensus.requestConsensus({ action: 'deploy' }, { minPeers: 3, waitForPeersMs: 300 }).catch(err => err)
+    expect(failure).toBeInstanceOf(NotEnoughPeersError)
+    expect(failure.message).toMatch(/3/)
+    expect(failure.message).toMatch(/1/)
+    const ok = await nodes[0]!.services.consensus.requestConsensus({ action: 'deploy' }, { minPeers: 1, timeoutMs: 2_000 })
+    expect(ok.decision).toBe('approved')
+  }, 30_000)
+
+  it('counts proposals, verdicts by reason, decisions by outcome and latency', async () => {
+    const counters = new Map<string, number>()
+    const observed: number[] = []
+    const bump = (name: string) => (values?: number | Record<string, number | true>) => {
+      if (typeof values === 'object') for (const [k, v] of Object.entries(values)) counters.set(`${name}{${k}}`, (counters.get(`${name}{${k}}`) ?? 0) + (v === true ? 1 : v))
+      else counters.set(name, (counters.get(name) ?? 0) + (values ?? 1))
+    }
+    const registry: any = {
+      registerCounter: (name: string) => ({ increment: bump(name), reset () {} }),
+      registerCounterGroup: (name: string) => ({ increment: bump(name), reset () {} }),
+      registerHistogram: () => ({ observe: (v: number) => { observed.push(v) }, reset () {}, timer: () => () => {} })
+    }
+    const metrics = new ConsensusMetrics(registry)
+    metrics.onProposal()
+    metrics.onDecision({ decision: 'approved', durationMs: 42 } as ConsensusResult)
+    let handler: any
+    const coordinator: any = { peerId: 'p', setHandler: (h: any) => { handler = h }, getPeers: () => ['q'] }
+    const instrumented = metrics.instrument(coordinator)
+    instrumented.setHandler(async () => ({ result: 'reject', reason: 'bad-signature' }))
+    await handler(new Uint8Array(), 'q')
+    expect(instrumented.getPeers()).toEqual(['q'])
+    expect(counters.get('libp2p_consensus_proposals_total')).toBe(1)
+    expect(counters.get('libp2p_consensus_decisions_total{approved}')).toBe(1)
+    expect(counters.get('libp2p_consensus_messages_total{reject_bad-signature}')).toBe(1)
+    expect(observed).toEqual([42])
+  })
 })
