@@ -1,4 +1,5 @@
 import { defaultLogger } from '@libp2p/logger'
+import { MemoryDatastore } from 'datastore-core'
 import { TypedEventEmitter } from 'main-event'
 import { defaultAlgorithms } from '../algorithms/index.js'
 import { AbortError, AlreadyVotedError, InvalidMessageError, InvalidParametersError, NotEligibleError, NotStartedError, ProposalClosedError, UnknownAlgorithmError, UnknownProposalError } from '../errors.js'
@@ -12,6 +13,7 @@ import * as C from './constants.js'
 import { checkProposal } from './context.js'
 import { finalResult, proposalView, StatsTracker, unconfirmedResult, type AlgorithmStats, type ConsensusResult, type ProposalView } from './results.js'
 import { Round } from './round.js'
+import { ProposalStore } from './store.js'
 import { checkCbor, isVoteType, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions, type VoteDecision, type Voter } from './options.js'
 import { checkClose, closeSlot, decisionFor, type CheckedClose } from './verify-close.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
@@ -77,8 +79,10 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private readonly lastPull = new Map<string, number>()
   private readonly lastCatchUp = new Map<string, number>()
   private readonly stats = new StatsTracker()
+  private readonly store: ProposalStore
   private seq = 0
   private running = false
+  private replaying = false
 
   constructor (init: ConsensusManagerInit) {
     super()
@@ -96,6 +100,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.fallbackClosers = init.fallbackClosers ?? C.DEFAULT_FALLBACK_CLOSERS
     this.maxClosedProposals = init.maxClosedProposals ?? C.DEFAULT_MAX_CLOSED_PROPOSALS
     this.clockToleranceMs = init.clockToleranceMs ?? C.DEFAULT_CLOCK_TOLERANCE_MS
+    this.store = new ProposalStore(init.datastore ?? new MemoryDatastore(), this.namespace)
     for (const [name, algorithm] of Object.entries({ ...defaultAlgorithms(), ...init.algorithms })) this.registerAlgorithm(name, algorithm)
     this.defaultAlgorithm = init.defaultAlgorithm ?? C.DEFAULT_ALGORITHM
     if (!this.algorithms.has(this.defaultAlgorithm)) throw new UnknownAlgorithmError(`default algorithm ${this.defaultAlgorithm} is not registered`)
@@ -104,7 +109,45 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   /** Start taking messages from the coordinator. */
   async start (): Promise<void> {
     this.running = true
+    await this.replay()
     this.coordinator.setHandler(async (bytes, from) => this.handleMessage(bytes, from))
+  }
+
+  /**
+   * Rebuild state from the datastore: every stored message is opened and verified again and
+   * processed in order (proposal, votes, acks, closes), oldest proposal first, without events. Our
+   * own stored vote and ack are recognised, so we never sign different ones; open proposals resume
+   * their timers and pulls.
+   */
+  private async replay (): Promise<void> {
+    const stored: Array<{ proposal: OpenedProposal, rest: AnyOpened[] }> = []
+    for await (const { messages } of this.store.load()) {
+      const opened: AnyOpened[] = []
+      for (const bytes of messages) {
+        try {
+          opened.push(await openMessage(bytes, this.limits))
+        } catch (err) {
+          this.log.error('dropping a stored message that no longer verifies: %e', err)
+        }
+      }
+      const proposal = opened.find(m => m.body.type === 'proposal') as OpenedProposal | undefined
+      if (proposal !== undefined) stored.push({ proposal, rest: opened.filter(m => m !== proposal) })
+    }
+    stored.sort((a, b) => a.proposal.body.createdAt - b.proposal.body.createdAt)
+    this.replaying = true
+    try {
+      for (const { proposal, rest } of stored) {
+        await this.process(proposal, this.peerId).catch(err => { this.log.error('replay of %s failed: %e', proposal.key, err) })
+        for (const message of rest) await this.process(message, this.peerId).catch(() => {})
+      }
+    } finally {
+      this.replaying = false
+    }
+    for (const { proposal } of stored) {
+      const round = this.rounds.get(proposal.key)
+      if (round !== undefined && round.finalized === undefined) await this.maybeAutoVote(round)
+    }
+    if (stored.length > 0) this.log('replayed %d proposals from the datastore', stored.length)
   }
 
   /** Stop: no more messages or timers; open requests reject with `AbortError`. */
@@ -280,6 +323,11 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     }
   }
 
+  /** Dispatch an event, except while replaying the store (those were dispatched before the restart). */
+  private emit <K extends keyof ConsensusManagerEvents> (type: K, init: { detail: ConsensusManagerEvents[K]['detail'] }): void {
+    if (!this.replaying) this.safeDispatchEvent(type, init)
+  }
+
   private async onProposal (proposal: OpenedProposal, from: string): Promise<Verdict> {
     if (this.rounds.has(proposal.key) || this.decided.has(proposal.key)) return ignore('duplicate')
     const ctx = checkProposal(proposal, kind => this.kinds.get(kind))
@@ -287,14 +335,14 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const round = new Round(ctx)
     round.knownSince = this.clock.now()
     this.rounds.set(round.key, round)
+    await this.store.save(round.key, proposal)
     this.schedule(round)
-    this.safeDispatchEvent('proposal', { detail: proposalView(round) })
+    this.emit('proposal', { detail: proposalView(round) })
     const early = this.early.get(round.key) ?? []
     this.early.delete(round.key)
     for (const held of early) await this.process(held.opened, held.from).catch(() => {})
-    if (this.voter !== undefined && ctx.electorate.has(this.peerId) && round.myVote === undefined && !round.closed) {
-      await this.autoVote(round)
-    }
+    // while replaying, our stored vote comes after the proposal: decide about voting once it had its chance
+    if (!this.replaying) await this.maybeAutoVote(round)
     return accept(from === this.peerId ? 'own' : 'new')
   }
 
@@ -302,13 +350,15 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const effect = round.addVote(vote)
     if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
     if (effect === 'duplicate' || effect === 'repeat-equivocation') return ignore('duplicate')
+    if (vote.body.voter === this.peerId && round.myVote === undefined) round.myVote = vote
+    await this.store.save(round.key, vote)
     if (effect === 'equivocation') {
       const pair = round.equivocations.get(vote.body.voter) as [OpenedVote, OpenedVote]
-      this.safeDispatchEvent('evidence', { detail: { kind: 'equivocation', proposalId: round.key, offender: vote.body.voter, messages: pair.map(v => v.bytes) } })
+      this.emit('evidence', { detail: { kind: 'equivocation', proposalId: round.key, offender: vote.body.voter, messages: pair.map(v => v.bytes) } })
       // an equivocator may have shown each peer a different vote: show everyone both
       for (const evidence of pair) await this.broadcast(evidence)
     } else {
-      this.safeDispatchEvent('vote', { detail: { proposalId: round.key, voter: vote.body.voter, vote: vote.body.choice, metadata: vote.body.metadata } })
+      this.emit('vote', { detail: { proposalId: round.key, voter: vote.body.voter, vote: vote.body.choice, metadata: vote.body.metadata } })
     }
     await this.retryPendingCloses(round, from)
     if (round.closed) return ignore('late')
@@ -350,10 +400,12 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (effect === 'duplicate') return ignore('duplicate')
     if (effect === 'conflict') {
       const first = round.ackBySigner.get(ack.body.signer) as OpenedAck
-      this.safeDispatchEvent('evidence', { detail: { kind: 'conflicting-ack', proposalId: round.key, offender: ack.body.signer, messages: [first.bytes, ack.bytes] } })
+      this.emit('evidence', { detail: { kind: 'conflicting-ack', proposalId: round.key, offender: ack.body.signer, messages: [first.bytes, ack.bytes] } })
       return ignore('conflicting-ack')
     }
     const closeKey = idToString(ack.body.close)
+    if (ack.body.signer === this.peerId) round.myAck ??= closeKey
+    await this.store.save(round.key, ack)
     if (!round.closes.has(closeKey) && !round.pendingCloses.has(closeKey)) await this.pull(round, [closeKey], from)
     this.checkFinality(round)
     return accept('ack')
@@ -407,15 +459,19 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   }
 
   private async onVerifiedClose (round: Round, checked: CheckedClose): Promise<void> {
+    await this.store.save(round.key, checked.close)
+    if (checked.close.body.closer === this.peerId) round.closing = true
     if (round.closes.size > 1) {
       const other = [...round.closes.values()].find(c => c.close.key !== checked.close.key) as CheckedClose
-      this.safeDispatchEvent('evidence', { detail: { kind: 'conflicting-close', proposalId: round.key, offender: checked.close.body.closer, messages: [other.close.bytes, checked.close.bytes] } })
+      this.emit('evidence', { detail: { kind: 'conflicting-close', proposalId: round.key, offender: checked.close.body.closer, messages: [other.close.bytes, checked.close.bytes] } })
     }
     if (round.myAck === undefined && round.ctx.electorate.has(this.peerId)) {
       round.myAck = checked.close.key
       const ack = await sealMessage(this.identity, {
         type: 'ack', v: PROTOCOL_VERSION, ns: this.namespace, proposal: round.ctx.proposal.id, close: checked.close.id, signer: this.peerId
       })
+      // stored before it leaves: after a crash we must never sign a different ack
+      await this.store.save(round.key, ack)
       round.addAck(ack)
       await this.broadcast(ack)
     }
@@ -434,11 +490,15 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.clearTimers(round.key)
     this.waiters.get(round.key)?.resolve(result)
     this.waiters.delete(round.key)
-    this.safeDispatchEvent('decision', { detail: result })
+    this.emit('decision', { detail: result })
     this.evictDecided(round.key)
   }
 
   // ---- acting: votes, closes, pulls ------------------------------------------------------------
+
+  private async maybeAutoVote (round: Round): Promise<void> {
+    if (this.voter !== undefined && round.ctx.electorate.has(this.peerId) && round.myVote === undefined && !round.closed) await this.autoVote(round)
+  }
 
   private async autoVote (round: Round): Promise<void> {
     round.myVote = 'signing'
@@ -471,6 +531,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       type: 'vote', v: PROTOCOL_VERSION, ns: this.namespace, proposal: round.ctx.proposal.id, voter: this.peerId, choice: vote, metadata
     })
     round.myVote = sealed
+    // stored before it leaves: after a crash we must never sign a different vote
+    await this.store.save(round.key, sealed)
     await this.process(sealed, this.peerId)
     await this.broadcast(sealed)
   }
@@ -494,6 +556,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (evaluation.outcome === 'pending' && now < body.deadline) return
     round.closing = true
     const close = await sealMessage(this.identity, round.draftClose(this.peerId, rank, decisionFor(evaluation), Math.ceil(now)))
+    await this.store.save(round.key, close)
     await this.broadcast(close)
     await this.process(close, this.peerId)
   }

@@ -8,6 +8,7 @@ import type { Coordinator } from '../transport/coordinator.js'
 import type { DecodeLimits } from '../wire/limits.js'
 import type { Identity } from '../wire/signing.js'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
 
 /** A voter's answer with optional reasons, as `recordVote` takes it. */
 export interface VoteDecision {
@@ -84,6 +85,13 @@ export interface ConsensusManagerInit {
    * @default 1000
    */
   clockToleranceMs?: number
+  /**
+   * Where proposals, votes, closes and acks are kept so a restarted peer resumes (any
+   * `interface-datastore`: `datastore-level` in Node, `datastore-idb` in a browser).
+   *
+   * @default new MemoryDatastore()
+   */
+  datastore?: Datastore
   /** Decode limits for untrusted bytes. */
   limits?: Partial<DecodeLimits>
   /** Where to log (libp2p's component logger). */

@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js'
+import { MemoryDatastore } from 'datastore-core'
 import { ConsensusManager, type ConsensusManagerInit, type Voter } from '../core/manager.js'
 import { MemoryNetwork, type MemoryNetworkInit } from '../transport/memory-network.js'
 import { createIdentity, type Identity } from '../wire/signing.js'
@@ -28,6 +29,8 @@ export interface SimulatedAgent {
   /** decisions this agent reached, by proposal id */
   decisions: Map<string, ConsensusResult>
   crashed: boolean
+  /** what the agent keeps across restarts */
+  datastore: MemoryDatastore
 }
 
 /** Options of {@link SimulatedSwarm.create}. */
@@ -57,10 +60,13 @@ export class SimulatedSwarm {
   readonly network: MemoryNetwork
   readonly agents: SimulatedAgent[]
 
-  private constructor (clock: VirtualClock, network: MemoryNetwork, agents: SimulatedAgent[]) {
+  private readonly init: SwarmInit
+
+  private constructor (clock: VirtualClock, network: MemoryNetwork, agents: SimulatedAgent[], init: SwarmInit) {
     this.clock = clock
     this.network = network
     this.agents = agents
+    this.init = init
   }
 
   /** Build and start a swarm. */
@@ -72,21 +78,40 @@ export class SimulatedSwarm {
     for (let index = 0; index < init.agents; index++) {
       const identity = await simulatedIdentity(index)
       const skewMs = init.skewMs === undefined || init.skewMs === 0 ? 0 : Math.round((random.next() * 2 - 1) * init.skewMs)
-      const vote = init.vote ?? (() => 'for' as VoteType)
-      const voter: Voter = (proposal) => vote(index, proposal)
-      const manager = new ConsensusManager({
-        ...init.manager,
-        identity,
-        coordinator: network.join(identity.peerId),
-        clock: clock.skewed(skewMs),
-        voter
-      })
-      const agent: SimulatedAgent = { index, identity, manager, skewMs, decisions: new Map(), crashed: false }
-      manager.addEventListener('decision', (evt) => { agent.decisions.set(evt.detail.proposalId, evt.detail) })
-      await manager.start()
+      const agent: SimulatedAgent = { index, identity, manager: undefined as unknown as ConsensusManager, skewMs, decisions: new Map(), crashed: false, datastore: new MemoryDatastore() }
       agents.push(agent)
     }
-    return new SimulatedSwarm(clock, network, agents)
+    const swarm = new SimulatedSwarm(clock, network, agents, init)
+    for (const agent of agents) await swarm.boot(agent)
+    return swarm
+  }
+
+  /** (Re)create an agent's manager on its identity, clock skew and datastore, and start it. */
+  private async boot (agent: SimulatedAgent): Promise<void> {
+    const vote = this.init.vote ?? (() => 'for' as VoteType)
+    const voter: Voter = (proposal) => vote(agent.index, proposal)
+    agent.manager = new ConsensusManager({
+      ...this.init.manager,
+      identity: agent.identity,
+      coordinator: this.network.join(agent.identity.peerId),
+      clock: this.clock.skewed(agent.skewMs),
+      datastore: agent.datastore,
+      voter
+    })
+    agent.manager.addEventListener('decision', (evt) => { agent.decisions.set(evt.detail.proposalId, evt.detail) })
+    await agent.manager.start()
+  }
+
+  /**
+   * Restart agent `index` as a fresh process would: a new manager with the same key and datastore
+   * (its memory is gone; what it stored is not), rejoining the network.
+   */
+  async restart (index: number): Promise<void> {
+    const agent = this.agent(index)
+    await agent.manager.stop()
+    this.network.leave(agent.identity.peerId)
+    agent.crashed = false
+    await this.boot(agent)
   }
 
   /** Agent by index. */

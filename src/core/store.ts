@@ -1,0 +1,47 @@
+import { Key, type Datastore } from 'interface-datastore'
+import type { AnyOpened } from '../wire/envelope.js'
+
+/** Order in which a proposal's messages are replayed: own vote and ack are known before any close. */
+const TYPE_ORDER: Record<string, string> = { proposal: '0', vote: '1', ack: '2', close: '3' }
+
+/**
+ * Every verified envelope of every proposal, kept in an `interface-datastore` (memory by default;
+ * `datastore-level` in Node, `datastore-idb` in a browser), so that a restarted peer replays them,
+ * re-verifies them, and resumes: same state, same own vote and ack, same decisions and statistics.
+ * Keys: `/libp2p-consensus/<namespace>/<proposal id>/<order>-<type>/<message id>`.
+ */
+export class ProposalStore {
+  private readonly datastore: Datastore
+  private readonly prefix: string
+
+  constructor (datastore: Datastore, namespace: string) {
+    this.datastore = datastore
+    this.prefix = `/libp2p-consensus/${encodeURIComponent(namespace)}`
+  }
+
+  /** Keep one verified message of a proposal (idempotent: the key is its content id). */
+  async save (proposalKey: string, message: AnyOpened): Promise<void> {
+    const order = TYPE_ORDER[message.body.type]
+    if (order === undefined) return
+    await this.datastore.put(new Key(`${this.prefix}/${proposalKey}/${order}-${message.body.type}/${message.key}`), message.bytes)
+  }
+
+  /**
+   * Every stored proposal with its messages, the proposal first, then votes, acks and closes.
+   * Messages are returned as bytes: the caller opens (verifies) them again.
+   */
+  async * load (): AsyncGenerator<{ proposalKey: string, messages: Uint8Array[] }> {
+    const byProposal = new Map<string, Array<{ sortKey: string, bytes: Uint8Array }>>()
+    for await (const { key, value } of this.datastore.query({ prefix: this.prefix })) {
+      const [proposalKey, kind, id] = key.toString().slice(this.prefix.length + 1).split('/')
+      if (proposalKey === undefined || kind === undefined || id === undefined) continue
+      const list = byProposal.get(proposalKey) ?? []
+      list.push({ sortKey: `${kind}/${id}`, bytes: value })
+      byProposal.set(proposalKey, list)
+    }
+    for (const [proposalKey, list] of byProposal) {
+      list.sort((a, b) => a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0)
+      yield { proposalKey, messages: list.map(m => m.bytes) }
+    }
+  }
+}
