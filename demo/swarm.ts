@@ -10,6 +10,8 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { connectionManagerOptions, consensus, consensusGossipsub, type ConsensusPubSub, type ConsensusService, type ConsensusServiceInit, type GossipsubPreset } from '../src/libp2p/index.js'
 import type { Identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
 
 /** A libp2p node running the consensus service. */
 export type ConsensusNode = Libp2p<{ identify: Identify, pubsub: ConsensusPubSub, consensus: ConsensusService }>
@@ -21,6 +23,10 @@ export interface NodeOptions {
   listen?: string
   preset?: GossipsubPreset
   consensus?: ConsensusServiceInit
+  /** the node's key (a fresh Ed25519 key if absent) */
+  privateKey?: PrivateKey
+  /** the node's datastore; the consensus service keeps its state there */
+  datastore?: Datastore
 }
 
 let memoryNames = 0
@@ -32,6 +38,8 @@ export async function createConsensusNode (options: NodeOptions): Promise<Consen
     ? `/memory/consensus-${process.pid}-${memoryNames++}`
     : `/ip4/127.0.0.1/tcp/${options.listen ?? '0'}/ws`
   return createLibp2p({
+    ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
+    ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
     addresses: { listen: [listen] },
     transports: [options.transport === 'memory' ? memory() : webSockets()],
     connectionEncrypters: [noise()],

@@ -12,6 +12,7 @@ import type { AlgorithmStats, ConsensusResult, ProposalView } from '../core/resu
 import type { TopologyInfo } from '../transport/coordinator.js'
 import type { CborRecord, VoteType } from '../types.js'
 import type { Metrics, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
 
 /** What the service needs from the node: only what it uses. */
 export interface ConsensusServiceComponents extends DirectMessagingComponents {
@@ -21,6 +22,8 @@ export interface ConsensusServiceComponents extends DirectMessagingComponents {
   /** the pubsub service, configured under the name `pubsub` */
   pubsub: PubSub
   metrics?: Metrics
+  /** the node's datastore: proposals, votes and decisions are kept there unless `init.datastore` says otherwise */
+  datastore?: Datastore
 }
 
 /** Options of {@link consensus}; every field is optional. */
@@ -86,6 +89,7 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
     this.manager = new ConsensusManager({
       ...managerInit,
       identity: { peerId: components.peerId.toString(), privateKey: components.privateKey },
+      datastore: init.datastore ?? components.datastore,
       coordinator: metrics?.instrument(this.coordinator) ?? this.coordinator,
       logger: components.logger
     })
