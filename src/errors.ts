@@ -46,3 +46,9 @@ export class AlreadyVotedError extends Error {
   static override name = 'AlreadyVotedError'
   override name = 'AlreadyVotedError'
 }
+
+/** `requestConsensus` while this peer already has as many undecided proposals open as peers accept from one coordinator. */
+export class TooManyProposalsError extends Error {
+  static override name = 'TooManyProposalsError'
+  override name = 'TooManyProposalsError'
+}

@@ -12,6 +12,12 @@ export const DEFAULT_ALGORITHM = 'quorum'
 export const DEFAULT_FALLBACK_CLOSERS = 2
 /** Clock disagreement tolerated before a close that is early by our clock is held back. */
 export const DEFAULT_CLOCK_TOLERANCE_MS = 1_000
+/** Messages a second one author (or, for wants, one asking peer) may send us on average; twice that in a burst. */
+export const DEFAULT_MAX_MESSAGES_PER_SECOND_PER_PEER = 200
+/** Undecided proposals one coordinator may have open with us at once. */
+export const DEFAULT_MAX_OPEN_PROPOSALS_PER_PEER = 16
+/** Undecided proposals we hold at once, from everybody. */
+export const DEFAULT_MAX_OPEN_PROPOSALS = 1_024
 /** Closed proposals kept in memory before the oldest are dropped. */
 export const DEFAULT_MAX_CLOSED_PROPOSALS = 1_000
 /** Proposal ids remembered as decided after their state is dropped, so they are never re-opened. */

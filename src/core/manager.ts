@@ -2,9 +2,9 @@ import { defaultLogger } from '@libp2p/logger'
 import { MemoryDatastore } from 'datastore-core'
 import { TypedEventEmitter } from 'main-event'
 import { defaultAlgorithms } from '../algorithms/index.js'
-import { AbortError, AlreadyVotedError, InvalidMessageError, InvalidParametersError, NotEligibleError, NotStartedError, ProposalClosedError, UnknownAlgorithmError, UnknownProposalError } from '../errors.js'
+import { AbortError, AlreadyVotedError, TooManyProposalsError, InvalidMessageError, InvalidParametersError, NotEligibleError, NotStartedError, ProposalClosedError, UnknownAlgorithmError, UnknownProposalError } from '../errors.js'
 import { VoteType, type CborRecord } from '../types.js'
-import { openMessage, sealMessage, sealWant, type AnyOpened, type OpenedAck, type OpenedClose, type OpenedProposal, type OpenedVote, type OpenedWant } from '../wire/envelope.js'
+import { decodeMessage, openMessage, sealMessage, sealWant, verifyMessage, type AnyOpened, type OpenedAck, type OpenedClose, type OpenedProposal, type OpenedVote, type OpenedWant } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { PROTOCOL_VERSION } from '../wire/messages.js'
 import { contentId, idFromString, idToString, publicKeyOf, type Identity } from '../wire/signing.js'
@@ -14,6 +14,7 @@ import { checkProposal } from './context.js'
 import { finalResult, proposalView, StatsTracker, unconfirmedResult, type AlgorithmStats, type ConsensusResult, type ProposalView } from './results.js'
 import { Round } from './round.js'
 import { ProposalStore } from './store.js'
+import { PeerBudget } from './budget.js'
 import { checkCbor, isVoteType, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions, type VoteDecision, type Voter } from './options.js'
 import { checkClose, closeSlot, decisionFor, type CheckedClose } from './verify-close.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
@@ -80,6 +81,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private readonly lastCatchUp = new Map<string, number>()
   private readonly stats = new StatsTracker()
   private readonly store: ProposalStore
+  private readonly budget: PeerBudget
+  private readonly maxOpenProposals: number
+  private readonly maxOpenProposalsPerPeer: number
   private seq = 0
   private running = false
   private replaying = false
@@ -101,6 +105,10 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.maxClosedProposals = init.maxClosedProposals ?? C.DEFAULT_MAX_CLOSED_PROPOSALS
     this.clockToleranceMs = init.clockToleranceMs ?? C.DEFAULT_CLOCK_TOLERANCE_MS
     this.store = new ProposalStore(init.datastore ?? new MemoryDatastore(), this.namespace)
+    const rate = init.maxMessagesPerSecondPerPeer ?? C.DEFAULT_MAX_MESSAGES_PER_SECOND_PER_PEER
+    this.budget = new PeerBudget(rate, 2 * rate)
+    this.maxOpenProposals = init.maxOpenProposals ?? C.DEFAULT_MAX_OPEN_PROPOSALS
+    this.maxOpenProposalsPerPeer = init.maxOpenProposalsPerPeer ?? C.DEFAULT_MAX_OPEN_PROPOSALS_PER_PEER
     for (const [name, algorithm] of Object.entries({ ...defaultAlgorithms(), ...init.algorithms })) this.registerAlgorithm(name, algorithm)
     this.defaultAlgorithm = init.defaultAlgorithm ?? C.DEFAULT_ALGORITHM
     if (!this.algorithms.has(this.defaultAlgorithm)) throw new UnknownAlgorithmError(`default algorithm ${this.defaultAlgorithm} is not registered`)
@@ -207,6 +215,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const algorithm = this.algorithms.get(name)
     if (algorithm === undefined) throw new UnknownAlgorithmError(`unknown algorithm ${name}; registered: ${[...this.algorithms.keys()].join(', ')}`)
     const electorate = this.electorateFor(options.participants, algorithm)
+    if (this.openProposalRefusal(this.peerId) !== undefined) {
+      throw new TooManyProposalsError(`${this.maxOpenProposalsPerPeer} proposals of this peer are still open (or ${this.maxOpenProposals} in all): peers would ignore another; wait for a decision`)
+    }
 
     const createdAt = Math.floor(this.clock.now())
     const seq = this.seq++
@@ -283,7 +294,11 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (!this.running) return ignore('not-started')
     let opened: AnyOpened
     try {
-      opened = await openMessage(bytes, this.limits)
+      const decoded = decodeMessage(bytes, this.limits)
+      // rate limits come before the expensive part, the signature check; a want counts against
+      // the peer that asks, anything signed against its author (a relaying hub is not throttled)
+      if (!this.budget.take(decoded.signer ?? from, this.clock.now())) return ignore('rate-limited')
+      opened = await verifyMessage(decoded)
     } catch (err) {
       const reason = err instanceof InvalidMessageError ? err.reason : 'malformed'
       this.log('rejected message from %s: %s', from, reason)
@@ -323,6 +338,23 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     }
   }
 
+  /**
+   * Memory stays bounded whoever floods us: at most `maxOpenProposalsPerPeer` undecided proposals per
+   * coordinator and `maxOpenProposals` in all (a proposal is open until decided or given up on).
+   */
+  private openProposalRefusal (coordinator: string): string | undefined {
+    let open = 0
+    let fromCoordinator = 0
+    for (const round of this.rounds.values()) {
+      if (round.finalized !== undefined || round.gaveUp) continue
+      open++
+      if (round.ctx.proposal.body.coordinator === coordinator) fromCoordinator++
+    }
+    if (fromCoordinator >= this.maxOpenProposalsPerPeer) return 'too-many-open-proposals'
+    if (open >= this.maxOpenProposals) return 'too-many-open-proposals'
+    return undefined
+  }
+
   /** Dispatch an event, except while replaying the store (those were dispatched before the restart). */
   private emit <K extends keyof ConsensusManagerEvents> (type: K, init: { detail: ConsensusManagerEvents[K]['detail'] }): void {
     if (!this.replaying) this.safeDispatchEvent(type, init)
@@ -330,6 +362,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
 
   private async onProposal (proposal: OpenedProposal, from: string): Promise<Verdict> {
     if (this.rounds.has(proposal.key) || this.decided.has(proposal.key)) return ignore('duplicate')
+    const refusal = this.openProposalRefusal(proposal.body.coordinator)
+    if (refusal !== undefined) return ignore(refusal)
     const ctx = checkProposal(proposal, kind => this.kinds.get(kind))
     if (ctx === undefined) return ignore('unknown-algorithm')
     const round = new Round(ctx)
@@ -367,16 +401,18 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   }
 
   private async onClose (round: Round, close: OpenedClose, from: string, held = false): Promise<Verdict> {
-    if (round.closes.has(close.key) || round.pendingCloses.has(close.key) || round.earlyCloses.has(close.key)) return ignore('duplicate')
+    if (round.closes.has(close.key) || round.pendingCloses.has(close.key) || round.earlyClosers.has(close.key)) return ignore('duplicate')
+    // a closer that signs close after close is keeping us busy: one, plus one more as evidence, is all we hold
+    if (round.closesBy(close.body.closer) >= 2) return ignore('close-limit')
     const notBefore = closeSlot(round.ctx, close)
     if (!held && this.clock.now() + this.clockToleranceMs < notBefore) {
       // Its signed closedAt claims its slot has come; our clock says not yet. What it claims is
       // checked now (a bad close is rejected at once), but a clock can be wrong, so an early close is
       // not provably bad: hold it, and adopt it only if its time comes here.
       checkClose(round.ctx, close, key => round.vote(key))
-      round.earlyCloses.add(close.key)
+      round.earlyClosers.set(close.key, close.body.closer)
       this.at(round, notBefore - this.clockToleranceMs, async () => {
-        round.earlyCloses.delete(close.key)
+        round.earlyClosers.delete(close.key)
         await this.onClose(round, close, from, true)
       })
       return ignore('early-close')
@@ -679,6 +715,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       const waiter = this.waiters.get(round.key)
       this.waiters.delete(round.key)
       waiter?.resolve(unconfirmedResult(round, this.clock.now()))
+      round.gaveUp = true
       // still open, but no longer worth a slot forever: it ages out like a decided one
       this.closedOrder.push(round.key)
       this.evictOldest()

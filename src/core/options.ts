@@ -92,6 +92,26 @@ export interface ConsensusManagerInit {
    * @default new MemoryDatastore()
    */
   datastore?: Datastore
+  /**
+   * Messages a second one author may send us (wants: one asking peer); twice that in a burst. The
+   * excess is ignored before its signature is checked.
+   *
+   * @default 200
+   */
+  maxMessagesPerSecondPerPeer?: number
+  /**
+   * Undecided proposals one coordinator may have open with us; more are ignored (and refused
+   * locally by `requestConsensus`).
+   *
+   * @default 16
+   */
+  maxOpenProposalsPerPeer?: number
+  /**
+   * Undecided proposals held at once, from everybody.
+   *
+   * @default 1024
+   */
+  maxOpenProposals?: number
   /** Decode limits for untrusted bytes. */
   limits?: Partial<DecodeLimits>
   /** Where to log (libp2p's component logger). */

@@ -35,8 +35,8 @@ export class Round {
   readonly pendingCloses = new Map<string, OpenedClose>()
   /** local time each pending close arrived */
   readonly pendingSince = new Map<string, number>()
-  /** closes that arrived before their time by our clock, held until then */
-  readonly earlyCloses = new Set<string>()
+  /** closes that arrived before their time by our clock, held until then: id → closer */
+  readonly earlyClosers = new Map<string, string>()
   readonly ackBySigner = new Map<string, OpenedAck>()
   readonly ackWeight = new Map<string, number>()
   /** this peer's own vote, once it decided to vote (guards against voting twice) */
@@ -51,6 +51,8 @@ export class Round {
   pulls = 0
   /** local time this peer first held the proposal */
   knownSince = 0
+  /** the requester's horizon passed without finality */
+  gaveUp = false
 
   constructor (ctx: ProposalContext) {
     this.ctx = ctx
@@ -122,6 +124,14 @@ export class Round {
     this.closes.set(close.key, result)
     this.envelopes.set(close.key, close)
     return result
+  }
+
+  /** Closes by `closer` this round holds, checked, pending or early. */
+  closesBy (closer: string): number {
+    let n = 0
+    for (const c of this.closes.values()) if (c.close.body.closer === closer) n++
+    for (const c of this.pendingCloses.values()) if (c.body.closer === closer) n++
+    return n + [...this.earlyClosers.values()].filter(c => c === closer).length
   }
 
   /**

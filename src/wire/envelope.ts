@@ -51,22 +51,53 @@ export function sealWant (body: WantBody): OpenedWant {
 }
 
 /**
+ * A message decoded and schema-checked, its signature not yet verified: enough to learn its type
+ * and author cheaply (to apply rate limits) before paying for a signature check.
+ */
+export interface DecodedMessage {
+  opened: AnyOpened
+  bodyBytes: Uint8Array
+  signature: Uint8Array | undefined
+  /** the peer whose key must have signed it; `undefined` for an unsigned want */
+  signer: string | undefined
+}
+
+/**
+ * First half of {@link openMessage}: size limit, strict canonical decode of envelope and body,
+ * schema. Throws {@link InvalidMessageError} (`oversize`, `malformed`, `non-canonical`) and never
+ * anything else. The same buffer handed to many agents of one process (a simulation, a relay
+ * fan-out) is decoded once: keyed by identity and re-checked against a private copy, so a buffer
+ * mutated after it was decoded is decoded afresh.
+ */
+export function decodeMessage (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): DecodedMessage {
+  const cached = decodedCache.get(bytes)
+  if (cached !== undefined && cached.limits === limitsKey(limits) && equals(cached.copy, bytes)) return cached.decoded
+  const decoded = decodeUncached(bytes, limits)
+  // a copy: a Node Buffer's slice() is a view
+  if (bytes.byteLength <= limits.maxSmallMessageBytes) decodedCache.set(bytes, { copy: new Uint8Array(bytes), limits: limitsKey(limits), decoded })
+  return decoded
+}
+
+/** Second half of {@link openMessage}: the signature of the peer the body names (`bad-signature`). */
+export async function verifyMessage (decoded: DecodedMessage): Promise<AnyOpened> {
+  const { opened, signer, signature, bodyBytes } = decoded
+  if (signer === undefined) return opened
+  if (signature === undefined || !await verifySignature(opened.body.type, signer, bodyBytes, opened.id, signature)) {
+    throw new InvalidMessageError('bad-signature', `${opened.body.type} signature does not verify for ${signer}`)
+  }
+  return opened
+}
+
+/**
  * Open untrusted bytes: size limit, strict canonical decode of envelope and body, schema, and the
  * signature of the peer the body names. Throws {@link InvalidMessageError} with a `reason`
  * (`oversize`, `malformed`, `non-canonical`, `bad-signature`) and never anything else.
  */
 export async function openMessage (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): Promise<AnyOpened> {
-  // The same buffer handed to many agents of one process (a simulation, a relay fan-out) is opened
-  // once. Keyed by identity and re-checked against a private copy, so a buffer mutated after it was
-  // opened is opened afresh.
-  const cached = openedCache.get(bytes)
-  if (cached !== undefined && cached.limits === limitsKey(limits) && equals(cached.copy, bytes)) return cached.opened
-  const opened = await openUncached(bytes, limits)
-  if (bytes.byteLength <= limits.maxSmallMessageBytes) openedCache.set(bytes, { copy: new Uint8Array(bytes), limits: limitsKey(limits), opened }) // a copy: a Node Buffer's slice() is a view
-  return opened
+  return verifyMessage(decodeMessage(bytes, limits))
 }
 
-const openedCache = new WeakMap<Uint8Array, { copy: Uint8Array, limits: string, opened: AnyOpened }>()
+const decodedCache = new WeakMap<Uint8Array, { copy: Uint8Array, limits: string, decoded: DecodedMessage }>()
 const limitsKeys = new WeakMap<DecodeLimits, string>()
 
 function limitsKey (limits: DecodeLimits): string {
@@ -78,7 +109,7 @@ function limitsKey (limits: DecodeLimits): string {
   return key
 }
 
-async function openUncached (bytes: Uint8Array, limits: DecodeLimits): Promise<AnyOpened> {
+function decodeUncached (bytes: Uint8Array, limits: DecodeLimits): DecodedMessage {
   const envelope = decodeCanonical(bytes, limits.maxMessageBytes)
   if (!Array.isArray(envelope) || envelope.length < 1 || envelope.length > 2 || !(envelope[0] instanceof Uint8Array)) {
     throw new InvalidMessageError('malformed', 'envelope: expected [body bytes, signature]')
@@ -92,12 +123,9 @@ async function openUncached (bytes: Uint8Array, limits: DecodeLimits): Promise<A
   const opened = { body, id, key: idToString(id), bytes } as AnyOpened
   if (body.type === 'want') {
     if (envelope.length !== 1) throw new InvalidMessageError('malformed', 'want carries no signature')
-    return opened
+    return { opened, bodyBytes, signature: undefined, signer: undefined }
   }
   const signature = envelope[1]
   if (!(signature instanceof Uint8Array)) throw new InvalidMessageError('malformed', `${body.type} must carry a signature`)
-  if (!await verifySignature(body.type, signerOf(body), bodyBytes, id, signature)) {
-    throw new InvalidMessageError('bad-signature', `${body.type} signature does not verify for ${signerOf(body)}`)
-  }
-  return opened
+  return { opened, bodyBytes, signature, signer: signerOf(body) }
 }
