@@ -7,10 +7,11 @@ import { VoteType, type CborRecord } from '../types.js'
 import { decodeMessage, openMessage, sealMessage, sealWant, verifyMessage, type AnyOpened, type OpenedAck, type OpenedClose, type OpenedProposal, type OpenedVote, type OpenedWant } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { PROTOCOL_VERSION } from '../wire/messages.js'
-import { contentId, idFromString, idToString, publicKeyOf, type Identity } from '../wire/signing.js'
+import { contentId, idFromString, idToString, type Identity } from '../wire/signing.js'
 import { systemClock, type Clock } from './clock.js'
 import * as C from './constants.js'
 import { checkProposal } from './context.js'
+import { buildElectorate } from './electorate.js'
 import { finalResult, proposalView, StatsTracker, unconfirmedResult, type AlgorithmStats, type ConsensusResult, type ProposalView } from './results.js'
 import { Round } from './round.js'
 import { ProposalStore } from './store.js'
@@ -214,7 +215,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const name = options.algorithm ?? this.defaultAlgorithm
     const algorithm = this.algorithms.get(name)
     if (algorithm === undefined) throw new UnknownAlgorithmError(`unknown algorithm ${name}; registered: ${[...this.algorithms.keys()].join(', ')}`)
-    const electorate = this.electorateFor(options.participants, algorithm)
+    const electorate = buildElectorate(options.participants ?? this.defaultElectorate(), algorithm, this.limits.maxElectorate)
     if (this.openProposalRefusal(this.peerId) !== undefined) {
       throw new TooManyProposalsError(`${this.maxOpenProposalsPerPeer} proposals of this peer are still open (or ${this.maxOpenProposals} in all): peers would ignore another; wait for a decision`)
     }
@@ -449,22 +450,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
 
   private async onWant (round: Round, want: OpenedWant, from: string): Promise<Verdict> {
     if (from === this.peerId) return ignore('own')
-    const replies: AnyOpened[] = []
-    if (want.body.ids.length > 0) {
-      for (const id of want.body.ids) {
-        const key = idToString(id)
-        const held = round.envelopes.get(key) ?? round.pendingCloses.get(key)
-        if (held !== undefined) replies.push(held)
-      }
-    } else if (round.closed) {
-      // the decision is fixed: the closes and acks; the asker pulls any counted vote it lacks by id
-      replies.push(round.ctx.proposal)
-      for (const envelope of round.envelopes.values()) if (envelope.body.type === 'close' || envelope.body.type === 'ack') replies.push(envelope)
-    } else {
-      // still open: the proposal and every vote, so a fallback closer counts what we counted
-      replies.push(...round.envelopes.values(), ...round.pendingCloses.values())
-    }
-    for (const reply of replies) this.sendInBackground(from, reply.bytes)
+    for (const reply of round.repliesTo(want.body.ids.map(idToString))) this.sendInBackground(from, reply.bytes)
     return ignore('pull')
   }
 
@@ -477,10 +463,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.lastCatchUp.set(from, now)
     const recent = [...new Set(this.closedOrder)].slice(-C.CATCH_UP_DECISIONS)
     for (const key of recent) {
-      const round = this.rounds.get(key)
-      if (round?.finalized === undefined) continue
-      const proof = [round.ctx.proposal, round.finalized.close, ...round.finalized.votes, ...round.acksFor(round.finalized.close.key)]
-      for (const message of proof) this.sendInBackground(from, message.bytes)
+      for (const message of this.rounds.get(key)?.proof() ?? []) this.sendInBackground(from, message.bytes)
     }
     return ignore('pull')
   }
@@ -724,26 +707,11 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
 
   // ---- bookkeeping -----------------------------------------------------------------------------
 
-  private electorateFor (participants: string[] | undefined, algorithm: ConsensusAlgorithm): Array<[string, number]> {
-    let ids: string[]
-    if (participants !== undefined) {
-      if (!Array.isArray(participants)) throw new InvalidParametersError('participants must be an array of PeerId strings')
-      ids = participants
-    } else {
-      ids = this.coordinator.getPeers().filter(p => p !== this.peerId)
-      if (this.voter !== undefined) ids.push(this.peerId)
-    }
-    const unique = [...new Set(ids)].sort()
-    if (unique.length !== ids.length) throw new InvalidParametersError('participants lists a peer twice')
-    if (unique.length > this.limits.maxElectorate) throw new InvalidParametersError(`at most ${this.limits.maxElectorate} participants, got ${unique.length}`)
-    for (const id of unique) {
-      if (typeof id !== 'string' || publicKeyOf(id) === null) throw new InvalidParametersError(`participant ${String(id)} is not an Ed25519 PeerId string`)
-    }
-    if (unique.length === 0) throw new InvalidParametersError('the electorate is empty: pass participants, or connect peers first')
-    const weights = algorithm.weights?.(unique)
-    const electorate = unique.map(id => [id, weights?.get(id) ?? 1] as [string, number])
-    if (electorate.every(([, w]) => w === 0)) throw new InvalidParametersError('every participant has weight 0: nobody could approve')
-    return electorate
+  /** The live swarm: peers present now, and this peer if it answers proposals. */
+  private defaultElectorate (): string[] {
+    const ids = this.coordinator.getPeers().filter(p => p !== this.peerId)
+    if (this.voter !== undefined) ids.push(this.peerId)
+    return ids
   }
 
   private evictDecided (key: string): void {

@@ -200,6 +200,25 @@ export class Round {
     }
   }
 
+  /**
+   * What to send a peer that wants `ids` of this proposal; with no ids, what helps it converge: once
+   * closed, the proposal, closes and acks (it then pulls any counted vote it lacks by id); while
+   * open, the proposal and every vote, so a fallback closer counts what we counted.
+   */
+  repliesTo (ids: string[]): AnyOpened[] {
+    if (ids.length > 0) {
+      return ids.map(key => this.envelopes.get(key) ?? this.pendingCloses.get(key)).filter((m): m is AnyOpened => m !== undefined)
+    }
+    if (this.closed) return [...this.envelopes.values()].filter(m => m.body.type !== 'vote')
+    return [...this.envelopes.values(), ...this.pendingCloses.values()]
+  }
+
+  /** The proof of a final decision: proposal, close, the votes it counts or cites, the acks. Empty until final. */
+  proof (): AnyOpened[] {
+    if (this.finalized === undefined) return []
+    return [this.ctx.proposal, this.finalized.close, ...this.finalized.votes, ...this.acksFor(this.finalized.close.key)]
+  }
+
   /** Acks held for a close, sorted by signer (deterministic certificates). */
   acksFor (closeKey: string): OpenedAck[] {
     return [...this.ackBySigner.values()]
