@@ -3,6 +3,10 @@
  * of forged, replayed, malformed or dishonest message gets the expected verdict on every honest peer,
  * and none of them is counted in a tally, a decision or a certificate.
  *
+ * The inputs of each class, and the swarm and proposal they are fed to, come from the shared corpus
+ * (test/helpers/adversarial-corpus.ts), which `npm run corpus` also runs to write
+ * docs/adversarial-corpus.md; the verdicts and what must not be counted are asserted here.
+ *
  * Honest agents never auto-vote here (`vote: () => undefined`) unless a test says so: the test casts
  * their votes with `recordVote` once the adversarial inputs were fed, so the proposal stays open while
  * they arrive, and the final decision shows what was (not) counted.
@@ -14,96 +18,24 @@ import { verifyCertificate, type Certificate } from '../src/core/certificate.js'
 import { checkProposal } from '../src/core/context.js'
 import { checkClose } from '../src/core/verify-close.js'
 import { InvalidMessageError } from '../src/errors.js'
-import { SimulatedSwarm, simulatedIdentity, type SwarmInit } from '../src/sim/swarm.js'
-import { macrotask } from '../src/sim/virtual-clock.js'
+import { simulatedIdentity } from '../src/sim/swarm.js'
 import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
-import { openMessage, sealMessage, type OpenedProposal, type OpenedVote } from '../src/wire/envelope.js'
-import { compareBytes, type CloseBody, type ProposalBody, type VoteBody } from '../src/wire/messages.js'
-import { idToString, signBody, type Identity } from '../src/wire/signing.js'
+import { openMessage, sealMessage, type OpenedVote } from '../src/wire/envelope.js'
+import type { CloseBody, VoteBody } from '../src/wire/messages.js'
+import { idToString, signBody } from '../src/wire/signing.js'
+import {
+  ADV, HONEST, MALLORY, bodyOf, cat, cbor, classOf, closeBody, concludeScenario, entriesOf, feed, flipBit,
+  forgedClosesScenario, forgedVotesScenario, indexOf, makeSwarm, nonCanonicalScenario, nonMemberScenario, outsiders, oversizeScenario,
+  propose, replayNamespacesScenario, replayProposalsScenario, replayTypesScenario, runCorpus, runUntil, sealClose, sealVote,
+  selfWeightScenario, signerNotVoterScenario, sigOf, sortIds, te, unknownAndDuplicateScenario, voteBody, voteEventsFor, withValue, wrap,
+  type Bytes, type Concluded, type Harness, type Open, type Scenario
+} from './helpers/adversarial-corpus.js'
 import type { ConsensusResult } from '../src/core/results.js'
-import type { EvidenceEvent, VoteEvent } from '../src/core/manager.js'
 import type { Verdict } from '../src/transport/coordinator.js'
-import type { CborRecord, VoteType } from '../src/types.js'
-
-type Bytes = Uint8Array
 
 // ---------------------------------------------------------------------------------------------
-// harness
+// assertions (the harness and the corpus are in ./helpers/adversarial-corpus.ts)
 // ---------------------------------------------------------------------------------------------
-
-/** The peer adversarial inputs claim to come from; not on the network, so pulls sent back are dropped. */
-const MALLORY = 'mallory'
-
-interface Harness {
-  swarm: SimulatedSwarm
-  ids: Identity[]
-  /** every send on the network: from, to, bytes */
-  sent: Array<{ from: string, to: string, bytes: Bytes }>
-  votes: VoteEvent[][]
-  evidence: EvidenceEvent[][]
-}
-
-interface Open {
-  opened: OpenedProposal
-  body: ProposalBody
-  key: string
-  id: Bytes
-  result: Promise<ConsensusResult>
-  settled: () => boolean
-  /** agent index of closers[rank] */
-  closer: (rank: number) => number
-}
-
-async function makeSwarm (agents: number, init: Partial<SwarmInit> = {}): Promise<Harness> {
-  const swarm = await SimulatedSwarm.create({ agents, seed: 1, vote: () => undefined, ...init })
-  const h: Harness = { swarm, ids: swarm.agents.map(a => a.identity), sent: [], votes: [], evidence: [] }
-  swarm.network.filter = (from, to, bytes) => { h.sent.push({ from, to, bytes }); return true }
-  swarm.agents.forEach((agent, i) => {
-    h.votes[i] = []
-    h.evidence[i] = []
-    agent.manager.addEventListener('vote', (evt) => { h.votes[i]?.push(evt.detail) })
-    agent.manager.addEventListener('evidence', (evt) => { h.evidence[i]?.push(evt.detail) })
-  })
-  return h
-}
-
-/** Agent `requester` proposes; returns once every agent holds the proposal open. */
-async function propose (h: Harness, requester: number, payload: CborRecord, options: { timeoutMs?: number, algorithm?: string } = {}): Promise<Open> {
-  const before = h.sent.length
-  let settled = false
-  const result = h.swarm.agent(requester).manager.requestConsensus(payload, { timeoutMs: 60_000, ...options })
-  result.then(() => { settled = true }, () => { settled = true })
-  const coordinator = h.ids[requester]!.peerId
-  for (let i = 0; i < 1000; i++) {
-    await macrotask()
-    for (const { from, bytes } of h.sent.slice(before)) {
-      if (from !== coordinator) continue
-      const opened = await openMessage(bytes)
-      if (opened.body.type !== 'proposal') continue
-      const key = opened.key
-      if (!h.swarm.agents.every(a => a.manager.getOpenProposals().some(p => p.id === key))) continue
-      const body = opened.body
-      return {
-        opened: opened as OpenedProposal,
-        body,
-        key,
-        id: opened.id,
-        result,
-        settled: () => settled,
-        closer: (rank) => h.ids.findIndex(id => id.peerId === body.closers[rank])
-      }
-    }
-    await h.swarm.clock.advance(1)
-  }
-  throw new Error('the proposal never reached every agent')
-}
-
-/** Run virtual time until `done()` or `maxMs` of virtual time passed. */
-async function runUntil (h: Harness, done: () => boolean, maxMs = 10 * 60_000): Promise<void> {
-  const limit = h.swarm.clock.now() + maxMs
-  await macrotask()
-  while (!done() && h.swarm.clock.now() < limit) await h.swarm.clock.runUntil(h.swarm.clock.now() + 50)
-}
 
 /** Run until the requester has its result and `agents` all decided; returns the requester's result. */
 async function finish (h: Harness, open: Open, agents: number[]): Promise<ConsensusResult> {
@@ -113,11 +45,13 @@ async function finish (h: Harness, open: Open, agents: number[]): Promise<Consen
   return result
 }
 
-/** Feed `bytes` to each target's `handleMessage`; returns the verdicts. */
-async function feed (h: Harness, bytes: Bytes, targets: number[], from = MALLORY): Promise<Verdict[]> {
-  const out: Verdict[] = []
-  for (const i of targets) out.push(await h.swarm.agent(i).manager.handleMessage(bytes, from))
-  return out
+/** Cast a scenario's honest votes (its conclusions, in order) and run until every one of their agents decided. */
+async function conclude (s: Scenario): Promise<Concluded[]> {
+  const done = await concludeScenario(s)
+  for (const { conclusion } of done) {
+    for (const i of conclusion.agents) expect(s.h.swarm.agent(i).decisions.get(conclusion.open.key), `agent ${i} decided`).toBeDefined()
+  }
+  return done
 }
 
 /** Feed every input to every target and expect `expected` each time; returns how many verdicts were checked. */
@@ -129,49 +63,6 @@ async function expectVerdicts (h: Harness, inputs: Bytes[], targets: number[], e
     n += verdicts.length
   }
   return n
-}
-
-const voteBody = (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): VoteBody => ({
-  type: 'vote', v: 1, ns: 'default', proposal: open instanceof Uint8Array ? open : open.id, voter: voter.peerId, choice, metadata: {}, ...over
-})
-
-async function sealVote (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): Promise<OpenedVote> {
-  return sealMessage(voter, voteBody(open, voter, choice, over))
-}
-
-function closeBody (h: Harness, open: Open, closer: number, over: Partial<CloseBody> = {}): CloseBody {
-  return {
-    type: 'close', v: 1, ns: 'default', proposal: open.id, closer: h.ids[closer]!.peerId, rank: 0, closedAt: open.body.createdAt + 10,
-    decision: 'timeout', votes: [], excluded: [], tally: [0, 0, 0, 0, 0, 0], ...over
-  }
-}
-
-async function sealClose (h: Harness, open: Open, closer: number, over: Partial<CloseBody> = {}): Promise<Bytes> {
-  return (await sealMessage(h.ids[closer]!, closeBody(h, open, closer, over))).bytes
-}
-
-const sortIds = (...ids: Bytes[]): Bytes[] => [...ids].sort(compareBytes)
-const bodyOf = (envelope: Bytes): Bytes => (decodeCanonical(envelope, 1 << 20) as Bytes[])[0] as Bytes
-const sigOf = (envelope: Bytes): Bytes => (decodeCanonical(envelope, 1 << 20) as Bytes[])[1] as Bytes
-const wrap = (body: Bytes, sig: Bytes): Bytes => encodeCanonical([body, sig])
-
-function flipBit (bytes: Bytes, at: number, bit: number): Bytes {
-  const out = new Uint8Array(bytes) // a real copy (a Buffer's slice is a view)
-  out[at] = (out[at] as number) ^ (1 << bit)
-  return out
-}
-
-function indexOf (haystack: Bytes, needle: Bytes): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
-    return i
-  }
-  return -1
-}
-
-/** Non-member identities (never in any electorate here). */
-async function outsiders (n: number): Promise<Identity[]> {
-  return Promise.all(Array.from({ length: n }, async (_, k) => simulatedIdentity(100 + k)))
 }
 
 async function expectCertificate (result: ConsensusResult): Promise<Certificate> {
@@ -196,79 +87,23 @@ function expectAgreement (h: Harness, key: string, agents: number[]): ConsensusR
   return first
 }
 
-/** Vote events seen so far by `agents` for `key`, from `voter` (or any). */
-function voteEventsFor (h: Harness, agents: number[], key: string, voter?: string): VoteEvent[] {
-  return agents.flatMap(i => h.votes[i] ?? []).filter(v => v.proposalId === key && (voter === undefined || v.voter === voter))
-}
-
-const HONEST = [0, 1, 2, 3]
-const ADV = 4
-
-// ---------------------------------------------------------------------------------------------
-// a tiny hand CBOR encoder (see wire.test.ts) for non-canonical inputs
-// ---------------------------------------------------------------------------------------------
-
-function cat (...parts: Array<Bytes | number[]>): Bytes {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) { out.set(p, at); at += p.length }
-  return out
-}
-
-function head (major: number, n: number, width?: 0 | 1 | 2 | 4): Bytes {
-  const w = width ?? (n < 24 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : 4)
-  if (w === 0) return new Uint8Array([(major << 5) | n])
-  const out = new Uint8Array(1 + w)
-  out[0] = (major << 5) | { 1: 24, 2: 25, 4: 26 }[w]
-  for (let i = w, v = n; i >= 1; i--, v = Math.floor(v / 256)) out[i] = v % 256
-  return out
-}
-
-const te = new TextEncoder()
-const cbor = {
-  text: (s: string, w?: 0 | 1 | 2 | 4) => { const b = te.encode(s); return cat(head(3, b.length, w), b) },
-  bytes: (b: Bytes, w?: 0 | 1 | 2 | 4) => cat(head(2, b.length, w), b),
-  array: (items: Bytes[], w?: 0 | 1 | 2 | 4) => cat(head(4, items.length, w), ...items),
-  map: (entries: Array<[Bytes, Bytes]>, w?: 0 | 1 | 2 | 4) => cat(head(5, entries.length, w), ...entries.flat())
-}
-
-function entriesOf (body: object): Array<[Bytes, Bytes]> {
-  return Object.entries(body).map(([k, v]) => [encodeCanonical(k), encodeCanonical(v)] as [Bytes, Bytes]).sort((a, b) => compareBytes(a[0], b[0]))
-}
-
-function withValue (entries: Array<[Bytes, Bytes]>, key: string, value: Bytes): Array<[Bytes, Bytes]> {
-  const k = encodeCanonical(key)
-  return entries.map(([ek, ev]) => [ek, compareBytes(ek, k) === 0 ? value : ev] as [Bytes, Bytes])
-}
-
 // ---------------------------------------------------------------------------------------------
 // votes
 // ---------------------------------------------------------------------------------------------
 
 describe('forged votes', () => {
   it('bit flips in the signature, in the signed body and a substituted key → reject bad-signature, never counted', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'forge' })
-    const adv = h.ids[ADV]!
-    const valid = await sealVote(open, adv, 'against', { metadata: { why: 'because' } })
-    const body = bodyOf(valid.bytes)
-    const sig = sigOf(valid.bytes)
-    const inputs: Bytes[] = []
-    // signature bits
-    for (const [at, bit] of [[0, 0], [5, 3], [31, 7], [32, 1], [63, 6]] as const) inputs.push(wrap(body, flipBit(sig, at, bit)))
-    // body bits inside the proposal hash and the metadata text: still canonical, still schema-valid
-    const hashAt = indexOf(body, open.id)
-    const textAt = indexOf(body, te.encode('because'))
-    for (const at of [hashAt, hashAt + 7, hashAt + 31, textAt, textAt + 3]) inputs.push(wrap(flipBit(body, at, 0), sig))
-    // the voter's key swapped: the body names another member, the signature stays the adversary's
-    for (const other of HONEST) inputs.push(wrap(encodeCanonical(voteBody(open, h.ids[other]!, 'against', { metadata: { why: 'because' } })), sig))
+    const s = await forgedVotesScenario()
+    const { h, open } = s
+    // 5 signature bits, 5 body bits (proposal hash, metadata text), the voter's key swapped for each honest member's
+    const inputs = classOf(s, 'forged-signature').inputs
     expect(inputs).toHaveLength(14)
     const n = await expectVerdicts(h, inputs, HONEST, { result: 'reject', reason: 'bad-signature' })
     expect(n).toBe(14 * HONEST.length)
     expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
 
-    for (const i of [0, 1, 2]) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
-    const result = await finish(h, open, HONEST)
+    // members 0, 1, 2 vote for
+    const [{ result }] = await conclude(s) as [Concluded]
     expect(result.decision).toBe('approved')
     expect(result.voters).toEqual([0, 1, 2].map(i => h.ids[i]!.peerId).sort())
     expect(result.votesAgainst).toBe(0)
@@ -278,46 +113,39 @@ describe('forged votes', () => {
   })
 
   it('non-member voters: validly signed votes from outside the electorate → reject non-member, never counted', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'outsiders' })
-    const strangers = await outsiders(6)
-    const inputs = await Promise.all(strangers.map(async (s, k) => (await sealVote(open, s, k % 2 === 0 ? 'for' : 'against')).bytes))
+    const s = await nonMemberScenario()
+    const { h, open, strangers } = s
+    const inputs = classOf(s, 'non-member').inputs
+    expect(inputs).toHaveLength(6)
     await expectVerdicts(h, inputs, HONEST, { result: 'reject', reason: 'non-member' })
     // re-sent: still rejected (nothing about them was kept)
     await expectVerdicts(h, inputs, HONEST, { result: 'reject', reason: 'non-member' })
     expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
 
-    // two honest votes for: with the six outsiders' votes for this would be approved; it is not decided yet
-    for (const i of [0, 1]) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
-    await h.swarm.clock.advance(100)
-    expect(HONEST.some(i => h.swarm.agent(i).decisions.has(open.key))).toBe(false)
-    for (const i of [2, 3, ADV]) await h.swarm.agent(i).manager.recordVote(open.key, 'against')
-    const result = await finish(h, open, HONEST)
+    // two honest votes for: with the six outsiders' votes for this would be approved; it is not decided
+    // yet (undecidedHeld); then 2, 3 and the adversary against
+    const [{ result, undecidedHeld }] = await conclude(s) as [Concluded]
+    expect(undecidedHeld).toBe(true)
     expect(result.decision).toBe('rejected')
     expect(result.votesFor).toBe(2)
     expect(result.voters).toEqual([...HONEST, ADV].map(i => h.ids[i]!.peerId).sort())
-    for (const s of strangers) expect(result.voters).not.toContain(s.peerId)
+    for (const stranger of strangers) expect(result.voters).not.toContain(stranger.peerId)
     const certificate = await expectCertificate(result)
     const certVoters = await Promise.all(certificate.votes.map(async b => ((await openMessage(b)).body as VoteBody).voter))
-    for (const s of strangers) expect(certVoters).not.toContain(s.peerId)
+    for (const stranger of strangers) expect(certVoters).not.toContain(stranger.peerId)
   })
 
   it('signer ≠ voter: the adversary (or an outsider) signs votes naming members → reject bad-signature; the named members\' own votes later count normally', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'impersonate' })
-    const [stranger] = await outsiders(1)
-    const inputs: Bytes[] = []
-    for (const named of [0, 1, 2, 3]) {
-      const bodyBytes = encodeCanonical(voteBody(open, h.ids[named]!, 'against'))
-      inputs.push(wrap(bodyBytes, await signBody(h.ids[ADV]!, 'vote', bodyBytes)))
-    }
-    const bodyBytes = encodeCanonical(voteBody(open, h.ids[1]!, 'against', { metadata: { by: 'outsider' } }))
-    inputs.push(wrap(bodyBytes, await signBody(stranger!, 'vote', bodyBytes)))
+    const s = await signerNotVoterScenario()
+    const { h } = s
+    // four votes naming members 0…3 signed by the adversary, one naming member 1 signed by an outsider
+    const inputs = classOf(s, 'signer-not-voter').inputs
+    expect(inputs).toHaveLength(5)
     await expectVerdicts(h, inputs, HONEST, { result: 'reject', reason: 'bad-signature' })
-    expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
+    expect(voteEventsFor(h, HONEST, s.open.key)).toEqual([])
 
-    for (const i of [0, 1, 2]) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
-    const result = await finish(h, open, HONEST)
+    // members 0, 1, 2 vote for
+    const [{ result }] = await conclude(s) as [Concluded]
     expect(result.decision).toBe('approved')
     expect(result.votesFor).toBe(3)
     expect(result.votesAgainst).toBe(0)
@@ -328,24 +156,27 @@ describe('forged votes', () => {
   })
 
   it('unknown proposal → ignore unknown-proposal; exact duplicates → ignore duplicate', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'dups' })
+    const s = await unknownAndDuplicateScenario()
+    const { h, open, vote } = s
     const adv = h.ids[ADV]!
-    const unknown = await Promise.all([1, 2, 3, 4, 5].map(async k => (await sealVote(sha256(te.encode(`nowhere ${k}`)), adv, 'for')).bytes))
-    unknown.push((await sealMessage(adv, { type: 'ack', v: 1, ns: 'default', proposal: sha256(te.encode('nowhere')), close: sha256(te.encode('c')), signer: adv.peerId })).bytes)
+    // five votes and an ack for proposals nobody made
+    const unknown = classOf(s, 'unknown-proposal').inputs
+    expect(unknown).toHaveLength(6)
     await expectVerdicts(h, unknown, HONEST, { result: 'ignore', reason: 'unknown-proposal' })
     expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
 
-    const vote = await sealVote(open, adv, 'for')
+    expect(classOf(s, 'member-vote').inputs).toEqual([vote.bytes])
     expect(await feed(h, vote.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'counted' })))
     // the same bytes, and equal copies of them, five more times
-    const copies = [vote.bytes, new Uint8Array(vote.bytes), new Uint8Array(vote.bytes), vote.bytes, new Uint8Array(vote.bytes)]
+    const copies = classOf(s, 'duplicate').inputs
+    expect(copies).toHaveLength(5)
+    for (const copy of copies) expect([...copy]).toEqual([...vote.bytes])
     await expectVerdicts(h, copies, HONEST, { result: 'ignore', reason: 'duplicate' })
     expect(voteEventsFor(h, HONEST, open.key, adv.peerId)).toHaveLength(HONEST.length) // once per peer
     expect(h.evidence.flat()).toEqual([])
 
-    for (const i of [0, 1]) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
-    const result = await finish(h, open, HONEST)
+    // members 0, 1 vote for
+    const [{ result }] = await conclude(s) as [Concluded]
     expect(result.decision).toBe('approved')
     expect(result.votesFor).toBe(3)
     expect(result.voters).toContain(adv.peerId)
@@ -354,82 +185,64 @@ describe('forged votes', () => {
 
 describe('replay', () => {
   it('across proposals: a vote re-sent as is is a duplicate; its signature on another proposal\'s body → bad-signature', async () => {
-    const h = await makeSwarm(5)
-    const a = await propose(h, 0, { which: 'A' })
-    const b = await propose(h, 1, { which: 'B' })
+    const s = await replayProposalsScenario()
+    const { h, a, b, voteA } = s
     const adv = h.ids[ADV]!
-    const voteA = await sealVote(a, adv, 'for')
     expect(await feed(h, voteA.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'counted' })))
-    await expectVerdicts(h, [voteA.bytes, voteA.bytes, voteA.bytes, voteA.bytes, voteA.bytes], HONEST, { result: 'ignore', reason: 'duplicate' })
+    const resent = classOf(s, 'replay-resent').inputs
+    expect(resent).toEqual([voteA.bytes, voteA.bytes, voteA.bytes, voteA.bytes, voteA.bytes])
+    await expectVerdicts(h, resent, HONEST, { result: 'ignore', reason: 'duplicate' })
 
     // signatures made for A (the adversary's, and members' never sent) attached to the same body for B
-    const forA = [voteA, ...await Promise.all([0, 1, 2, 3].map(async i => sealVote(a, h.ids[i]!, 'for')))]
-    const moved = forA.map(v => wrap(encodeCanonical({ ...v.body, proposal: b.id }), sigOf(v.bytes)))
+    const moved = classOf(s, 'replay-proposal').inputs
+    expect(moved).toHaveLength(5)
+    for (const m of moved) expect((decodeCanonical(bodyOf(m), 1 << 20) as VoteBody).proposal).toEqual(b.id)
     await expectVerdicts(h, moved, HONEST, { result: 'reject', reason: 'bad-signature' })
     expect(voteEventsFor(h, HONEST, b.key)).toEqual([])
 
-    // B: three members against → rejected, without the adversary
-    for (const i of [0, 1, 2]) await h.swarm.agent(i).manager.recordVote(b.key, 'against')
-    const resultB = await finish(h, b, HONEST)
+    // B: three members against → rejected, without the adversary; then A: members 0, 1 for
+    const [concludedB, concludedA] = await conclude(s) as [Concluded, Concluded]
+    expect(concludedB.conclusion.open).toBe(b)
+    const resultB = concludedB.result
     expect(resultB.decision).toBe('rejected')
     expect(resultB.voters).not.toContain(adv.peerId)
     expect(resultB.votesFor).toBe(0)
     await expectCertificate(resultB)
     // A: the adversary's real vote counts, once
-    for (const i of [0, 1]) await h.swarm.agent(i).manager.recordVote(a.key, 'for')
-    const resultA = await finish(h, a, HONEST)
+    expect(concludedA.conclusion.open).toBe(a)
+    const resultA = concludedA.result
     expect(resultA.decision).toBe('approved')
     expect(resultA.voters).toEqual([0, 1, ADV].map(i => h.ids[i]!.peerId).sort())
     await expectCertificate(resultA)
   })
 
   it('across namespaces: validly signed messages of namespace "other" → reject wrong-namespace; their signature on a "default" body → bad-signature', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'namespaces' })
-    const adv = h.ids[ADV]!
-    const other = { ns: 'other' }
-    const votes = await Promise.all([ADV, 1, 2, 3].map(async i => sealVote(open, h.ids[i]!, 'for', other)))
-    const inputs: Bytes[] = [
-      ...votes.map(v => v.bytes),
-      (await sealMessage(adv, { type: 'ack', v: 1, ns: 'other', proposal: open.id, close: sha256(te.encode('c')), signer: adv.peerId })).bytes,
-      (await sealMessage(h.ids[0]!, { ...closeBody(h, open, 0), ns: 'other' })).bytes,
-      (await sealMessage(adv, { ...open.body, ns: 'other', coordinator: adv.peerId, closers: [adv.peerId] })).bytes,
-      encodeCanonical([encodeCanonical({ type: 'want', v: 1, ns: 'other', proposal: open.id, ids: [] })])
-    ]
+    const s = await replayNamespacesScenario()
+    const { h, open } = s
+    // four votes, an ack, a close, a proposal and a want, all of namespace "other"
+    const inputs = classOf(s, 'wrong-namespace').inputs
+    expect(inputs).toHaveLength(8)
     await expectVerdicts(h, inputs, HONEST, { result: 'reject', reason: 'wrong-namespace' })
-    const moved = votes.map(v => wrap(encodeCanonical({ ...v.body, ns: 'default' }), sigOf(v.bytes)))
+    const moved = classOf(s, 'replay-namespace').inputs
+    expect(moved).toHaveLength(4)
     await expectVerdicts(h, moved, HONEST, { result: 'reject', reason: 'bad-signature' })
     expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
 
-    for (const i of [0, 1]) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
-    for (const i of [2, 3]) await h.swarm.agent(i).manager.recordVote(open.key, 'against')
-    await h.swarm.clock.advance(100)
-    // 2 for of 5: the "other" votes of the adversary and members 2, 3 would have approved it
-    expect(HONEST.some(i => h.swarm.agent(i).decisions.has(open.key))).toBe(false)
-    await h.swarm.agent(ADV).manager.recordVote(open.key, 'against')
-    const result = await finish(h, open, HONEST)
+    // 0, 1 for and 2, 3 against: 2 for of 5, not decided (the "other" votes of the adversary and
+    // members 2, 3 would have approved it); then the adversary against
+    const [{ result, undecidedHeld }] = await conclude(s) as [Concluded]
+    expect(undecidedHeld).toBe(true)
     expect(result.decision).toBe('rejected')
     expect(result.votesFor).toBe(2)
     await expectCertificate(result)
   })
 
   it('across message types: the adversary\'s ack, close or proposal signature on its vote body, or its vote body signed in another domain → bad-signature', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'types' })
+    const s = await replayTypesScenario()
+    const { h, open, voteBytes } = s
     const adv = h.ids[ADV]!
-    const voteBytes = encodeCanonical(voteBody(open, adv, 'for'))
-    const ack = await sealMessage(adv, { type: 'ack', v: 1, ns: 'default', proposal: open.id, close: sha256(te.encode('c')), signer: adv.peerId })
-    const close = await sealMessage(adv, closeBody(h, open, ADV))
-    const proposal = await sealMessage(adv, { ...open.body, coordinator: adv.peerId, closers: [adv.peerId] })
-    const inputs: Bytes[] = [
-      wrap(voteBytes, sigOf(ack.bytes)),
-      wrap(voteBytes, sigOf(close.bytes)),
-      wrap(voteBytes, sigOf(proposal.bytes)),
-      ...await Promise.all(['ack', 'close', 'proposal', 'want'].map(async t => wrap(voteBytes, await signBody(adv, t, voteBytes)))),
-      wrap(voteBytes, await adv.privateKey.sign(voteBytes)),
-      // and the other way round: the vote's own signature on an ack body
-      wrap(bodyOf(ack.bytes), await signBody(adv, 'vote', bodyOf(ack.bytes)))
-    ]
+    const inputs = classOf(s, 'replay-type').inputs
+    expect(inputs).toHaveLength(9)
     await expectVerdicts(h, inputs, HONEST, { result: 'reject', reason: 'bad-signature' })
     expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
     // the same body signed in the vote domain is fine
@@ -439,16 +252,11 @@ describe('replay', () => {
 
 describe('weight, size and encoding', () => {
   it('self-declared weight: a vote with an extra weight field → reject malformed', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'weight' })
-    const adv = h.ids[ADV]!
-    const inputs: Bytes[] = []
-    for (const weight of [100, 0, 2 ** 32, '1000', [1000]]) {
-      const bodyBytes = encodeCanonical({ ...voteBody(open, adv, 'for'), weight })
-      inputs.push(wrap(bodyBytes, await signBody(adv, 'vote', bodyBytes)))
-    }
-    await expectVerdicts(h, inputs, HONEST, { result: 'reject', reason: 'malformed' })
-    expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
+    const s = await selfWeightScenario()
+    const inputs = classOf(s, 'self-weight').inputs
+    expect(inputs).toHaveLength(5)
+    await expectVerdicts(s.h, inputs, HONEST, { result: 'reject', reason: 'malformed' })
+    expect(voteEventsFor(s.h, HONEST, s.open.key)).toEqual([])
   })
 
   it('a weighted proposal is decided with the weights it pins, whatever the voter claims and whatever other peers configured', async () => {
@@ -487,91 +295,55 @@ describe('weight, size and encoding', () => {
     expectAgreement(h, open.key, [...HONEST, ADV])
   })
 
+
   it('oversize by one byte → reject oversize; exactly at the limit passes the size check', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'size' })
+    const s = await oversizeScenario()
+    const { h, open, strangers } = s
     const limit = 16 * 1024
-    const strangers = await outsiders(5)
-    const adv = h.ids[ADV]!
-    const ofSize = async (who: Identity, size: number): Promise<Bytes> => {
-      const base = (await sealVote(open, who, 'for', { metadata: { pad: '' } })).bytes.byteLength
-      for (let pad = size - base - 8; pad <= size - base; pad++) {
-        const s = await sealVote(open, who, 'for', { metadata: { pad: 'x'.repeat(pad) } })
-        if (s.bytes.byteLength === size) return s.bytes
-      }
-      throw new Error(`no vote of ${size} bytes`)
-    }
-    const over = await Promise.all([adv, ...strangers].map(async who => ofSize(who, limit + 1)))
+    // the adversary's and five outsiders' votes of 16 KiB + 1, and a proposal of 512 KiB + 1
+    const over = classOf(s, 'oversize').inputs
+    expect(over.map(b => b.byteLength)).toEqual([...Array(6).fill(limit + 1), 512 * 1024 + 1])
     await expectVerdicts(h, over, HONEST, { result: 'reject', reason: 'oversize' })
     // at the limit: the outsiders' votes pass the size check and fail membership instead
-    const at = await Promise.all(strangers.map(async who => ofSize(who, limit)))
+    const at = classOf(s, 'at-limit-non-member').inputs
+    expect(at.map(b => b.byteLength)).toEqual(Array(5).fill(limit))
     await expectVerdicts(h, at, HONEST, { result: 'reject', reason: 'non-member' })
     expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
     // and the member's vote of exactly the limit is counted
-    expect(await feed(h, await ofSize(adv, limit), HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'counted' })))
+    const [member] = classOf(s, 'at-limit-member').inputs
+    expect(member?.byteLength).toBe(limit)
+    expect(await feed(h, member!, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'counted' })))
 
-    // a proposal at the general limit (512 KiB) passes the size check; one byte more is oversize
-    const proposalOfSize = async (size: number): Promise<Bytes> => {
-      const make = (pad: number): ProposalBody => ({ ...open.body, ns: 'other', coordinator: adv.peerId, closers: [adv.peerId], payload: { pad: 'p'.repeat(pad) } })
-      const base = (await sealMessage(adv, make(0))).bytes.byteLength
-      for (let pad = size - base - 12; pad <= size - base; pad++) {
-        const s = await sealMessage(adv, make(pad))
-        if (s.bytes.byteLength === size) return s.bytes
-      }
-      throw new Error(`no proposal of ${size} bytes`)
-    }
-    expect(await feed(h, await proposalOfSize(512 * 1024), [1])).toEqual([{ result: 'reject', reason: 'wrong-namespace' }])
-    expect(await feed(h, await proposalOfSize(512 * 1024 + 1), [1])).toEqual([{ result: 'reject', reason: 'oversize' }])
+    // a proposal at the general limit (512 KiB) passes the size check (one byte more is oversize, above)
+    const [proposal] = classOf(s, 'at-limit-proposal').inputs
+    expect(proposal?.byteLength).toBe(512 * 1024)
+    expect(await feed(h, proposal!, [1])).toEqual([{ result: 'reject', reason: 'wrong-namespace' }])
 
-    for (const i of [0, 1]) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
-    const result = await finish(h, open, HONEST)
+    // members 0, 1 vote for
+    const [{ result }] = await conclude(s) as [Concluded]
     expect(result.voters).toEqual([0, 1, ADV].map(i => h.ids[i]!.peerId).sort())
-    for (const s of strangers) expect(result.voters).not.toContain(s.peerId)
+    for (const stranger of strangers) expect(result.voters).not.toContain(stranger.peerId)
   })
 
   it('non-canonical CBOR (body and envelope, correctly signed) → reject non-canonical or malformed as the codec says', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'cbor' })
-    const adv = h.ids[ADV]!
-    const e = entriesOf(voteBody(open, adv, 'for'))
-    const f16one = new Uint8Array([0xf9, 0x3c, 0x00])
-    const f64 = (x: number): Bytes => { const b = new Uint8Array(9); b[0] = 0xfb; new DataView(b.buffer).setFloat64(1, x); return b }
-    const bodies: Array<[string, Bytes, string]> = [
-      ['keys unsorted', cbor.map([e[1]!, e[0]!, ...e.slice(2)]), 'non-canonical'],
-      ['keys reversed', cbor.map([...e].reverse()), 'non-canonical'],
-      ['v as float16 1.0', cbor.map(withValue(e, 'v', f16one)), 'non-canonical'],
-      ['v as float64 1.0', cbor.map(withValue(e, 'v', f64(1))), 'non-canonical'],
-      ['metadata float64 where float16 suffices', cbor.map(withValue(e, 'metadata', cbor.map([[cbor.text('x'), f64(0.5)]]))), 'non-canonical'],
-      ['v as 0x1801', cbor.map(withValue(e, 'v', new Uint8Array([0x18, 0x01]))), 'malformed'],
-      ['metadata NaN', cbor.map(withValue(e, 'metadata', cbor.map([[cbor.text('x'), new Uint8Array([0xf9, 0x7e, 0x00])]]))), 'malformed'],
-      ['metadata Infinity', cbor.map(withValue(e, 'metadata', cbor.map([[cbor.text('x'), f64(Infinity)]]))), 'malformed'],
-      ['duplicate key', cbor.map([...e, [cbor.text('v'), new Uint8Array([0x01])]]), 'malformed'],
-      ['trailing byte', cat(cbor.map(e), [0x00]), 'malformed'],
-      ['indefinite map', cat([0xbf], ...e.flat(), [0xff]), 'malformed'],
-      ['indefinite text', cbor.map(withValue(e, 'ns', cat([0x7f], cbor.text('def'), cbor.text('ault'), [0xff]))), 'malformed'],
-      ['tag around the proposal hash', cbor.map(withValue(e, 'proposal', cat([0xd8, 0x2a], cbor.bytes(open.id)))), 'malformed'],
-      ['undefined in metadata', cbor.map(withValue(e, 'metadata', cbor.map([[cbor.text('x'), new Uint8Array([0xf7])]]))), 'malformed'],
-      ['ns length in long form', cbor.map(withValue(e, 'ns', cbor.text('default', 1))), 'malformed']
-    ]
+    const s = await nonCanonicalScenario()
+    const { h, open, valid } = s
+    const nonCanonical = classOf(s, 'non-canonical')
+    const malformed = classOf(s, 'malformed-cbor')
+    // which case gets which reason
+    expect(nonCanonical.labels).toEqual([
+      'body: keys unsorted', 'body: keys reversed', 'body: v as float16 1.0', 'body: v as float64 1.0', 'body: metadata float64 where float16 suffices',
+      'envelope: third element 1.0 as float', 'envelope: map envelope, keys unsorted'
+    ])
+    expect(malformed.labels).toEqual([
+      'body: v as 0x1801', 'body: metadata NaN', 'body: metadata Infinity', 'body: duplicate key', 'body: trailing byte', 'body: indefinite map',
+      'body: indefinite text', 'body: tag around the proposal hash', 'body: undefined in metadata', 'body: ns length in long form',
+      'envelope: array length long form', 'envelope: body length long form', 'envelope: indefinite envelope', 'envelope: tagged envelope', 'envelope: trailing byte'
+    ])
     let n = 0
-    for (const [name, bodyBytes, reason] of bodies) {
-      const envelope = wrap(bodyBytes, await signBody(adv, 'vote', bodyBytes))
-      n += await expectVerdicts(h, [envelope], HONEST, { result: 'reject', reason }, name)
-    }
-    const valid = await sealVote(open, adv, 'for', { metadata: { round: 2 } })
-    const vb = bodyOf(valid.bytes)
-    const vs = sigOf(valid.bytes)
-    const envelopes: Array<[string, Bytes, string]> = [
-      ['array length long form', cbor.array([cbor.bytes(vb), cbor.bytes(vs)], 1), 'malformed'],
-      ['body length long form', cbor.array([cbor.bytes(vb, 4), cbor.bytes(vs)]), 'malformed'],
-      ['indefinite envelope', cat([0x9f], cbor.bytes(vb), cbor.bytes(vs), [0xff]), 'malformed'],
-      ['tagged envelope', cat([0xd8, 0x18], cbor.array([cbor.bytes(vb), cbor.bytes(vs)])), 'malformed'],
-      ['trailing byte', cat(valid.bytes, [0x00]), 'malformed'],
-      ['third element 1.0 as float', cbor.array([cbor.bytes(vb), cbor.bytes(vs), f16one]), 'non-canonical'],
-      ['map envelope, keys unsorted', cbor.map([[cbor.text('s'), cbor.bytes(vs)], [cbor.text('b'), cbor.bytes(vb)]]), 'non-canonical']
-    ]
-    for (const [name, bytes, reason] of envelopes) n += await expectVerdicts(h, [bytes], HONEST, { result: 'reject', reason }, name)
-    expect(n).toBe((bodies.length + envelopes.length) * HONEST.length)
+    for (const [k, bytes] of nonCanonical.inputs.entries()) n += await expectVerdicts(h, [bytes], HONEST, { result: 'reject', reason: 'non-canonical' }, nonCanonical.labels?.[k])
+    for (const [k, bytes] of malformed.inputs.entries()) n += await expectVerdicts(h, [bytes], HONEST, { result: 'reject', reason: 'malformed' }, malformed.labels?.[k])
+    expect(n).toBe(22 * HONEST.length)
     expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
     // the canonical original is accepted
     expect(await feed(h, valid.bytes, [2])).toEqual([{ result: 'accept', reason: 'counted' }])
@@ -634,74 +406,21 @@ describe('equivocation', () => {
 
 describe('forged closes', () => {
   it('non-closer, before-slot, early-timeout, wrong tally, wrong decision, double vote and bad evidence → reject, never adopted', async () => {
-    const h = await makeSwarm(5)
-    const open = await propose(h, 0, { action: 'closes' })
-    const { deadline, step, createdAt } = open.body
-    const r0 = open.closer(0)
-    const r1 = open.closer(1)
-    const r2 = open.closer(2)
-    expect(r0).toBe(0)
-    expect(new Set([r0, r1, r2]).size).toBe(3)
+    const s = await forgedClosesScenario()
+    const { h, open, excludedPair } = s
+    expect(open.closer(0)).toBe(0)
+    expect(new Set([open.closer(0), open.closer(1), open.closer(2)]).size).toBe(3)
     // held by every honest peer: member 3 against; the adversary's equivocating pair
-    const v3 = await sealVote(open, h.ids[3]!, 'against')
-    const v4a = await sealVote(open, h.ids[ADV]!, 'for')
-    const v4b = await sealVote(open, h.ids[ADV]!, 'against')
-    await feed(h, v3.bytes, HONEST)
-    await feed(h, v4a.bytes, HONEST)
-    expect(await feed(h, v4b.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'equivocation' })))
+    await feed(h, classOf(s, 'member-vote').inputs[0]!, HONEST)
+    await feed(h, classOf(s, 'member-vote-2').inputs[0]!, HONEST)
+    expect(await feed(h, classOf(s, 'member-equivocation').inputs[0]!, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'equivocation' })))
     const sentBefore = h.sent.length
-    const slot1 = deadline + step
-    const slot2 = deadline + 2 * step
-    const empty = { decision: 'timeout' as const, votes: [], tally: [0, 0, 0, 0, 0, 0] as CloseBody['tally'] }
-    const excludedPair = [sortIds(v4a.id, v4b.id) as [Bytes, Bytes]]
 
-    const classes: Array<[string, Bytes[]]> = [
-      ['not-closer', [
-        ...await Promise.all([1, 2, 3, 4].map(async i => sealClose(h, open, i, { rank: 0, closedAt: deadline, ...empty }))),
-        ...await Promise.all([0, 1, 2, 3, 4].filter(i => i !== r1).map(async i => sealClose(h, open, i, { rank: 1, closedAt: slot1, ...empty }))),
-        await sealClose(h, open, r1, { rank: 2, closedAt: slot2, ...empty }),
-        await sealClose(h, open, 0, { rank: 7, closedAt: deadline + 7 * step, ...empty })
-      ]],
-      ['before-slot', [
-        await sealClose(h, open, r1, { rank: 1, closedAt: createdAt, ...empty }),
-        await sealClose(h, open, r1, { rank: 1, closedAt: deadline - 1, ...empty }),
-        await sealClose(h, open, r1, { rank: 1, closedAt: deadline, ...empty }),
-        await sealClose(h, open, r1, { rank: 1, closedAt: slot1 - 1, ...empty }),
-        await sealClose(h, open, r2, { rank: 2, closedAt: slot1, ...empty }),
-        await sealClose(h, open, r2, { rank: 2, closedAt: slot2 - 1, ...empty })
-      ]],
-      ['early-timeout', await Promise.all([createdAt, createdAt + 1, createdAt + 5, deadline - 1000, deadline - 1].map(async closedAt =>
-        sealClose(h, open, 0, { rank: 0, closedAt, ...empty })))],
-      ['wrong-tally', [
-        ...await Promise.all([0, 1, 2, 3, 4, 5].map(async k => {
-          const tally: CloseBody['tally'] = [0, 1, 0, 0, 1, 0]
-          tally[k] = (tally[k] as number) + 1
-          return sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'timeout', votes: [v3.id], tally })
-        })),
-        await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: [], tally: [0, 1, 0, 0, 1, 0] })
-      ]],
-      ['wrong-decision', [
-        await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'approved', votes: [v3.id], tally: [0, 1, 0, 0, 1, 0] }),
-        await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'rejected', votes: [v3.id], tally: [0, 1, 0, 0, 1, 0] }),
-        await sealClose(h, open, 0, { rank: 0, closedAt: createdAt + 20, decision: 'approved', votes: [], tally: [0, 0, 0, 0, 0, 0] }),
-        await sealClose(h, open, 0, { rank: 0, closedAt: createdAt + 20, decision: 'rejected', votes: [v3.id], tally: [0, 1, 0, 0, 1, 0] }),
-        await sealClose(h, open, r2, { rank: 2, closedAt: slot2, decision: 'approved', votes: [v4a.id], tally: [1, 0, 0, 1, 0, 0] }),
-        await sealClose(h, open, 0, { rank: 0, closedAt: createdAt + 20, decision: 'approved', votes: [v4a.id], tally: [1, 0, 0, 1, 0, 0], excluded: [] })
-      ]],
-      ['double-vote', [
-        await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: sortIds(v4a.id, v4b.id), tally: [1, 1, 0, 1, 1, 0] }),
-        await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: sortIds(v3.id, v4a.id, v4b.id), tally: [1, 2, 0, 1, 2, 0] }),
-        await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: [v4a.id], excluded: excludedPair, tally: [1, 0, 0, 1, 0, 0] }),
-        await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'timeout', votes: [v4b.id], excluded: excludedPair, tally: [0, 1, 0, 0, 1, 0] }),
-        await sealClose(h, open, r2, { rank: 2, closedAt: slot2, decision: 'timeout', votes: sortIds(v3.id, v4b.id), excluded: excludedPair, tally: [0, 2, 0, 0, 2, 0] })
-      ]],
-      ['bad-evidence', [
-        await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: [], excluded: [sortIds(v3.id, v4a.id) as [Bytes, Bytes]] }),
-        await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'timeout', votes: [], excluded: [sortIds(v3.id, v4b.id) as [Bytes, Bytes]] })
-      ]]
-    ]
-    for (const [reason, inputs] of classes) {
-      if (reason !== 'bad-evidence') expect(inputs.length, reason).toBeGreaterThanOrEqual(5)
+    const reasons = ['not-closer', 'before-slot', 'early-timeout', 'wrong-tally', 'wrong-decision', 'double-vote', 'bad-evidence']
+    expect(s.classes.filter(c => c.role === 'attack').map(c => c.name)).toEqual(reasons)
+    for (const reason of reasons) {
+      const inputs = classOf(s, reason).inputs
+      expect(inputs.length, reason).toBeGreaterThanOrEqual(5)
       await expectVerdicts(h, inputs, HONEST, { result: 'reject', reason }, reason)
     }
     // nothing was adopted: no peer acknowledged a close or decided
@@ -709,8 +428,8 @@ describe('forged closes', () => {
     expect(acks.filter(t => t === 'ack' || t === 'close')).toEqual([])
     expect(HONEST.some(i => h.swarm.agent(i).decisions.has(open.key))).toBe(false)
 
-    for (const i of [0, 1, 2]) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
-    const result = await finish(h, open, HONEST)
+    // members 0, 1, 2 vote for
+    const [{ result }] = await conclude(s) as [Concluded]
     expect(result.decision).toBe('approved')
     expect(result.metadata.closer).toBe(h.ids[0]!.peerId)
     expect(result.metadata.closerRank).toBe(0)
@@ -993,4 +712,31 @@ describe('a flooding member', () => {
       expectAgreement(h, open.key, honest)
     })
   }
+})
+
+// ---------------------------------------------------------------------------------------------
+// the corpus as a whole (what `npm run corpus` reports in docs/adversarial-corpus.md)
+// ---------------------------------------------------------------------------------------------
+
+describe('the adversarial corpus', () => {
+  it('every input of every class gets its verdict on every honest agent, none is counted, and every honest decision stands with a verifying certificate', async () => {
+    const report = await runCorpus()
+    const attacks = report.classes.filter(c => c.role === 'attack')
+    expect(attacks.length).toBeGreaterThanOrEqual(20)
+    for (const c of report.classes) {
+      expect(c.problems, `${c.scenario} / ${c.name}`).toEqual([])
+      expect(c.inputsAsExpected, `${c.scenario} / ${c.name}`).toBe(c.inputs)
+      expect(c.deliveriesAsExpected, `${c.scenario} / ${c.name}`).toBe(c.deliveries)
+    }
+    for (const c of attacks) expect(c.counted, `${c.scenario} / ${c.name} counted`).toBe(0)
+    // equivocation: evidence on every delivery of a second vote
+    const equivocation = attacks.find(c => c.name === 'equivocation')
+    expect(equivocation?.evidence).toBe(equivocation?.deliveries)
+    for (const s of report.scenarios) {
+      for (const c of s.conclusions) {
+        expect(c.problems, `${s.name} / ${c.label}`).toEqual([])
+        expect([c.unchanged, c.certificateVerifies, c.stable], `${s.name} / ${c.label}`).toEqual([true, true, true])
+      }
+    }
+  })
 })
