@@ -31,6 +31,9 @@ export interface MemoryNetworkInit extends NetworkFaults {
   recordTrace?: boolean
 }
 
+/** How a message was sent: to every peer (`broadcast`) or to one (`direct`: pulls and their answers). */
+export type SendKind = 'broadcast' | 'direct'
+
 /** One line of a network trace. */
 export interface TraceEvent {
   at: number
@@ -39,7 +42,15 @@ export interface TraceEvent {
   to: string
   bytes: number
   verdict?: Verdict['result']
+  /** how the message was sent */
+  via?: SendKind
 }
+
+/** Sees every trace event with its message, whether or not `recordTrace` is on (simulations measure with it). */
+export type NetworkMonitor = (event: TraceEvent, message: Uint8Array) => void
+
+/** Whether `from` may reach `to` under a custom partition (see {@link MemoryNetwork.partitionBy}). */
+export type Reachability = (from: string, to: string) => boolean
 
 /** Counts since the network was made. */
 export interface NetworkCounters {
@@ -48,10 +59,14 @@ export interface NetworkCounters {
   dropped: number
   duplicated: number
   rejected: number
+  /** sends made point to point (`Coordinator.send`), a subset of `sent` */
+  sentDirect: number
+  /** deliveries of point-to-point sends, a subset of `delivered` */
+  deliveredDirect: number
 }
 
 /** Decides per send whether it may go through; used by simulations to stage precise faults. */
-export type SendFilter = (from: string, to: string, message: Uint8Array) => boolean
+export type SendFilter = (from: string, to: string, message: Uint8Array, via: SendKind) => boolean
 
 function checkShare (value: number | undefined, name: string): number {
   const share = value ?? 0
@@ -73,14 +88,17 @@ function checkShare (value: number | undefined, name: string): number {
 export class MemoryNetwork {
   readonly clock: Clock
   readonly trace: TraceEvent[] = []
-  readonly counters: NetworkCounters = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, rejected: 0 }
+  readonly counters: NetworkCounters = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, rejected: 0, sentDirect: 0, deliveredDirect: 0 }
   /** Optional hook to drop chosen sends (staged faults). */
   filter: SendFilter | undefined
+  /** Optional hook that sees every send, drop and delivery with its message. */
+  monitor: NetworkMonitor | undefined
   private readonly random: SeededRandom
   private readonly recordTrace: boolean
   private readonly handlers = new Map<string, MessageHandler | undefined>()
   private readonly crashed = new Set<string>()
   private groups: Map<string, number> | undefined
+  private canReach: Reachability | undefined
   private faults: Required<NetworkFaults> = { loss: 0, latencyMs: [0, 0], duplicate: 0, reorder: 0, reorderMs: 0 }
 
   constructor (init: MemoryNetworkInit = {}) {
@@ -137,9 +155,19 @@ export class MemoryNetwork {
     groups.forEach((group, i) => { for (const id of group) this.groups?.set(id, i) })
   }
 
-  /** Undo `partition`. */
+  /**
+   * Split the network along any shape groups cannot express (e.g. a ring where each agent reaches
+   * only its two neighbours): `from` reaches `to` only while `canReach(from, to)`. Combines with
+   * `partition`; `heal` undoes both.
+   */
+  partitionBy (canReach: Reachability): void {
+    this.canReach = canReach
+  }
+
+  /** Undo `partition` and `partitionBy`. */
   heal (): void {
     this.groups = undefined
+    this.canReach = undefined
   }
 
   /** Agents that have joined and not left. */
@@ -154,6 +182,7 @@ export class MemoryNetwork {
   }
 
   private sameSide (from: string, to: string): boolean {
+    if (this.canReach !== undefined && !this.canReach(from, to)) return false
     if (this.groups === undefined) return true
     return (this.groups.get(from) ?? -1) === (this.groups.get(to) ?? -1)
   }
@@ -164,23 +193,24 @@ export class MemoryNetwork {
   }
 
   /** @internal */
-  send (from: string, to: string, message: Uint8Array): boolean {
+  send (from: string, to: string, message: Uint8Array, via: SendKind = 'direct'): boolean {
     this.counters.sent++
-    this.note('send', from, to, message)
-    if (!this.reachable(from, to) || this.filter?.(from, to, message) === false || this.random.chance(this.faults.loss)) {
+    if (via === 'direct') this.counters.sentDirect++
+    this.note('send', from, to, message, undefined, via)
+    if (!this.reachable(from, to) || this.filter?.(from, to, message, via) === false || this.random.chance(this.faults.loss)) {
       this.counters.dropped++
-      this.note('drop', from, to, message)
+      this.note('drop', from, to, message, undefined, via)
       return false
     }
-    this.schedule(from, to, message, 'deliver')
+    this.schedule(from, to, message, 'deliver', via)
     if (this.random.chance(this.faults.duplicate)) {
       this.counters.duplicated++
-      this.schedule(from, to, message, 'duplicate')
+      this.schedule(from, to, message, 'duplicate', via)
     }
     return true
   }
 
-  private schedule (from: string, to: string, message: Uint8Array, event: 'deliver' | 'duplicate'): void {
+  private schedule (from: string, to: string, message: Uint8Array, event: 'deliver' | 'duplicate', via: SendKind): void {
     const [min, max] = this.faults.latencyMs
     let delay = min + this.random.next() * (max - min)
     if (this.random.chance(this.faults.reorder)) delay += this.random.next() * this.faults.reorderMs
@@ -189,18 +219,22 @@ export class MemoryNetwork {
       const handler = this.handlers.get(to)
       if (handler === undefined || this.crashed.has(to) || !this.sameSide(from, to)) {
         this.counters.dropped++
-        this.note('drop', from, to, message)
+        this.note('drop', from, to, message, undefined, via)
         return
       }
       this.counters.delivered++
+      if (via === 'direct') this.counters.deliveredDirect++
       const verdict = await handler(message, from)
       if (verdict.result === 'reject') this.counters.rejected++
-      this.note(event, from, to, message, verdict.result)
+      this.note(event, from, to, message, verdict.result, via)
     }, delay)
   }
 
-  private note (event: TraceEvent['event'], from: string, to: string, message: Uint8Array, verdict?: Verdict['result']): void {
-    if (this.recordTrace) this.trace.push({ at: this.clock.now(), event, from, to, bytes: message.byteLength, ...(verdict === undefined ? {} : { verdict }) })
+  private note (event: TraceEvent['event'], from: string, to: string, message: Uint8Array, verdict: Verdict['result'] | undefined, via: SendKind): void {
+    if (!this.recordTrace && this.monitor === undefined) return
+    const line: TraceEvent = { at: this.clock.now(), event, from, to, bytes: message.byteLength, ...(verdict === undefined ? {} : { verdict }), via }
+    if (this.recordTrace) this.trace.push(line)
+    this.monitor?.(line, message)
   }
 
   /** @internal */
@@ -213,7 +247,7 @@ export class MemoryNetwork {
     const agentCount = this.agents.length - this.crashed.size
     const reachable = this.peersOf(peerId).length
     return {
-      type: this.groups === undefined ? 'mesh' : 'partitioned-mesh',
+      type: this.groups === undefined && this.canReach === undefined ? 'mesh' : 'partitioned-mesh',
       agentCount,
       connectionCount: (agentCount * (agentCount - 1)) / 2,
       health: this.crashed.has(peerId) ? 'unhealthy' : reachable + 1 < agentCount || this.crashed.size > 0 ? 'degraded' : 'healthy'
@@ -238,7 +272,7 @@ class MemoryCoordinator implements Coordinator {
   async broadcast (message: Uint8Array): Promise<number> {
     let handed = 0
     for (const to of this.network.agents) {
-      if (to !== this.peerId && this.network.send(this.peerId, to, message)) handed++
+      if (to !== this.peerId && this.network.send(this.peerId, to, message, 'broadcast')) handed++
     }
     return handed
   }

@@ -28,7 +28,7 @@ export async function runSeeds (from: number, to: number, agents = 20): Promise<
   return reports
 }
 
-/** Per crash point: seeds, agents finalized share, seeds where every agent finalized, disagreements. */
+/** Per crash point: seeds, agents finalized share, disagreements, conflicting-close evidence and its detection rate. */
 export function summarize (reports: TrialReport[]): string {
   const rows = CRASHES.map(crash => {
     const rs = reports.filter(r => r.crash === crash)
@@ -36,7 +36,9 @@ export function summarize (reports: TrialReport[]): string {
     const agents = rs.reduce((n, r) => n + r.agents, 0)
     const dis = rs.reduce((n, r) => n + r.disagreements, 0)
     const conflicts = rs.reduce((n, r) => n + r.conflictingCloses, 0)
-    return `${crash.padEnd(24)} seeds ${String(rs.length).padStart(4)}  finalized ${(100 * finalized / Math.max(1, agents)).toFixed(1).padStart(5)}%  disagreements ${dis}  conflicting-close evidence ${conflicts}`
+    const verified = rs.reduce((n, r) => n + r.twoClosesVerified, 0)
+    const detected = rs.reduce((n, r) => n + r.twoClosesDetected, 0)
+    return `${crash.padEnd(24)} seeds ${String(rs.length).padStart(4)}  finalized ${(100 * finalized / Math.max(1, agents)).toFixed(1).padStart(5)}%  disagreements ${dis}  conflicting-close evidence ${conflicts} (peers with two valid closes: ${detected}/${verified} detected)`
   })
   return rows.join('\n')
 }
