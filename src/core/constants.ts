@@ -34,7 +34,14 @@ export const CATCH_UP_INTERVAL_MS = 5_000
 /** Retry rounds after the last closer's slot before a requester is answered "unconfirmed". */
 export const EXTRA_FINALITY_ROUNDS = 4
 
-/** Δ, the gap between fallback closer slots, for a given timeout: a quarter of it, within 50 ms…10 s. */
-export function defaultCloseStepMs (timeoutMs: number): number {
-  return Math.min(10_000, Math.max(50, Math.round(timeoutMs / 4)))
+/**
+ * Δ, the gap between fallback closer slots: a quarter of the timeout, at least twice the clock
+ * tolerance (so two closers whose clocks disagree by the tolerated amount never share a slot), at
+ * most 10 s.
+ */
+export function defaultCloseStepMs (timeoutMs: number, clockToleranceMs = DEFAULT_CLOCK_TOLERANCE_MS): number {
+  return Math.min(10_000, Math.max(50, 2 * clockToleranceMs, Math.round(timeoutMs / 4)))
 }
+
+/** Decided proposals a catch-up request lists as already held, so the answer skips them. */
+export const CATCH_UP_HAVE = 256

@@ -210,7 +210,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (!Number.isInteger(timeoutMs) || timeoutMs < C.MIN_TIMEOUT_MS || timeoutMs > C.MAX_TIMEOUT_MS) {
       throw new InvalidParametersError(`timeoutMs must be an integer from ${C.MIN_TIMEOUT_MS} to ${C.MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
     }
-    const step = options.closeStepMs ?? C.defaultCloseStepMs(timeoutMs)
+    const step = options.closeStepMs ?? C.defaultCloseStepMs(timeoutMs, this.clockToleranceMs)
     if (!Number.isInteger(step) || step < 1) throw new InvalidParametersError(`closeStepMs must be a positive integer, got ${String(step)}`)
     const name = options.algorithm ?? this.defaultAlgorithm
     const algorithm = this.algorithms.get(name)
@@ -323,7 +323,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private async process (opened: AnyOpened, from: string): Promise<Verdict> {
     if (opened.body.type === 'proposal') return this.onProposal(opened as OpenedProposal, from)
     const proposalKey = idToString(opened.body.proposal)
-    if (opened.body.type === 'want' && proposalKey === CATCH_UP) return this.onCatchUp(from)
+    if (opened.body.type === 'want' && proposalKey === CATCH_UP) return this.onCatchUp(from, new Set(opened.body.ids.map(idToString)))
     const round = this.rounds.get(proposalKey)
     if (round === undefined) {
       if (this.decided.has(proposalKey)) return ignore('late')
@@ -455,7 +455,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   }
 
   /** Answer a catch-up: the proof of each recent decision (proposal, close, counted votes, acks). */
-  private async onCatchUp (from: string): Promise<Verdict> {
+  private async onCatchUp (from: string, held: Set<string>): Promise<Verdict> {
     if (from === this.peerId) return ignore('own')
     const now = this.clock.now()
     if ((this.lastCatchUp.get(from) ?? -Infinity) + C.CATCH_UP_INTERVAL_MS > now) return ignore('catch-up-too-soon')
@@ -463,6 +463,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.lastCatchUp.set(from, now)
     const recent = [...new Set(this.closedOrder)].slice(-C.CATCH_UP_DECISIONS)
     for (const key of recent) {
+      if (held.has(key)) continue
       for (const message of this.rounds.get(key)?.proof() ?? []) this.sendInBackground(from, message.bytes)
     }
     return ignore('pull')
@@ -474,7 +475,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
    */
   async catchUp (peerId: string): Promise<void> {
     if (!this.running) throw new NotStartedError('call start() before catchUp()')
-    await this.pull(CATCH_UP, [], peerId)
+    // list what we already hold, so the answer carries only what we missed
+    const held = [...new Set(this.closedOrder)].filter(key => this.rounds.get(key)?.finalized !== undefined).slice(-C.CATCH_UP_HAVE)
+    await this.pull(CATCH_UP, held, peerId)
   }
 
   private async onVerifiedClose (round: Round, checked: CheckedClose): Promise<void> {
@@ -571,6 +574,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       this.at(round, round.knownSince + body.step, async () => this.tryClose(round, rank))
       return
     }
+    // A fallback closes only in its own window [deadline + rank·Δ, deadline + (rank+1)·Δ): once the
+    // next closer's slot has begun, two closes would split the acks. The last closer has no end.
+    if (rank > 0 && rank < body.closers.length - 1 && now >= body.deadline + (rank + 1) * body.step) return
     const evaluation = round.evaluate()
     if (evaluation.outcome === 'pending' && now < body.deadline) return
     round.closing = true
@@ -683,8 +689,10 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.at(round, body.createdAt + (body.deadline - body.createdAt) / 2, resend)
     if (rank >= 0) this.at(round, body.deadline + rank * body.step, async () => this.tryClose(round, rank))
     const rounds = body.closers.length + C.EXTRA_FINALITY_ROUNDS
+    // a peer that learns of a proposal after its deadline still gets every retry round, spaced out
+    const retriesFrom = Math.max(body.deadline, this.clock.now())
     for (let i = 0; i < rounds; i++) {
-      this.at(round, body.deadline + body.step / 2 + i * body.step, async () => {
+      this.at(round, retriesFrom + body.step / 2 + i * body.step, async () => {
         await resend()
         const acked = round.myAck === undefined ? undefined : round.closes.get(round.myAck)
         if (acked !== undefined) await this.broadcast(acked.close)
@@ -694,7 +702,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
         await this.pull(round, [], this.pullPeer(round))
       })
     }
-    this.at(round, body.deadline + rounds * body.step, async () => {
+    this.at(round, retriesFrom + rounds * body.step, async () => {
       const waiter = this.waiters.get(round.key)
       this.waiters.delete(round.key)
       waiter?.resolve(unconfirmedResult(round, this.clock.now()))

@@ -38,11 +38,12 @@ export interface ConsensusServiceInit extends Omit<ConsensusManagerInit, 'identi
   /** Limits of the point-to-point pull channel. */
   direct?: DirectMessagingInit
   /**
-   * On start, ask this many of the first peers that subscribe for their recent decisions (catch-up).
+   * Whenever a peer (re)subscribes to the topic — on start, after a reconnect or a healed partition —
+   * ask it for the decisions we missed, at most once per this interval per peer.
    *
-   * @default 3
+   * @default 30000
    */
-  catchUpPeers?: number
+  catchUpIntervalMs?: number
 }
 
 /** {@link RequestConsensusOptions} plus waiting for the swarm to be there. */
@@ -72,8 +73,8 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
   /** The core this service wraps. */
   readonly manager: ConsensusManager
   private readonly components: ConsensusServiceComponents
-  private readonly catchUpPeers: number
-  private caughtUpFrom = new Set<string>()
+  private readonly catchUpIntervalMs: number
+  private readonly caughtUpAt = new Map<string, number>()
 
   constructor (components: ConsensusServiceComponents, init: ConsensusServiceInit = {}) {
     super()
@@ -81,8 +82,8 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
       throw new InvalidParametersError(`the consensus service signs with the node's key, which must be Ed25519; this node has ${String(components.privateKey?.type)}`)
     }
     this.components = components
-    this.catchUpPeers = init.catchUpPeers ?? 3
-    const { topic, direct, catchUpPeers, ...managerInit } = init
+    this.catchUpIntervalMs = init.catchUpIntervalMs ?? 30_000
+    const { topic, direct, catchUpIntervalMs, ...managerInit } = init
     const namespace = init.namespace ?? 'default'
     this.coordinator = new PubSubCoordinator(components, { topic: topic ?? topicFor(namespace), direct })
     const metrics = components.metrics === undefined ? undefined : new ConsensusMetrics(components.metrics)
@@ -166,10 +167,13 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
   }
 
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
-    if (this.caughtUpFrom.size >= this.catchUpPeers) return
     const peer = evt.detail.peerId.toString()
-    if (this.caughtUpFrom.has(peer) || !evt.detail.subscriptions.some(s => s.topic === this.coordinator.topic && s.subscribe)) return
-    this.caughtUpFrom.add(peer)
+    if (!evt.detail.subscriptions.some(s => s.topic === this.coordinator.topic && s.subscribe)) return
+    const now = Date.now()
+    if ((this.caughtUpAt.get(peer) ?? -Infinity) + this.catchUpIntervalMs > now) return
+    if (this.caughtUpAt.size >= 10_000) this.caughtUpAt.clear()
+    this.caughtUpAt.set(peer, now)
+    // the request lists what we hold, so the answer carries only what we missed
     this.manager.catchUp(peer).catch(() => {})
   }
 }

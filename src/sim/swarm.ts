@@ -135,6 +135,21 @@ export class SimulatedSwarm {
     return pending
   }
 
+  /**
+   * Heal every partition, as reconnecting libp2p peers would: each agent asks up to three peers it
+   * could not reach before, and can now, for the decisions it missed (the service does this when a
+   * peer subscribes again).
+   */
+  async heal (): Promise<void> {
+    const before = this.agents.map(a => this.agents.map(b => this.network.reachable(a.identity.peerId, b.identity.peerId)))
+    this.network.heal()
+    for (const [i, agent] of this.agents.entries()) {
+      if (agent.crashed) continue
+      const rejoined = this.agents.filter((b, j) => j !== i && !b.crashed && before[i]?.[j] === false && this.network.reachable(agent.identity.peerId, b.identity.peerId))
+      for (const peer of rejoined.slice(0, 3)) await agent.manager.catchUp(peer.identity.peerId)
+    }
+  }
+
   /** Crash agent `index`: the network drops its traffic and its manager stops. */
   async crash (index: number): Promise<void> {
     const agent = this.agent(index)

@@ -230,7 +230,7 @@ export async function runTrial (options: TrialOptions): Promise<TrialReport> {
   } else if (partition !== 'none') {
     swarm.network.partition([shuffle(ids.slice(1), cut).slice(0, partitionCut(partition, ids.length))])
   }
-  if (partition !== 'none') swarm.clock.setTimeout(() => { swarm.network.heal() }, timeoutMs + 1)
+  if (partition !== 'none') swarm.clock.setTimeout(async () => swarm.heal(), timeoutMs + 1)
 
   // ---- the staged coordinator crash ----
   if (crash === 'before-spread') {
