@@ -295,6 +295,17 @@ const reject = (reason: string): Verdict => ({ result: 'reject', reason })
 const ignore = (reason: string): Verdict => ({ result: 'ignore', reason })
 const accept = (reason: string): Verdict => ({ result: 'accept', reason })
 
+/** The usual ending: honest members 0, 1 and 2 vote for, and the proposal is approved by exactly them. */
+function honestApproval (open: Open): Conclusion {
+  return {
+    label: 'the proposal',
+    open,
+    agents: HONEST,
+    steps: [{ votes: [[0, 'for'], [1, 'for'], [2, 'for']] }],
+    expected: { decision: 'approved', voters: [0, 1, 2], votesFor: 3, votesAgainst: 0 }
+  }
+}
+
 /** Bit flips in a vote's signature and signed body, and the voter's key substituted. */
 export async function forgedVotesScenario (): Promise<Scenario & { open: Open }> {
   const h = await makeSwarm(5)
@@ -327,13 +338,7 @@ export async function forgedVotesScenario (): Promise<Scenario & { open: Open }>
       expected: reject('bad-signature'),
       role: 'attack'
     }],
-    conclusions: [{
-      label: 'the proposal',
-      open,
-      agents: HONEST,
-      steps: [{ votes: [[0, 'for'], [1, 'for'], [2, 'for']] }],
-      expected: { decision: 'approved', voters: [0, 1, 2], votesFor: 3, votesAgainst: 0 }
-    }]
+    conclusions: [honestApproval(open)]
   }
 }
 
@@ -394,13 +399,7 @@ export async function signerNotVoterScenario (): Promise<Scenario & { open: Open
       expected: reject('bad-signature'),
       role: 'attack'
     }],
-    conclusions: [{
-      label: 'the proposal',
-      open,
-      agents: HONEST,
-      steps: [{ votes: [[0, 'for'], [1, 'for'], [2, 'for']] }],
-      expected: { decision: 'approved', voters: [0, 1, 2], votesFor: 3, votesAgainst: 0 }
-    }]
+    conclusions: [honestApproval(open)]
   }
 }
 
@@ -587,13 +586,7 @@ export async function replayTypesScenario (): Promise<Scenario & { open: Open, v
       expected: reject('bad-signature'),
       role: 'attack'
     }],
-    conclusions: [{
-      label: 'the proposal',
-      open,
-      agents: HONEST,
-      steps: [{ votes: [[0, 'for'], [1, 'for'], [2, 'for']] }],
-      expected: { decision: 'approved', voters: [0, 1, 2], votesFor: 3, votesAgainst: 0 }
-    }]
+    conclusions: [honestApproval(open)]
   }
 }
 
@@ -620,13 +613,7 @@ export async function selfWeightScenario (): Promise<Scenario & { open: Open }> 
       expected: reject('malformed'),
       role: 'attack'
     }],
-    conclusions: [{
-      label: 'the proposal',
-      open,
-      agents: HONEST,
-      steps: [{ votes: [[0, 'for'], [1, 'for'], [2, 'for']] }],
-      expected: { decision: 'approved', voters: [0, 1, 2], votesFor: 3, votesAgainst: 0 }
-    }]
+    conclusions: [honestApproval(open)]
   }
 }
 
@@ -766,13 +753,7 @@ export async function nonCanonicalScenario (): Promise<Scenario & { open: Open, 
       expected: reject('malformed'),
       role: 'attack'
     }],
-    conclusions: [{
-      label: 'the proposal',
-      open,
-      agents: HONEST,
-      steps: [{ votes: [[0, 'for'], [1, 'for'], [2, 'for']] }],
-      expected: { decision: 'approved', voters: [0, 1, 2], votesFor: 3, votesAgainst: 0 }
-    }]
+    conclusions: [honestApproval(open)]
   }
 }
 
