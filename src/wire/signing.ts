@@ -97,19 +97,34 @@ export async function verifySignature (type: string, signer: string, body: Uint8
   if (signature.byteLength !== 64) return false
   const cacheKey = idToString(id) + idToString(signature)
   if (verified.has(cacheKey)) return true
+  // copies of one message arriving together share one verify instead of racing past the cache
+  let pending = inFlight.get(cacheKey)
+  if (pending === undefined) {
+    pending = verifyUncached(type, signer, body, signature)
+    inFlight.set(cacheKey, pending)
+  }
+  try {
+    const ok = await pending
+    if (ok) {
+      if (verified.size >= MAX_CACHED_SIGNATURES) verified.clear()
+      verified.add(cacheKey)
+    }
+    return ok
+  } finally {
+    inFlight.delete(cacheKey)
+  }
+}
+
+const inFlight = new Map<string, Promise<boolean>>()
+
+async function verifyUncached (type: string, signer: string, body: Uint8Array, signature: Uint8Array): Promise<boolean> {
   const key = publicKeyOf(signer)
   if (key === null) return false
-  let ok = false
   try {
-    ok = await key.verify(signingBytes(type, body), signature)
+    return await key.verify(signingBytes(type, body), signature)
   } catch {
-    ok = false
+    return false
   }
-  if (ok) {
-    if (verified.size >= MAX_CACHED_SIGNATURES) verified.clear()
-    verified.add(cacheKey)
-  }
-  return ok
 }
 
 /** Sign a body as `identity`. */
