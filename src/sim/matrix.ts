@@ -16,7 +16,7 @@ import type { CoordinatorCrash, PartitionShape, TrialOptions } from './trial.js'
  * Within a cell, the seed also picks the algorithm (quorum, weighted, unanimous, supermajority in
  * turn) and each agent's vote (70 % for, the rest against, abstaining or silent). Fixed for every
  * cell: 20 % duplication, 20 % reordering (held back up to 500 ms), partitions healed 1 ms after the
- * deadline, Δ = timeout / 4.
+ * deadline, Δ = the default close step (a quarter of the timeout, at least 2 s).
  */
 
 /** The factors and their levels. */

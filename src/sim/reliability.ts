@@ -1,3 +1,4 @@
+import { defaultCloseStepMs } from '../core/constants.js'
 import { FACTORS, FIXED, ALGORITHMS, type Cell, type Factor } from './matrix.js'
 import { HORIZONS, type TrialReport } from './trial.js'
 
@@ -145,7 +146,7 @@ const LEVEL_NAMES: Record<Factor, string> = {
   agents: 'N (agents)',
   skewMs: 'clock skew ±',
   jitterMs: 'latency jitter [0, x]',
-  timeoutMs: 'timeout (Δ = timeout/4)'
+  timeoutMs: 'timeout (Δ = default close step)'
 }
 
 function levelLabel (factor: Factor, value: Cell[Factor]): string {
@@ -186,7 +187,7 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     'time (`src/sim/trial.ts`), faults drawn from the seed, the coordinator (agent 0) possibly crashed at',
     'a staged point, the network possibly partitioned from the start until 1 ms after the deadline.',
     'Times are virtual milliseconds of shared time (not any agent\'s skewed clock); "d + kΔ" is the',
-    'proposal\'s deadline plus k close steps (Δ = timeout / 4). Liveness shares count the agents still',
+    'proposal\'s deadline plus k close steps (Δ = the default close step: a quarter of the timeout, at least 2 s). Liveness shares count the agents still',
     'running at the end (the crashed coordinator is left out).',
     ''
   )
@@ -246,7 +247,7 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
   out.push('## Time to decision', '', '| timeout | agents finalized | p50 | p90 | p99 | max |', '|---|---:|---:|---:|---:|---:|')
   for (const timeout of FACTORS.timeoutMs) {
     const s = agg.level('timeoutMs', timeout)
-    out.push(`| ${ms(timeout)} (Δ ${ms(timeout / 4)}) | ${int(s.times.length)} | ${ms(s.percentile(50))} | ${ms(s.percentile(90))} | ${ms(s.percentile(99))} | ${ms(s.percentile(100))} |`)
+    out.push(`| ${ms(timeout)} (Δ ${ms(defaultCloseStepMs(timeout))}) | ${int(s.times.length)} | ${ms(s.percentile(50))} | ${ms(s.percentile(90))} | ${ms(s.percentile(99))} | ${ms(s.percentile(100))} |`)
   }
   out.push('')
 
