@@ -356,6 +356,11 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     return undefined
   }
 
+  /** Keep a received message in the datastore (not while replaying: it came from there). */
+  private async remember (proposalKey: string, message: AnyOpened): Promise<void> {
+    if (!this.replaying) await this.store.save(proposalKey, message)
+  }
+
   /** Dispatch an event, except while replaying the store (those were dispatched before the restart). */
   private emit <K extends keyof ConsensusManagerEvents> (type: K, init: { detail: ConsensusManagerEvents[K]['detail'] }): void {
     if (!this.replaying) this.safeDispatchEvent(type, init)
@@ -370,7 +375,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const round = new Round(ctx)
     round.knownSince = this.clock.now()
     this.rounds.set(round.key, round)
-    await this.store.save(round.key, proposal)
+    await this.remember(round.key, proposal)
     this.schedule(round)
     this.emit('proposal', { detail: proposalView(round) })
     const early = this.early.get(round.key) ?? []
@@ -386,7 +391,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
     if (effect === 'duplicate' || effect === 'repeat-equivocation') return ignore('duplicate')
     if (vote.body.voter === this.peerId && round.myVote === undefined) round.myVote = vote
-    await this.store.save(round.key, vote)
+    await this.remember(round.key, vote)
     if (effect === 'equivocation') {
       const pair = round.equivocations.get(vote.body.voter) as [OpenedVote, OpenedVote]
       this.emit('evidence', { detail: { kind: 'equivocation', proposalId: round.key, offender: vote.body.voter, messages: pair.map(v => v.bytes) } })
@@ -442,7 +447,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     }
     const closeKey = idToString(ack.body.close)
     if (ack.body.signer === this.peerId) round.myAck ??= closeKey
-    await this.store.save(round.key, ack)
+    await this.remember(round.key, ack)
     if (!round.closes.has(closeKey) && !round.pendingCloses.has(closeKey)) await this.pull(round, [closeKey], from)
     this.checkFinality(round)
     return accept('ack')
@@ -481,7 +486,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   }
 
   private async onVerifiedClose (round: Round, checked: CheckedClose): Promise<void> {
-    await this.store.save(round.key, checked.close)
+    await this.remember(round.key, checked.close)
     if (checked.close.body.closer === this.peerId) round.closing = true
     if (round.closes.size > 1) {
       const other = [...round.closes.values()].find(c => c.close.key !== checked.close.key) as CheckedClose
