@@ -7,6 +7,7 @@ export default defineConfig({
     // README examples import the package by name; tests resolve it to the sources
     alias: {
       'libp2p-consensus/libp2p': fileURLToPath(new URL('./src/libp2p/index.ts', import.meta.url)),
+      'libp2p-consensus/agent': fileURLToPath(new URL('./src/agent/index.ts', import.meta.url)),
       'libp2p-consensus': fileURLToPath(new URL('./src/index.ts', import.meta.url))
     }
   },
