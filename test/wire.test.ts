@@ -210,7 +210,8 @@ beforeAll(async () => {
     vote: await sealMessage(I[1]!, vote),
     close: await sealMessage(I[0]!, close),
     ack: await sealMessage(I[2]!, ack),
-    want: sealWant(want)
+    want: sealWant(want),
+    presence: await sealMessage(I[3]!, { type: 'presence', v: 1, ns: 'default', peer: I[3]!.peerId, at: 1_700_000_000_000 })
   }
 })
 
@@ -219,7 +220,7 @@ beforeAll(async () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('round trip', () => {
-  it.each(['proposal', 'vote', 'close', 'ack', 'want'] as const)('%s: seal → open gives the same body, id = sha256(body bytes)', async (type) => {
+  it.each(['proposal', 'vote', 'close', 'ack', 'want', 'presence'] as const)('%s: seal → open gives the same body, id = sha256(body bytes)', async (type) => {
     const s = sealed[type]
     const opened = await openMessage(s.bytes)
     expect(opened.body).toEqual(s.body)

@@ -322,6 +322,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
 
   private async process (opened: AnyOpened, from: string): Promise<Verdict> {
     if (opened.body.type === 'proposal') return this.onProposal(opened as OpenedProposal, from)
+    // presence is the transport's business (who is on the topic); a transport that hands it on gets it back
+    if (opened.body.type === 'presence') return ignore('presence')
     const proposalKey = idToString(opened.body.proposal)
     if (opened.body.type === 'want' && proposalKey === CATCH_UP) return this.onCatchUp(from, new Set(opened.body.ids.map(idToString)))
     const round = this.rounds.get(proposalKey)

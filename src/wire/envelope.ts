@@ -2,7 +2,7 @@ import { equals } from 'uint8arrays/equals'
 import { InvalidMessageError } from '../errors.js'
 import { decodeCanonical, encodeCanonical } from './codec.js'
 import { defaultDecodeLimits, type DecodeLimits } from './limits.js'
-import { parseBody, signerOf, type AckBody, type CloseBody, type MessageBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody } from './messages.js'
+import { parseBody, signerOf, type AckBody, type CloseBody, type MessageBody, type PresenceBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody } from './messages.js'
 import { contentId, idToString, signBody, verifySignature, type Identity } from './signing.js'
 
 /**
@@ -24,11 +24,12 @@ export type OpenedVote = Opened<VoteBody>
 export type OpenedClose = Opened<CloseBody>
 export type OpenedAck = Opened<AckBody>
 export type OpenedWant = Opened<WantBody>
+export type OpenedPresence = Opened<PresenceBody>
 
 /** Any opened message, discriminated by `body.type`. */
-export type AnyOpened = OpenedProposal | OpenedVote | OpenedClose | OpenedAck | OpenedWant
+export type AnyOpened = OpenedProposal | OpenedVote | OpenedClose | OpenedAck | OpenedWant | OpenedPresence
 
-const SMALL_TYPES = new Set(['vote', 'ack', 'want'])
+const SMALL_TYPES = new Set(['vote', 'ack', 'want', 'presence'])
 
 /**
  * Wire envelope: the canonical CBOR array `[body bytes, signature]` (`[body bytes]` for want).

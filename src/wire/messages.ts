@@ -5,13 +5,14 @@ import type { DecodeLimits } from './limits.js'
 /** Protocol version written into every body. */
 export const PROTOCOL_VERSION = 1
 
-/** The five message types. Every type but `want` is signed by the peer its body names. */
+/** The six message types. Every type but `want` is signed by the peer its body names. */
 export const MessageType = {
   Proposal: 'proposal',
   Vote: 'vote',
   Close: 'close',
   Ack: 'ack',
-  Want: 'want'
+  Want: 'want',
+  Presence: 'presence'
 } as const
 
 /** One of the {@link MessageType} values. */
@@ -90,11 +91,25 @@ export interface WantBody {
   ids: Uint8Array[]
 }
 
+/**
+ * "I am on this namespace's topic now", signed by that peer and gossiped every few seconds, so that
+ * a peer that sees only a hub (a browser tab) still knows the swarm it proposes to. Transport-level:
+ * the core never counts it.
+ */
+export interface PresenceBody {
+  type: 'presence'
+  v: number
+  ns: string
+  peer: string
+  /** the sender's clock when it sent this; receivers drop stale or replayed announcements */
+  at: number
+}
+
 /** Any message body. */
-export type MessageBody = ProposalBody | VoteBody | CloseBody | AckBody | WantBody
+export type MessageBody = ProposalBody | VoteBody | CloseBody | AckBody | WantBody | PresenceBody
 
 /** The body types that carry a signature. */
-export type SignedBody = ProposalBody | VoteBody | CloseBody | AckBody
+export type SignedBody = ProposalBody | VoteBody | CloseBody | AckBody | PresenceBody
 
 const DECISIONS = new Set<string>(['approved', 'rejected', 'timeout'])
 const CHOICES = new Set<string>(Object.values(VoteType))
@@ -158,7 +173,8 @@ const KEYS = {
   vote: ['type', 'v', 'ns', 'proposal', 'voter', 'choice', 'metadata'],
   close: ['type', 'v', 'ns', 'proposal', 'closer', 'rank', 'closedAt', 'decision', 'votes', 'excluded', 'tally'],
   ack: ['type', 'v', 'ns', 'proposal', 'close', 'signer'],
-  want: ['type', 'v', 'ns', 'proposal', 'ids']
+  want: ['type', 'v', 'ns', 'proposal', 'ids'],
+  presence: ['type', 'v', 'ns', 'peer', 'at']
 } as const
 
 /** Bytewise order on hashes (the order of `votes` and `excluded` in a close). */
@@ -171,7 +187,7 @@ export { compareBytes }
 export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
   if (!isRecord(value)) fail('body', 'a map')
   const type = value.type
-  if (typeof type !== 'string' || !(type in KEYS)) fail('type', 'proposal, vote, close, ack or want')
+  if (typeof type !== 'string' || !(type in KEYS)) fail('type', 'proposal, vote, close, ack, want or presence')
   exactKeys(value, KEYS[type as keyof typeof KEYS])
   if (value.v !== PROTOCOL_VERSION) fail('v', `protocol version ${PROTOCOL_VERSION}`)
   const idMax = limits.maxIdLength
@@ -232,6 +248,8 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
       return {
         type, v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), close: hash(value.close, 'close'), signer: str(value.signer, 'signer', idMax)
       }
+    case 'presence':
+      return { type, v: PROTOCOL_VERSION, ns, peer: str(value.peer, 'peer', idMax), at: uint(value.at, 'at') }
     default:
       return {
         type: 'want', v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), ids: list(value.ids, 'ids', limits.maxWantIds).map((h, i) => hash(h, `ids[${i}]`))
@@ -246,5 +264,6 @@ export function signerOf (body: SignedBody): string {
     case 'vote': return body.voter
     case 'close': return body.closer
     case 'ack': return body.signer
+    case 'presence': return body.peer
   }
 }
