@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { playwright } from '@vitest/browser-playwright'
+import { configDefaults, defineConfig } from 'vitest/config'
+import { browserCommands } from './test/browser/commands.js'
 
-// Unit, property, simulation and README tests run in Node; browser projects join when the browser issue lands.
+// Unit, property, simulation and README tests run in Node; test/browser runs agents in headless Chromium tabs.
 export default defineConfig({
   resolve: {
     // README examples import the package by name; tests resolve it to the sources
@@ -19,8 +21,33 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/browser/**'],
           environment: 'node',
           testTimeout: 60_000
+        }
+      },
+      {
+        extends: true,
+        test: {
+          // tabs in headless Debian chromium, against one Node hub and a few Node agents (globalSetup)
+          name: 'browser',
+          include: ['test/browser/**/*.browser.test.ts'],
+          globalSetup: ['test/browser/hub.global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: '/usr/bin/chromium',
+                // no --user-data-dir: playwright refuses it in launch args
+                args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+              }
+            }),
+            instances: [{ browser: 'chromium' }],
+            commands: browserCommands
+          }
         }
       }
     ]
