@@ -83,11 +83,19 @@ export function decodeMessage (bytes: Uint8Array, limits: DecodeLimits = default
 export async function verifyMessage (decoded: DecodedMessage): Promise<AnyOpened> {
   const { opened, signer, signature, bodyBytes } = decoded
   if (signer === undefined) return opened
-  if (signature === undefined || !await verifySignature(opened.body.type, signer, bodyBytes, opened.id, signature)) {
+  // one decoded message (the same buffer handed to many agents) is verified once
+  let valid = verdicts.get(decoded)
+  if (valid === undefined) {
+    valid = signature === undefined ? Promise.resolve(false) : verifySignature(opened.body.type, signer, bodyBytes, opened.id, signature, opened.key)
+    verdicts.set(decoded, valid)
+  }
+  if (!await valid) {
     throw new InvalidMessageError('bad-signature', `${opened.body.type} signature does not verify for ${signer}`)
   }
   return opened
 }
+
+const verdicts = new WeakMap<DecodedMessage, Promise<boolean>>()
 
 /**
  * Open untrusted bytes: size limit, strict canonical decode of envelope and body, schema, and the
@@ -110,8 +118,41 @@ function limitsKey (limits: DecodeLimits): string {
   return key
 }
 
+/**
+ * The envelope `[body bytes, signature]` (or `[body bytes]`) read without a CBOR decode: only the
+ * exact canonical shape — array head, shortest-form byte-string heads, nothing after — is taken
+ * here, with the byte strings copied out (as the decoder would). Anything else returns `undefined`
+ * and goes through the full strict decode, which names what is wrong with it.
+ */
+function splitEnvelope (bytes: Uint8Array): unknown[] | undefined {
+  const count = bytes[0] === 0x82 ? 2 : bytes[0] === 0x81 ? 1 : 0
+  if (count === 0) return undefined
+  const items: Uint8Array[] = []
+  let at = 1
+  for (let i = 0; i < count; i++) {
+    const head = bytes[at]
+    if (head === undefined || head < 0x40 || head > 0x5a) return undefined
+    let length = head - 0x40
+    let size = 1
+    if (head === 0x58) { length = bytes[at + 1] ?? 0; size = 2; if (length < 24) return undefined }
+    else if (head === 0x59) { length = ((bytes[at + 1] ?? 0) << 8) | (bytes[at + 2] ?? 0); size = 3; if (length < 256) return undefined }
+    else if (head === 0x5a) { length = ((bytes[at + 1] ?? 0) * 0x1000000) + (((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 8) | (bytes[at + 4] ?? 0)); size = 5; if (length < 65536) return undefined }
+    at += size
+    if (at + length > bytes.byteLength) return undefined
+    const item = new Uint8Array(length)
+    item.set(bytes.subarray(at, at + length))
+    items.push(item)
+    at += length
+  }
+  return at === bytes.byteLength ? items : undefined
+}
+
 function decodeUncached (bytes: Uint8Array, limits: DecodeLimits): DecodedMessage {
-  const envelope = decodeCanonical(bytes, limits.maxMessageBytes)
+  if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('malformed', 'expected bytes')
+  if (bytes.byteLength > limits.maxMessageBytes) {
+    throw new InvalidMessageError('oversize', `message is ${bytes.byteLength} bytes, limit ${limits.maxMessageBytes}`)
+  }
+  const envelope = splitEnvelope(bytes) ?? decodeCanonical(bytes, limits.maxMessageBytes)
   if (!Array.isArray(envelope) || envelope.length < 1 || envelope.length > 2 || !(envelope[0] instanceof Uint8Array)) {
     throw new InvalidMessageError('malformed', 'envelope: expected [body bytes, signature]')
   }

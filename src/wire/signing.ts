@@ -1,8 +1,7 @@
 import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { concat } from 'uint8arrays/concat'
-import { fromString } from 'uint8arrays/from-string'
+import { equals } from 'uint8arrays/equals'
 import { InvalidMessageError } from '../errors.js'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
@@ -15,15 +14,19 @@ import type { PrivateKey, PublicKey } from '@libp2p/interface'
 export const SIGNING_DOMAIN = 'libp2p-consensus/v1/'
 
 const domainPrefixes = new Map<string, Uint8Array>()
+const utf8 = new TextEncoder()
 
 /** The exact bytes a signature covers. */
 export function signingBytes (type: string, body: Uint8Array): Uint8Array {
   let prefix = domainPrefixes.get(type)
   if (prefix === undefined) {
-    prefix = fromString(`${SIGNING_DOMAIN}${type}\n`)
+    prefix = utf8.encode(`${SIGNING_DOMAIN}${type}\n`)
     domainPrefixes.set(type, prefix)
   }
-  return concat([prefix, body])
+  const bytes = new Uint8Array(prefix.byteLength + body.byteLength)
+  bytes.set(prefix)
+  bytes.set(body, prefix.byteLength)
+  return bytes
 }
 
 /** Content id of a body: SHA-256 of its canonical bytes. Proposal, vote, close and ack ids are these. */
@@ -43,7 +46,9 @@ export function idToString (id: Uint8Array): string {
 /** Parse a hex id; throws `InvalidMessageError` if it is not 32 bytes of hex. */
 export function idFromString (id: string): Uint8Array {
   if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) throw new InvalidMessageError('malformed', `expected a 64-digit hex id, got ${String(id).slice(0, 80)}`)
-  return fromString(id, 'base16')
+  const bytes = new Uint8Array(32)
+  for (let i = 0; i < 32; i++) bytes[i] = parseInt(id.slice(2 * i, 2 * i + 2), 16)
+  return bytes
 }
 
 /** An agent's signing identity: an Ed25519 key and the PeerId string derived from it. */
@@ -86,42 +91,78 @@ export function publicKeyOf (peerId: string): PublicKey | null {
 }
 
 const MAX_CACHED_SIGNATURES = 200_000
-const verified = new Set<string>()
+/** body id (hex) → the signature verified for it */
+const verified = new Map<string, Uint8Array>()
+const inFlight = new Map<string, Promise<boolean>>()
 
 /**
  * Verify `signature` by `signer` over the domain-separated body. A process-wide cache of
  * (body id, signature) pairs already verified means a message relayed, pulled or delivered to many
- * simulated agents in one process costs one Ed25519 verify. Only successes are cached.
+ * simulated agents in one process costs one Ed25519 verify, and copies arriving together share one
+ * verify in flight. Only successes are cached. `idKey` is `idToString(id)` when the caller has it.
  */
-export async function verifySignature (type: string, signer: string, body: Uint8Array, id: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function verifySignature (type: string, signer: string, body: Uint8Array, id: Uint8Array, signature: Uint8Array, idKey = idToString(id)): Promise<boolean> {
   if (signature.byteLength !== 64) return false
-  const cacheKey = idToString(id) + idToString(signature)
-  if (verified.has(cacheKey)) return true
+  const known = verified.get(idKey)
+  if (known !== undefined && equals(known, signature)) return true
   // copies of one message arriving together share one verify instead of racing past the cache
-  let pending = inFlight.get(cacheKey)
+  const flightKey = idKey + idToString(signature)
+  let pending = inFlight.get(flightKey)
   if (pending === undefined) {
     pending = verifyUncached(type, signer, body, signature)
-    inFlight.set(cacheKey, pending)
+    inFlight.set(flightKey, pending)
   }
   try {
     const ok = await pending
     if (ok) {
       if (verified.size >= MAX_CACHED_SIGNATURES) verified.clear()
-      verified.add(cacheKey)
+      verified.set(idKey, signature)
     }
     return ok
   } finally {
-    inFlight.delete(cacheKey)
+    inFlight.delete(flightKey)
   }
 }
 
-const inFlight = new Map<string, Promise<boolean>>()
+/*
+ * Verifying goes through WebCrypto Ed25519 where the platform has it (Node ≥ 22, Chromium, Firefox,
+ * Safari 17+), with each signer's key imported once and kept: `@libp2p/crypto` imports the key again
+ * for every verify, which costs more than half as much as the verify itself, and WebCrypto runs
+ * verifies on a thread pool, so many in flight use every core. Anything WebCrypto refuses falls back
+ * to the key's own `verify`.
+ *
+ * Signing stays with the key's own `sign` (synchronous in Node): a peer signs two or three messages
+ * a round, and virtual-time simulations rely on a request's own signature being ready before the
+ * event loop turns.
+ */
+const subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle
+const ED25519 = { name: 'Ed25519' }
+const verifyKeys = new Map<string, Promise<CryptoKey | null>>()
+
+function verifyKeyOf (signer: string, key: PublicKey): Promise<CryptoKey | null> {
+  let cryptoKey = verifyKeys.get(signer)
+  if (cryptoKey === undefined) {
+    cryptoKey = (async () => {
+      try {
+        return await subtle?.importKey('raw', key.raw as Uint8Array<ArrayBuffer>, ED25519, false, ['verify']) ?? null
+      } catch {
+        return null
+      }
+    })()
+    if (verifyKeys.size >= MAX_CACHED_KEYS) verifyKeys.clear()
+    verifyKeys.set(signer, cryptoKey)
+  }
+  return cryptoKey
+}
 
 async function verifyUncached (type: string, signer: string, body: Uint8Array, signature: Uint8Array): Promise<boolean> {
   const key = publicKeyOf(signer)
   if (key === null) return false
+  const data = signingBytes(type, body)
   try {
-    return await key.verify(signingBytes(type, body), signature)
+    const cryptoKey = await verifyKeyOf(signer, key)
+    if (cryptoKey !== null) return await (subtle as SubtleCrypto).verify(ED25519, cryptoKey, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>)
+    return await key.verify(data, signature)
   } catch {
     return false
   }
