@@ -33,6 +33,8 @@ export default defineConfig({
           name: 'browser',
           include: ['test/browser/**/*.browser.test.ts'],
           globalSetup: ['test/browser/hub.global-setup.ts'],
+          // the files share the hub's topic; one at a time keeps each test's default electorate its own
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
           browser: {
@@ -41,8 +43,9 @@ export default defineConfig({
             provider: playwright({
               launchOptions: {
                 executablePath: '/usr/bin/chromium',
-                // no --user-data-dir: playwright refuses it in launch args
-                args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+                // no --user-data-dir: playwright refuses it in launch args. --disable-dev-shm-usage: Debian's
+                // launcher adds it only when its /dev/shm probe works, and a CI container's /dev/shm is often 64 MB
+                args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
               }
             }),
             instances: [{ browser: 'chromium' }],

@@ -3,7 +3,7 @@
  * the tests with `provide()`. vitest calls this once per project (the browser project and its
  * chromium instance), so the swarm is reference-counted: one hub, stopped by the last teardown.
  */
-import { createAgent } from '../../src/agent/index.js'
+import { createHub } from '../../src/hub/index.js'
 import { sharedState, type NodeSwarm } from './shared-state.js'
 import { startTestAgent } from './test-agent.js'
 import type { TestProject } from 'vitest/node'
@@ -21,10 +21,10 @@ declare module 'vitest' {
 const NODE_AGENTS = 3
 
 async function startNodeSwarm (): Promise<NodeSwarm> {
-  // the hub relays gossip and does not vote: it has no voter, so it is never in an electorate
-  const hub = await createAgent({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
-  const hubAddr = hub.getMultiaddrs().map(String).find(a => a.includes('/ws/p2p/'))
-  if (hubAddr === undefined) throw new Error(`the hub listens on no websocket address: ${hub.getMultiaddrs().join(', ')}`)
+  // the hub relays gossip and does not vote (it has no voter)
+  const hub = await createHub()
+  const hubAddr = hub.multiaddrs.find(a => a.includes('/ws/p2p/'))
+  if (hubAddr === undefined) throw new Error(`the hub listens on no websocket address: ${hub.multiaddrs.join(', ')}`)
   const agents = []
   for (let i = 0; i < NODE_AGENTS; i++) agents.push(await startTestAgent({ hubs: [hubAddr] }))
   return { hub, hubAddr, agents }

@@ -5,12 +5,12 @@
  * module-level variable would exist twice. Everything here is type-only or plain data.
  */
 import type { TestAgent } from './test-agent.js'
-import type { ConsensusAgent } from '../../src/agent/index.js'
+import type { ConsensusHub } from '../../src/hub/index.js'
 import type { Page } from 'playwright'
 
 /** The hub and Node agents every browser test talks to. */
 export interface NodeSwarm {
-  hub: ConsensusAgent
+  hub: ConsensusHub
   /** the hub's websocket multiaddr, ending in /p2p/<hub id> */
   hubAddr: string
   agents: TestAgent[]
