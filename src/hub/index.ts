@@ -14,17 +14,15 @@
  * hub.addEventListener('decision', (evt) => { console.log(evt.detail.decision) })
  * ```
  */
-import { InvalidParametersError } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { createAgent, type ConsensusAgent } from '../agent/index.js'
+import { DEFAULT_HUB_HOST, hubListenAddress } from './listen.js'
 import type { ConsensusResult } from '../core/results.js'
 import type { ConsensusService, ConsensusServiceInit, PubSubSubscriptionChange } from '../libp2p/index.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-/** The default {@link HubInit.host}: this machine only. */
-export const DEFAULT_HUB_HOST = '127.0.0.1'
+export { DEFAULT_HUB_HOST, hubListenAddress } from './listen.js'
 
 /** Options of {@link createHub}; every field is optional. */
 export interface HubInit {
@@ -142,22 +140,6 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
     if (!this.present.delete(id)) return
     this.safeDispatchEvent('agent:leave', { detail: { peerId: id, agents: this.present.size } })
   }
-}
-
-/** The websocket listen address of a host and port, checked. */
-export function hubListenAddress (host: string, port: number): string {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidParametersError(`port must be an integer in 0…65535, got ${String(port)}`)
-  if (typeof host !== 'string' || host.length === 0) throw new InvalidParametersError(`host must be an IP address such as 127.0.0.1 or 0.0.0.0, got ${String(host)}`)
-  const text = `/${host.includes(':') ? 'ip6' : 'ip4'}/${host}/tcp/${port}/ws`
-  try {
-    multiaddr(text)
-  } catch {
-    throw new InvalidParametersError(`host must be an IP address such as 127.0.0.1, 0.0.0.0 or ::, got ${JSON.stringify(host)}`)
-  }
-  if (!host.includes(':') && !/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
-    throw new InvalidParametersError(`host must be an IP address such as 127.0.0.1, 0.0.0.0 or ::, got ${JSON.stringify(host)}`)
-  }
-  return text
 }
 
 /**

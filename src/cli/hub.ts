@@ -1,0 +1,102 @@
+/**
+ * `libp2p-consensus hub`: run an edge hub in the foreground, printing its addresses, the agents that
+ * come and go and each decision, until Ctrl-C.
+ */
+import { Command, Option } from 'commander'
+import { clock, decisionLine, proposalLine } from './format.js'
+import { integerIn, parseHost, parseNamespace, parseVote } from './options.js'
+import { CliError, untilInterrupted } from './runtime.js'
+import type { CborRecord, VoteType } from '../types.js'
+
+/** The CLI's default hub port: a fixed one, so the address stays the same across restarts. */
+export const DEFAULT_CLI_HUB_PORT = 9090
+
+/** Most proposal payloads kept to label decisions with. */
+const MAX_REMEMBERED_PAYLOADS = 1000
+
+interface HubOptions {
+  host: string
+  port: number
+  namespace: string
+  keyFile?: string
+  vote?: VoteType
+}
+
+/** The `hub` command. */
+export function hubCommand (): Command {
+  return new Command('hub')
+    .description('run an edge hub: agents (browser tabs, terminals) dial it over websockets and it relays their consensus traffic')
+    .addOption(new Option('--host <ip>', 'address to listen on; 0.0.0.0 (or ::) serves other machines').default('127.0.0.1').argParser(parseHost))
+    .addOption(new Option('--port <port>', 'websocket port (0: any free port)').default(DEFAULT_CLI_HUB_PORT).argParser(integerIn(0, 65535)))
+    .addOption(new Option('--namespace <name>', 'the swarm; every peer must use the same').default('default').argParser(parseNamespace))
+    .option('--key-file <path>', 'keep the hub key in this file (created when missing) so its address stays the same across restarts')
+    .addOption(new Option('--vote <choice>', 'the hub votes too: for, against or abstain (default: it relays and watches)').argParser((text: string) => parseVote(text)))
+    .addHelpText('after', `
+Examples:
+  $ libp2p-consensus hub
+  $ libp2p-consensus hub --host 0.0.0.0 --port 9090 --key-file ~/.libp2p-consensus/hub.key`)
+    .action(runHub)
+}
+
+async function runHub (options: HubOptions): Promise<void> {
+  const { createHub } = await import('../hub/index.js')
+  let privateKey
+  if (options.keyFile !== undefined) {
+    const { loadOrCreateKey } = await import('./key-file.js')
+    const key = await loadOrCreateKey(options.keyFile)
+    privateKey = key.privateKey
+    if (key.created) console.log(`created a new hub key in ${options.keyFile}`)
+  }
+  let hub
+  try {
+    hub = await createHub({
+      host: options.host,
+      port: options.port,
+      privateKey,
+      consensus: { namespace: options.namespace, ...(options.vote === undefined ? {} : { voter: () => options.vote }) }
+    })
+  } catch (err: any) {
+    if (String(err?.message).includes('EADDRINUSE')) {
+      throw new CliError(`port ${options.port} on ${options.host} is already in use (another hub?); pass --port <another port>, or --port 0 for any free one`)
+    }
+    throw err
+  }
+
+  const payloads = new Map<string, CborRecord>()
+  const line = (text: string): void => { console.log(`[${clock()}] ${text}`) }
+  hub.addEventListener('agent:join', (evt) => { line(`+ agent ${evt.detail.peerId} joined (${evt.detail.agents} connected)`) })
+  hub.addEventListener('agent:leave', (evt) => { line(`- agent ${evt.detail.peerId} left (${evt.detail.agents} connected)`) })
+  hub.consensus.addEventListener('proposal', (evt) => {
+    if (payloads.size >= MAX_REMEMBERED_PAYLOADS) payloads.delete(payloads.keys().next().value as string)
+    payloads.set(evt.detail.id, evt.detail.payload)
+    line(proposalLine(evt.detail))
+  })
+  hub.addEventListener('decision', (evt) => {
+    line(decisionLine(evt.detail, payloads.get(evt.detail.proposalId)))
+    payloads.delete(evt.detail.proposalId)
+  })
+
+  printBanner(hub.peerId, hub.multiaddrs, options)
+  const signal = await untilInterrupted()
+  line(`${signal}: stopping the hub (${hub.agents().length} agents connected)…`)
+  await hub.stop()
+}
+
+function printBanner (peerId: string, multiaddrs: string[], options: HubOptions): void {
+  const local = options.host === '127.0.0.1' || options.host === '::1'
+  const first = multiaddrs.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1/')) ?? multiaddrs[0] ?? ''
+  const port = first.split('/')[4] ?? String(options.port)
+  console.log(`hub ${peerId} on namespace "${options.namespace}"${options.vote === undefined ? ', not voting' : `, voting ${options.vote}`}`)
+  console.log('listening on:')
+  for (const addr of multiaddrs) console.log(`  ${addr}`)
+  console.log(`
+a terminal agent:  libp2p-consensus agent --hub ${first}
+a proposal:        libp2p-consensus propose --hub ${first} '{"action":"deploy"}'
+a browser tab:     createAgent({ hubs: ['${first}'] })  (import { createAgent } from 'libp2p-consensus/agent')
+${local
+    ? 'only this machine can connect; pass --host 0.0.0.0 to serve other machines.'
+    : 'other machines use the address of an interface they can reach.'}
+a page served over https can only dial wss://: put a TLS proxy in front (e.g. hub.example.com:443 → ${options.host}:${port}) and give tabs /dns4/hub.example.com/tcp/443/wss/p2p/${peerId}
+Ctrl-C stops the hub.
+`)
+}
