@@ -1,0 +1,160 @@
+/**
+ * The `libp2p-consensus` command line, run from the sources (tsx) as child processes: a hub prints
+ * its address; a terminal agent and a proposal made against it reach a decision the hub prints too;
+ * bad input exits non-zero with one line saying what was wrong; Ctrl-C stops the hub cleanly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadOrCreateKey } from '../src/cli/key-file.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const BIN = join(ROOT, 'src/cli/bin.ts')
+
+interface Running {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  /** resolves with the first match of `pattern` in stdout */
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>
+  exited: Promise<number | null>
+}
+
+const children: ChildProcess[] = []
+
+/** Start the CLI from the sources on this Node (24), through tsx's loader. */
+function startCli (args: string[]): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } })
+  children.push(child)
+  let out = ''
+  let err = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  const exited = new Promise<number | null>(resolve => { child.on('exit', (code) => { resolve(code) }) })
+  const waitFor = async (pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> => {
+    const until = Date.now() + timeoutMs
+    for (;;) {
+      const match = out.match(pattern)
+      if (match !== null) return match
+      if (child.exitCode !== null || Date.now() > until) {
+        throw new Error(`no ${String(pattern)} in the output of \`${args.join(' ')}\` (exit ${String(child.exitCode)}):\n${out}\n${err}`)
+      }
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+  return { child, stdout: () => out, stderr: () => err, waitFor, exited }
+}
+
+/** Run the CLI to completion. */
+async function runCli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const run = startCli(args)
+  const code = await run.exited
+  return { code, stdout: run.stdout(), stderr: run.stderr() }
+}
+
+describe('libp2p-consensus CLI', () => {
+  let dir: string
+  let hub: Running
+  let hubAddr: string
+  let hubId: string
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'libp2p-consensus-cli-'))
+    hub = startCli(['hub', '--port', '0', '--vote', 'for', '--key-file', join(dir, 'hub.key')])
+    const match = await hub.waitFor(/^ {2}(\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/(\w+))$/m)
+    hubAddr = match[1] as string
+    hubId = match[2] as string
+  })
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('hub prints a dialable multiaddr, and the peer id of the key it created', async () => {
+    expect(hub.stdout()).toContain(`created a new hub key in ${join(dir, 'hub.key')}`)
+    const { privateKey } = await loadOrCreateKey(join(dir, 'hub.key'))
+    expect(peerIdFromPrivateKey(privateKey).toString()).toBe(hubId)
+    expect(hub.stdout()).toContain(`libp2p-consensus agent --hub ${hubAddr}`)
+  })
+
+  it('an agent and a proposal against the hub reach a decision that all three print', async () => {
+    const agent = startCli(['agent', '--hub', hubAddr, '--vote', 'against'])
+    const agentId = (await agent.waitFor(/^agent (\w+) joined/m))[1] as string
+    await hub.waitFor(new RegExp(`\\+ agent ${agentId} joined`))
+    // the hub votes for, the agent against: only the agent's vote makes a unanimous proposal fail
+    const proposed = await runCli(['propose', '--hub', hubAddr, '{"action":"deploy","replicas":3}', '--algorithm', 'unanimous', '--timeout', '10000', '--json'])
+    expect(proposed.stderr).toBe('')
+    expect(proposed.code).toBe(0)
+    const result = JSON.parse(proposed.stdout)
+    expect(result).toMatchObject({ decision: 'rejected', algorithmUsed: 'unanimous', votesAgainst: 1, payload: { action: 'deploy', replicas: 3 } })
+    expect(result.participants).toEqual(expect.arrayContaining([hubId, agentId]))
+    expect(result.certificateId).toMatch(/^[0-9a-f]{64}$/)
+    expect(typeof result.certificate).toBe('string')
+    const line = new RegExp(`REJECTED {2}${result.proposalId.slice(0, 8)} {2}unanimous .* cert ${result.certificateId.slice(0, 8)} {2}\\{"action":"deploy","replicas":3\\}`)
+    await hub.waitFor(line)
+    await agent.waitFor(line)
+    expect(agent.stdout()).toContain(`voted against on ${result.proposalId.slice(0, 8)}`)
+    agent.child.kill('SIGINT')
+    expect(await agent.exited).toBe(0)
+    await hub.waitFor(new RegExp(`- agent ${agentId} left`))
+  })
+
+  it('refuses bad input with one line saying what was expected, exit code 2', async () => {
+    const [badJson, badAlgorithm, noHub, badThreshold] = await Promise.all([
+      runCli(['propose', '--hub', hubAddr, '{action: deploy}']),
+      runCli(['propose', '--hub', hubAddr, '{}', '--algorithm', 'majority']),
+      runCli(['propose', '{}']),
+      runCli(['propose', '--hub', hubAddr, '{}', '--algorithm', 'unanimous', '--threshold', '0.7'])
+    ])
+    for (const run of [badJson, badAlgorithm, noHub, badThreshold]) {
+      expect(run.code).toBe(2)
+      expect(run.stdout).toBe('')
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+      expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/)
+    }
+    expect(badJson.stderr).toMatch(/not valid JSON .*expected an object such as '\{"action":"deploy"\}'/)
+    expect(badAlgorithm.stderr).toContain('unknown algorithm "majority"; expected one of quorum, weighted, unanimous, supermajority')
+    expect(noHub.stderr).toContain("required option '--hub <multiaddr>' not specified")
+    expect(badThreshold.stderr).toContain('--threshold applies to quorum and weighted')
+  })
+
+  it('says so and exits 1 when the hub cannot be reached', async () => {
+    // the hub's own address with the port of nothing: a closed port on this machine
+    const nowhere = hubAddr.replace(/\/tcp\/\d+\//, '/tcp/9/')
+    const run = await runCli(['propose', '--hub', nowhere, '{"action":"deploy"}'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^error: cannot reach the hub .*Is `libp2p-consensus hub` running there/)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('stops the hub on Ctrl-C', async () => {
+    hub.child.kill('SIGINT')
+    expect(await hub.exited).toBe(0)
+    expect(hub.stdout()).toMatch(/SIGINT: stopping the hub/)
+  })
+})
+
+describe('hub key file', () => {
+  it('is created once (mode 0600) and read back as the same key; a file of garbage is refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'libp2p-consensus-key-'))
+    try {
+      const path = join(dir, 'nested', 'hub.key')
+      const first = await loadOrCreateKey(path)
+      const second = await loadOrCreateKey(path)
+      expect(first.created).toBe(true)
+      expect(second.created).toBe(false)
+      expect(second.privateKey.equals(first.privateKey)).toBe(true)
+      expect((await stat(path)).mode & 0o777).toBe(0o600)
+      expect((await readFile(path)).length).toBeGreaterThan(32)
+      await writeFile(join(dir, 'garbage.key'), 'not a key')
+      await expect(loadOrCreateKey(join(dir, 'garbage.key'))).rejects.toThrow(/does not hold a libp2p private key/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
