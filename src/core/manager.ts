@@ -19,7 +19,7 @@ import { PeerBudget } from './budget.js'
 import { checkCbor, isVoteType, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions, type VoteDecision, type Voter } from './options.js'
 import { checkClose, closeSlot, decisionFor, type CheckedClose } from './verify-close.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
-import type { Coordinator, Verdict } from '../transport/coordinator.js'
+import type { Coordinator, HandlerOptions, Verdict } from '../transport/coordinator.js'
 import type { Logger } from '@libp2p/interface'
 
 export type { ConsensusManagerEvents, ConsensusManagerInit, EvidenceEvent, RequestConsensusOptions, VoteDecision, VoteEvent, Voter } from './options.js'
@@ -31,6 +31,13 @@ interface Waiter {
   resolve(result: ConsensusResult): void
   reject(err: Error): void
 }
+
+/**
+ * What a message makes this peer do beyond judging it — its own vote, close or ack, passing on
+ * evidence — collected while the message is processed and run after the verdict, so that a relay
+ * forwards a message before reacting to it (gossipsub forwards only once its validator returns).
+ */
+type Reactions = Array<() => Promise<void>>
 
 const accept = (reason: string): Verdict => ({ result: 'accept', reason })
 const ignore = (reason: string): Verdict => ({ result: 'ignore', reason })
@@ -119,7 +126,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   async start (): Promise<void> {
     this.running = true
     await this.replay()
-    this.coordinator.setHandler(async (bytes, from) => this.handleMessage(bytes, from))
+    this.coordinator.setHandler(async (bytes, from, options) => this.handleMessage(bytes, from, options))
   }
 
   /**
@@ -146,8 +153,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.replaying = true
     try {
       for (const { proposal, rest } of stored) {
-        await this.process(proposal, this.peerId).catch(err => { this.log.error('replay of %s failed: %e', proposal.key, err) })
-        for (const message of rest) await this.process(message, this.peerId).catch(() => {})
+        await this.processNow(proposal, this.peerId).catch(err => { this.log.error('replay of %s failed: %e', proposal.key, err) })
+        for (const message of rest) await this.processNow(message, this.peerId).catch(() => {})
       }
     } finally {
       this.replaying = false
@@ -264,7 +271,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       throw new InvalidParametersError(`proposal is not valid: ${String(err?.message ?? err)}`)
     }
     await this.broadcast(sealed)
-    await this.process(sealed, this.peerId)
+    await this.processNow(sealed, this.peerId)
     return result
   }
 
@@ -289,9 +296,12 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
 
   /**
    * Feed one message from the network. Transports call this (through `setHandler`); the verdict
-   * says whether to relay (accept), drop (ignore) or drop and penalise the sender (reject).
+   * says whether to relay (accept), drop (ignore) or drop and penalise the sender (reject). What
+   * the message makes this peer do (vote, close, ack) runs before the promise resolves, unless the
+   * transport passes `options.defer`: then the verdict comes as soon as the message is verified
+   * and recorded, and the reaction is handed to `defer`.
    */
-  async handleMessage (bytes: Uint8Array, from: string): Promise<Verdict> {
+  async handleMessage (bytes: Uint8Array, from: string, options: HandlerOptions = {}): Promise<Verdict> {
     if (!this.running) return ignore('not-started')
     let opened: AnyOpened
     try {
@@ -306,8 +316,22 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       return reject(reason)
     }
     if (opened.body.ns !== this.namespace) return reject('wrong-namespace')
+    const reactions: Reactions = []
     try {
-      return await this.process(opened, from)
+      const verdict = await this.process(opened, from, reactions)
+      if (reactions.length > 0) {
+        if (options.defer === undefined) await this.react(reactions)
+        else {
+          options.defer(async () => {
+            try {
+              await this.react(reactions)
+            } catch (err) {
+              this.log.error('reacting to %s %s failed: %e', opened.body.type, opened.key, err)
+            }
+          })
+        }
+      }
+      return verdict
     } catch (err) {
       if (err instanceof InvalidMessageError) {
         this.log('rejected %s %s from %s: %s', opened.body.type, opened.key, from, err.message)
@@ -320,8 +344,20 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
 
   // ---- processing verified messages ------------------------------------------------------------
 
-  private async process (opened: AnyOpened, from: string): Promise<Verdict> {
-    if (opened.body.type === 'proposal') return this.onProposal(opened as OpenedProposal, from)
+  /** Process a message and run its reactions at once (our own messages, replay, held messages). */
+  private async processNow (opened: AnyOpened, from: string): Promise<Verdict> {
+    const reactions: Reactions = []
+    const verdict = await this.process(opened, from, reactions)
+    await this.react(reactions)
+    return verdict
+  }
+
+  private async react (reactions: Reactions): Promise<void> {
+    for (const reaction of reactions) await reaction()
+  }
+
+  private async process (opened: AnyOpened, from: string, reactions: Reactions): Promise<Verdict> {
+    if (opened.body.type === 'proposal') return this.onProposal(opened as OpenedProposal, from, reactions)
     // presence is the transport's business (who is on the topic); a transport that hands it on gets it back
     if (opened.body.type === 'presence') return ignore('presence')
     const proposalKey = idToString(opened.body.proposal)
@@ -334,8 +370,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       return ignore('unknown-proposal')
     }
     switch (opened.body.type) {
-      case 'vote': return this.onVote(round, opened as OpenedVote, from)
-      case 'close': return this.onClose(round, opened as OpenedClose, from)
+      case 'vote': return this.onVote(round, opened as OpenedVote, from, reactions)
+      case 'close': return this.onClose(round, opened as OpenedClose, from, reactions)
       case 'ack': return this.onAck(round, opened as OpenedAck, from)
       default: return this.onWant(round, opened as OpenedWant, from)
     }
@@ -368,7 +404,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (!this.replaying) this.safeDispatchEvent(type, init)
   }
 
-  private async onProposal (proposal: OpenedProposal, from: string): Promise<Verdict> {
+  private async onProposal (proposal: OpenedProposal, from: string, reactions: Reactions): Promise<Verdict> {
     if (this.rounds.has(proposal.key) || this.decided.has(proposal.key)) return ignore('duplicate')
     const refusal = this.openProposalRefusal(proposal.body.coordinator)
     if (refusal !== undefined) return ignore(refusal)
@@ -382,13 +418,15 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.emit('proposal', { detail: proposalView(round) })
     const early = this.early.get(round.key) ?? []
     this.early.delete(round.key)
-    for (const held of early) await this.process(held.opened, held.from).catch(() => {})
-    // while replaying, our stored vote comes after the proposal: decide about voting once it had its chance
-    if (!this.replaying) await this.maybeAutoVote(round)
+    reactions.push(async () => {
+      for (const held of early) await this.processNow(held.opened, held.from).catch(() => {})
+      // while replaying, our stored vote comes after the proposal: decide about voting once it had its chance
+      if (!this.replaying) await this.maybeAutoVote(round)
+    })
     return accept(from === this.peerId ? 'own' : 'new')
   }
 
-  private async onVote (round: Round, vote: OpenedVote, from: string): Promise<Verdict> {
+  private async onVote (round: Round, vote: OpenedVote, from: string, reactions: Reactions): Promise<Verdict> {
     const effect = round.addVote(vote)
     if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
     if (effect === 'duplicate' || effect === 'repeat-equivocation') return ignore('duplicate')
@@ -398,17 +436,17 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       const pair = round.equivocations.get(vote.body.voter) as [OpenedVote, OpenedVote]
       this.emit('evidence', { detail: { kind: 'equivocation', proposalId: round.key, offender: vote.body.voter, messages: pair.map(v => v.bytes) } })
       // an equivocator may have shown each peer a different vote: show everyone both
-      for (const evidence of pair) await this.broadcast(evidence)
+      reactions.push(async () => { for (const evidence of pair) await this.broadcast(evidence) })
     } else {
       this.emit('vote', { detail: { proposalId: round.key, voter: vote.body.voter, vote: vote.body.choice, metadata: vote.body.metadata } })
     }
-    await this.retryPendingCloses(round, from)
+    reactions.push(...this.adoptPendingCloses(round, from))
     if (round.closed) return ignore('late')
-    if (round.ctx.proposal.body.coordinator === this.peerId && round.evaluate().outcome !== 'pending') await this.tryClose(round, 0)
+    if (round.ctx.proposal.body.coordinator === this.peerId && round.evaluate().outcome !== 'pending') reactions.push(async () => this.tryClose(round, 0))
     return accept(effect)
   }
 
-  private async onClose (round: Round, close: OpenedClose, from: string, held = false): Promise<Verdict> {
+  private async onClose (round: Round, close: OpenedClose, from: string, reactions: Reactions, held = false): Promise<Verdict> {
     if (round.closes.has(close.key) || round.pendingCloses.has(close.key) || round.earlyClosers.has(close.key)) return ignore('duplicate')
     // a closer that signs close after close is keeping us busy: one, plus one more as evidence, is all we hold
     if (round.closesBy(close.body.closer) >= 2) return ignore('close-limit')
@@ -421,7 +459,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       round.earlyClosers.set(close.key, close.body.closer)
       this.at(round, notBefore - this.clockToleranceMs, async () => {
         round.earlyClosers.delete(close.key)
-        await this.onClose(round, close, from, true)
+        const later: Reactions = []
+        await this.onClose(round, close, from, later, true)
+        await this.react(later)
       })
       return ignore('early-close')
     }
@@ -434,7 +474,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       this.at(round, this.clock.now() + round.ctx.proposal.body.step / 2, async () => this.retryPendingCloses(round, ''))
       return ignore('missing-votes')
     }
-    await this.onVerifiedClose(round, checked)
+    const mustAck = this.noteVerifiedClose(round, checked)
+    reactions.push(async () => this.ackClose(round, checked, mustAck))
     return accept('close')
   }
 
@@ -487,15 +528,26 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     await this.pull(CATCH_UP, held, peerId)
   }
 
-  private async onVerifiedClose (round: Round, checked: CheckedClose): Promise<void> {
-    await this.remember(round.key, checked.close)
+  /**
+   * What a verified close changes at once: evidence if it is a second close, and which close this
+   * peer will acknowledge (the first it verified, decided here so that no other can take its place
+   * while the ack is being signed). Returns whether this peer must now sign that ack.
+   */
+  private noteVerifiedClose (round: Round, checked: CheckedClose): boolean {
     if (checked.close.body.closer === this.peerId) round.closing = true
     if (round.closes.size > 1) {
       const other = [...round.closes.values()].find(c => c.close.key !== checked.close.key) as CheckedClose
       this.emit('evidence', { detail: { kind: 'conflicting-close', proposalId: round.key, offender: checked.close.body.closer, messages: [other.close.bytes, checked.close.bytes] } })
     }
-    if (round.myAck === undefined && round.ctx.electorate.has(this.peerId)) {
-      round.myAck = checked.close.key
+    if (round.myAck !== undefined || !round.ctx.electorate.has(this.peerId)) return false
+    round.myAck = checked.close.key
+    return true
+  }
+
+  /** Keep a verified close, sign and send this peer's ack if {@link noteVerifiedClose} chose it, check finality. */
+  private async ackClose (round: Round, checked: CheckedClose, mustAck: boolean): Promise<void> {
+    await this.remember(round.key, checked.close)
+    if (mustAck) {
       const ack = await sealMessage(this.identity, {
         type: 'ack', v: PROTOCOL_VERSION, ns: this.namespace, proposal: round.ctx.proposal.id, close: checked.close.id, signer: this.peerId
       })
@@ -562,7 +614,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     round.myVote = sealed
     // stored before it leaves: after a crash we must never sign a different vote
     await this.store.save(round.key, sealed)
-    await this.process(sealed, this.peerId)
+    await this.processNow(sealed, this.peerId)
     await this.broadcast(sealed)
   }
 
@@ -590,10 +642,20 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const close = await sealMessage(this.identity, round.draftClose(this.peerId, rank, decisionFor(evaluation), Math.ceil(now)))
     await this.store.save(round.key, close)
     await this.broadcast(close)
-    await this.process(close, this.peerId)
+    await this.processNow(close, this.peerId)
   }
 
   private async retryPendingCloses (round: Round, from: string): Promise<void> {
+    await this.react(this.adoptPendingCloses(round, from))
+  }
+
+  /**
+   * Check every pending close again (now, synchronously: whether the round is closed must be known
+   * before a verdict); returns what to do about those that now pass. With no `from` (a timer), pull
+   * the votes still missing.
+   */
+  private adoptPendingCloses (round: Round, from: string): Reactions {
+    const reactions: Reactions = []
     for (const pending of [...round.pendingCloses.values()]) {
       let checked: CheckedClose | { missing: string[] }
       try {
@@ -603,12 +665,17 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
         continue
       }
       if (!('missing' in checked)) {
-        // we had to pull to check it, so others may lack it too: pass it on with our ack
-        await this.broadcast(checked.close)
-        await this.onVerifiedClose(round, checked)
+        const adopted = checked
+        const mustAck = this.noteVerifiedClose(round, adopted)
+        reactions.push(async () => {
+          // we had to pull to check it, so others may lack it too: pass it on with our ack
+          await this.broadcast(adopted.close)
+          await this.ackClose(round, adopted, mustAck)
+        })
       }
-      else if (from === '') await this.pull(round, checked.missing, this.pullPeer(round))
+      else if (from === '') void this.pull(round, checked.missing, this.pullPeer(round))
     }
+    return reactions
   }
 
   /** Ask one peer for ids of this proposal (all it holds if `ids` is empty). */

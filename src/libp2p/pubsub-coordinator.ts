@@ -7,7 +7,7 @@ import { DEFAULT_TOPIC, DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS } from './constants.js
 import { DirectMessaging, type DirectMessagingComponents, type DirectMessagingInit } from './direct.js'
 import { NotEnoughPeersError } from './errors.js'
 import { isPublishError, PubSubValidatorResult, type PubSub, type PubSubTopicValidator } from './pubsub.js'
-import type { Coordinator, MessageHandler, TopologyInfo, ValidationResult } from '../transport/coordinator.js'
+import type { Coordinator, HandlerOptions, MessageHandler, TopologyInfo, ValidationResult } from '../transport/coordinator.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 
 /** What {@link PubSubCoordinator} needs from the node: only what it uses. */
@@ -41,6 +41,15 @@ export interface WaitForPeersOptions extends AbortOptions {
    * @default 10000
    */
   timeoutMs?: number
+}
+
+/** Runs a handler's reaction on a later task: gossipsub forwards a message once its validator's promise settles. */
+const afterForwarding: HandlerOptions = {
+  defer (work) {
+    const run = (): void => { void work() }
+    if (typeof globalThis.setImmediate === 'function') globalThis.setImmediate(run)
+    else setTimeout(run, 0)
+  }
 }
 
 const verdictToResult: Record<ValidationResult, PubSubValidatorResult> = {
@@ -234,7 +243,9 @@ export class PubSubCoordinator implements Coordinator {
     if (handler === undefined) return PubSubValidatorResult.Ignore
     const from = propagationSource.toString()
     try {
-      const verdict = await handler(message.data, from)
+      // the verdict comes back as soon as the message is verified; our reaction (vote, close, ack)
+      // runs after gossipsub has forwarded it, so a relay never sends its reaction ahead of the message
+      const verdict = await handler(message.data, from, afterForwarding)
       const result = verdictToResult[verdict.result]
       if (result === undefined) {
         this.log.error('handler answered %o for a message from %s; ignoring it', verdict, from)

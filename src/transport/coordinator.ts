@@ -14,8 +14,19 @@ export interface Verdict {
   reason: string
 }
 
+/** What a transport may offer the handler besides the message. */
+export interface HandlerOptions {
+  /**
+   * Run `work` later, after the verdict has been acted on (the message forwarded). When given, the
+   * handler resolves its verdict as soon as the message is verified and recorded, and hands what
+   * the message makes this peer do (its vote, close or ack) to `defer`; the verdict never depends
+   * on that work. When absent, the handler finishes that work before it resolves.
+   */
+  defer?(work: () => Promise<void>): void
+}
+
 /** Receives every inbound message with the peer it came from (the relayer, not necessarily the author). */
-export type MessageHandler = (message: Uint8Array, from: string) => Promise<Verdict>
+export type MessageHandler = (message: Uint8Array, from: string, options?: HandlerOptions) => Promise<Verdict>
 
 /** The seed's topology info. */
 export interface TopologyInfo {
