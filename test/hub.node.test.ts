@@ -36,7 +36,7 @@ describe('createHub', () => {
       // the third agent objects, so a unanimous proposal is rejected by everyone
       agents.push(await createAgent({ hubs: hub.multiaddrs, consensus: { voter: () => i === 2 ? 'against' : 'for' } }))
     }
-  })
+  }, 60_000)
 
   afterAll(async () => {
     await Promise.allSettled(agents.map(async a => { await a.stop() }))

@@ -86,6 +86,7 @@ function printBanner (peerId: string, multiaddrs: string[], options: HubOptions)
   const local = options.host === '127.0.0.1' || options.host === '::1'
   const first = multiaddrs.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1/')) ?? multiaddrs[0] ?? ''
   const port = first.split('/')[4] ?? String(options.port)
+  const proxyTarget = `${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`
   console.log(`hub ${peerId} on namespace "${options.namespace}"${options.vote === undefined ? ', not voting' : `, voting ${options.vote}`}`)
   console.log('listening on:')
   for (const addr of multiaddrs) console.log(`  ${addr}`)
@@ -96,7 +97,7 @@ a browser tab:     createAgent({ hubs: ['${first}'] })  (import { createAgent } 
 ${local
     ? 'only this machine can connect; pass --host 0.0.0.0 to serve other machines.'
     : 'other machines use the address of an interface they can reach.'}
-a page served over https can only dial wss://: put a TLS proxy in front (e.g. hub.example.com:443 → ${options.host}:${port}) and give tabs /dns4/hub.example.com/tcp/443/wss/p2p/${peerId}
+a page served over https can only dial wss://: put a TLS proxy in front (e.g. hub.example.com:443 → ${proxyTarget}) and give tabs /dns4/hub.example.com/tcp/443/wss/p2p/${peerId}
 Ctrl-C stops the hub.
 `)
 }
