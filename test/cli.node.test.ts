@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildProgram } from '../src/cli/index.js'
 import { loadOrCreateKey } from '../src/cli/key-file.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -156,5 +157,12 @@ describe('hub key file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('program', () => {
+  it('reports the version package.json has', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+    expect(buildProgram().version()).toBe(pkg.version)
   })
 })
