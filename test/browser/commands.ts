@@ -25,8 +25,8 @@ declare module 'vitest/browser' {
     nodePropose: (index: number, request: ProposeRequest) => Promise<DecisionSummary>
     /** The decision the Node agent at `index` reached on a proposal. */
     nodeDecision: (index: number, proposalId: string) => Promise<DecisionSummary>
-    /** The agents the hub sees on the consensus topic (`hub.agents()`). */
-    hubAgents: () => Promise<string[]>
+    /** The peers the hub's gossipsub has seen subscribe to the consensus topic (and not leave). */
+    hubSubscribers: () => Promise<string[]>
     /** The hub closes its connections to a peer (as a network drop would). */
     hubHangUp: (peerId: string) => Promise<number>
   }
@@ -87,7 +87,10 @@ export const browserCommands: Record<string, BrowserCommand<any>> = {
   }) satisfies BrowserCommand<[]>,
   nodePropose: (async (_ctx, index: number, request: ProposeRequest) => (await nodeAgent(index)).propose(request)) satisfies BrowserCommand<[number, ProposeRequest]>,
   nodeDecision: (async (_ctx, index: number, proposalId: string) => (await nodeAgent(index)).decision(proposalId)) satisfies BrowserCommand<[number, string]>,
-  hubAgents: (async () => (await swarm()).hub.agents()) satisfies BrowserCommand<[]>,
+  hubSubscribers: (async () => {
+    const { hub } = await swarm()
+    return hub.node.services.pubsub.getSubscribers(hub.consensus.coordinator.topic).map(String)
+  }) satisfies BrowserCommand<[]>,
   hubHangUp: (async (_ctx, peerId: string) => {
     const { hub } = await swarm()
     const connections = hub.node.getConnections().filter(c => c.remotePeer.toString() === peerId)

@@ -43,8 +43,9 @@ describe('a tab whose hub connection drops', () => {
     await dropped
     await back
     expect(agent.isConnectedTo(hubId)).toBe(true)
-    // and the hub lists it among its agents again (it has the tab's new subscription)
-    await expect.poll(async () => commands.hubAgents(), { timeout: 10_000 }).toContain(agent.peerId)
+    // and the hub has the tab's new subscription: a proposal published before that never reaches
+    // the tab (nothing re-sends an open proposal to a member who missed it; it would time out)
+    await expect.poll(async () => commands.hubSubscribers(), { timeout: 10_000 }).toContain(agent.peerId)
 
     // gossip flows again: a Node agent's proposal reaches the tab, whose vote decides it
     const result = await commands.nodePropose(0, { algorithm: 'unanimous', against: [agent.peerId], participants: [nodeIds[0]!, agent.peerId], timeoutMs: 10_000 })
