@@ -52,6 +52,8 @@ interface TestNode {
 }
 
 async function makeNode (options: { transport: 'memory' | 'websockets', listen: string[], preset?: GossipsubPreset, direct?: DirectMessagingInit }): Promise<TestNode> {
+  // the memory-transport tests count direct frames and streams exactly: no presence traffic there
+  const presence = { intervalMs: options.transport === 'memory' ? 0 : undefined }
   const preset = options.preset ?? 'leaf'
   const libp2p = await createLibp2p({
     addresses: { listen: options.listen },
@@ -62,7 +64,7 @@ async function makeNode (options: { transport: 'memory' | 'websockets', listen: 
     services: {
       identify: identify(),
       pubsub: consensusGossipsub({ topics: TOPIC, preset }),
-      consensus: (components: PubSubCoordinatorComponents) => new CoordinatorService(components, { topic: TOPIC, direct: options.direct })
+      consensus: (components: PubSubCoordinatorComponents) => new CoordinatorService(components, { topic: TOPIC, direct: options.direct, presence })
     }
   })
   const coordinator = libp2p.services.consensus.coordinator
@@ -244,6 +246,10 @@ describe('PubSubCoordinator over websockets, a hub and 50 leaves', () => {
     }))
     await hub.coordinator.waitForPeers(LEAVES, { timeoutMs: 20_000 })
     await Promise.all(leaves.map(async leaf => leaf.coordinator.waitForPeers(1, { timeoutMs: 20_000 })))
+    // gossipsub pushes only to mesh peers (a peer grafted later gets no IHAVE for older messages):
+    // measure relaying once the meshes have formed, as a swarm that has been up a heartbeat or two
+    const meshOf = (node: TestNode): string[] => node.libp2p.services.pubsub.getMeshPeers?.(TOPIC).map(String) ?? []
+    await waitUntil(() => meshOf(hub).length === LEAVES && leaves.every(leaf => meshOf(leaf).includes(hub.peerId)), 20_000, 'the hub\'s mesh to hold every leaf')
   }, 60_000)
 
   afterAll(async () => {

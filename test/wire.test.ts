@@ -211,7 +211,7 @@ beforeAll(async () => {
     close: await sealMessage(I[0]!, close),
     ack: await sealMessage(I[2]!, ack),
     want: sealWant(want),
-    presence: await sealMessage(I[3]!, { type: 'presence', v: 1, ns: 'default', peer: I[3]!.peerId, at: 1_700_000_000_000 })
+    presence: await sealMessage(I[3]!, { type: 'presence', v: 1, ns: 'default', peer: I[3]!.peerId, at: 1_700_000_000_000, voter: true })
   }
 })
 

@@ -514,6 +514,10 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       if (held.has(key)) continue
       for (const message of this.rounds.get(key)?.proof() ?? []) this.sendInBackground(from, message.bytes)
     }
+    // a member that was away when a proposal went out (a tab reconnecting) gets it now, and can still vote
+    for (const round of this.rounds.values()) {
+      if (!round.closed && round.ctx.electorate.has(from)) this.sendInBackground(from, round.ctx.proposal.bytes)
+    }
     return ignore('pull')
   }
 
@@ -695,7 +699,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   }
 
   private pullPeer (round: Round, besides = ''): string {
-    const peers = this.coordinator.getPeers().filter(p => p !== this.peerId && p !== besides).sort()
+    const peers = (this.coordinator.getNeighbours?.() ?? this.coordinator.getPeers()).filter(p => p !== this.peerId && p !== besides).sort()
     if (peers.length === 0) return ''
     round.pulls++
     return peers[(round.pulls + this.peerId.length) % peers.length] as string

@@ -19,6 +19,7 @@ export {
 } from './gossipsub-config.js'
 export { PubSubValidatorResult, isPublishError, type PubSub, type PubSubMessage, type PubSubTopicValidator, type PubSubEvents, type PubSubPublishResult, type PubSubSubscriptionChange, type PublishErrorKind } from './pubsub.js'
 export { NotEnoughPeersError } from './errors.js'
+export { Presence, DEFAULT_PRESENCE_INTERVAL_MS, type PresenceInit, type PresenceEvents, type PresenceContext } from './presence.js'
 export * from './constants.js'
 export { ConsensusService, consensus, type ConsensusServiceComponents, type ConsensusServiceInit, type ConsensusServiceRequestOptions } from './service.js'
 export { ConsensusMetrics } from './metrics.js'

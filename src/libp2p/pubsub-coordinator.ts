@@ -6,15 +6,22 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { DEFAULT_TOPIC, DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS } from './constants.js'
 import { DirectMessaging, type DirectMessagingComponents, type DirectMessagingInit } from './direct.js'
 import { NotEnoughPeersError } from './errors.js'
+import { Presence, type PresenceInit } from './presence.js'
 import { isPublishError, PubSubValidatorResult, type PubSub, type PubSubTopicValidator } from './pubsub.js'
+import { decodeMessage, type DecodedMessage } from '../wire/envelope.js'
 import type { Coordinator, HandlerOptions, MessageHandler, TopologyInfo, ValidationResult } from '../transport/coordinator.js'
-import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
+import type { AbortOptions, Libp2pEvents, Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { TypedEventTarget } from 'main-event'
 
 /** What {@link PubSubCoordinator} needs from the node: only what it uses. */
 export interface PubSubCoordinatorComponents extends DirectMessagingComponents {
   peerId: PeerId
   /** The pubsub router, e.g. the `pubsub` service made by `consensusGossipsub`. */
   pubsub: PubSub
+  /** The node's Ed25519 key: presence announcements are signed with it (without it, no presence). */
+  privateKey?: PrivateKey
+  /** The node's events: a peer that disconnects from us leaves the presence roster at once. */
+  events?: TypedEventTarget<Libp2pEvents>
 }
 
 /** Options of {@link PubSubCoordinator}; every field is optional. */
@@ -31,6 +38,17 @@ export interface PubSubCoordinatorInit {
    * `direct.protocol`: a protocol can be registered once.
    */
   direct?: DirectMessagingInit
+  /**
+   * The consensus namespace presence announcements name; the service passes its own.
+   *
+   * @default 'default'
+   */
+  namespace?: string
+  /**
+   * Signed presence announcements, so that a peer behind a hub (a browser tab) counts every agent
+   * on the topic in {@link PubSubCoordinator.getPeers}, the default electorate.
+   */
+  presence?: PresenceInit
 }
 
 /** Options of {@link PubSubCoordinator.waitForPeers}. */
@@ -47,7 +65,9 @@ export interface WaitForPeersOptions extends AbortOptions {
 const afterForwarding: HandlerOptions = {
   defer (work) {
     const run = (): void => { void work() }
-    if (typeof globalThis.setImmediate === 'function') globalThis.setImmediate(run)
+    // setImmediate where there is one (Node), a timer in browsers
+    const { setImmediate } = globalThis as { setImmediate?: (fn: () => void) => unknown }
+    if (typeof setImmediate === 'function') setImmediate(run)
     else setTimeout(run, 0)
   }
 }
@@ -78,10 +98,13 @@ export class PubSubCoordinator implements Coordinator {
   readonly topic: string
   /** The point-to-point channel `send` uses. */
   readonly direct: DirectMessaging
+  /** The roster of peers that announced themselves on the topic (absent without a private key). */
+  readonly presence: Presence | undefined
   private readonly components: PubSubCoordinatorComponents
   private readonly log: Logger
   private handler: MessageHandler | undefined
   private started = false
+  private readonly rosterSentAt = new Map<string, number>()
 
   constructor (components: PubSubCoordinatorComponents, init: PubSubCoordinatorInit = {}) {
     this.components = components
@@ -90,6 +113,14 @@ export class PubSubCoordinator implements Coordinator {
     if (typeof this.topic !== 'string' || this.topic.length === 0) throw new InvalidParametersError(`topic must be a non-empty string, got ${String(init.topic)}`)
     this.log = components.logger.forComponent('libp2p:consensus:pubsub')
     this.direct = new DirectMessaging(components, async (frame, from) => this.onDirectFrame(frame, from), init.direct)
+    this.presence = components.privateKey?.type === 'Ed25519'
+      ? new Presence({
+        identity: { peerId: this.peerId, privateKey: components.privateKey },
+        namespace: init.namespace ?? 'default',
+        log: this.log,
+        publish: async (bytes) => this.broadcast(bytes)
+      }, init.presence)
+      : undefined
   }
 
   /** Whether `start` has run and `stop` has not. */
@@ -118,12 +149,18 @@ export class PubSubCoordinator implements Coordinator {
       throw err
     }
     this.started = true
+    this.components.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.components.events?.addEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.presence?.start()
   }
 
   /** Unsubscribe, remove the validator and close the direct protocol (in a libp2p service: `beforeStop`). */
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
+    this.presence?.stop()
+    this.components.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.components.events?.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     try {
       this.components.pubsub.unsubscribe(this.topic)
     } catch (err) {
@@ -164,8 +201,22 @@ export class PubSubCoordinator implements Coordinator {
     await this.direct.send(peerId, message)
   }
 
-  /** Peers subscribed to the topic that this node is connected to now, sorted. */
+  /**
+   * The default electorate, sorted: the peers subscribed that this node is connected to, plus —
+   * once there is at least one of those to relay through — those that announced their presence
+   * within the presence TTL (the peers behind a hub); minus those that announced they do not vote.
+   */
   getPeers (): string[] {
+    const neighbours = this.getNeighbours()
+    // announced peers are reachable only through a subscribed neighbour: none yet, nobody to count
+    if (neighbours.length === 0 || this.presence === undefined) return neighbours
+    const peers = new Set(neighbours.filter(id => !this.presence!.isNonVoter(id)))
+    for (const id of this.presence.peers({ voters: true })) if (id !== this.peerId) peers.add(id)
+    return [...peers].sort()
+  }
+
+  /** Peers subscribed to the topic that this node is connected to now, sorted: those `send` reaches. */
+  getNeighbours (): string[] {
     const { pubsub, connectionManager } = this.components
     const peers: string[] = []
     for (const peer of pubsub.getSubscribers(this.topic)) {
@@ -213,9 +264,10 @@ export class PubSubCoordinator implements Coordinator {
     return new Promise<string[]>((resolve, reject) => {
       const cleanup = (): void => {
         pubsub.removeEventListener('subscription-change', onChange)
+        this.presence?.removeEventListener('peer:present', onChange)
         signal?.removeEventListener('abort', onAbort)
       }
-      // subscriptions only arrive over a connection, so a subscription change is the moment to look
+      // peers appear by subscribing next to us or by announcing themselves: the moments to look
       const onChange = (): void => {
         const peers = this.getPeers()
         if (peers.length < count) return
@@ -227,6 +279,7 @@ export class PubSubCoordinator implements Coordinator {
         reject(new NotEnoughPeersError(count, this.getPeers().length, { cause: signal?.reason }))
       }
       pubsub.addEventListener('subscription-change', onChange)
+      this.presence?.addEventListener('peer:present', onChange)
       signal?.addEventListener('abort', onAbort)
       if (signal?.aborted === true) onAbort()
     })
@@ -239,6 +292,13 @@ export class PubSubCoordinator implements Coordinator {
    * is deliberately not listened to: the handler has already processed them.
    */
   private readonly validate: PubSubTopicValidator = async (propagationSource, message) => {
+    const presence = this.presenceMessage(message.data)
+    if (presence !== undefined) {
+      if (this.presence === undefined) return PubSubValidatorResult.Ignore
+      const verdict = await this.presence.receive(presence)
+      if (verdict.result === 'reject') this.log('rejected a presence message from %s: %s', propagationSource, verdict.reason)
+      return verdictToResult[verdict.result]
+    }
     const handler = this.handler
     if (handler === undefined) return PubSubValidatorResult.Ignore
     const from = propagationSource.toString()
@@ -259,7 +319,44 @@ export class PubSubCoordinator implements Coordinator {
     }
   }
 
+  /** The decoded message when it is a presence announcement; anything else goes to the handler. */
+  private presenceMessage (data: Uint8Array): DecodedMessage | undefined {
+    try {
+      // decoding is cached per buffer, so the handler's own decode of a non-presence message is free
+      const decoded = decodeMessage(data)
+      return decoded.opened.body.type === 'presence' ? decoded : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * A peer subscribed next to us: announce ourselves on the topic soon, and hand it the signed
+   * announcements we hold so it knows the swarm at once (at most once per peer per presence interval).
+   */
+  private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    const presence = this.presence
+    if (presence === undefined || !presence.enabled || !evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) return
+    presence.greet()
+    const peer = evt.detail.peerId.toString()
+    const now = Date.now()
+    if ((this.rosterSentAt.get(peer) ?? -Infinity) + presence.intervalMs > now) return
+    if (this.rosterSentAt.size >= 10_000) this.rosterSentAt.clear()
+    this.rosterSentAt.set(peer, now)
+    for (const bytes of presence.snapshot()) void this.direct.send(peer, bytes)
+  }
+
+  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.presence?.forget(evt.detail.toString())
+  }
+
   private async onDirectFrame (frame: Uint8Array, from: string): Promise<void> {
+    const presence = this.presenceMessage(frame)
+    if (presence !== undefined) {
+      const verdict = await this.presence?.receive(presence)
+      if (verdict?.result === 'reject') this.log('rejected a direct presence message from %s: %s', from, verdict.reason)
+      return
+    }
     const handler = this.handler
     if (handler === undefined) return
     const verdict = await handler(frame, from)

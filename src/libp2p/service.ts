@@ -5,13 +5,15 @@ import { topicFor } from './constants.js'
 import { ConsensusMetrics } from './metrics.js'
 import { PubSubCoordinator } from './pubsub-coordinator.js'
 import type { DirectMessagingComponents, DirectMessagingInit } from './direct.js'
+import type { PresenceInit } from './presence.js'
 import type { PubSub } from './pubsub.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { ConsensusManagerEvents, ConsensusManagerInit, RequestConsensusOptions } from '../core/options.js'
 import type { AlgorithmStats, ConsensusResult, ProposalView } from '../core/results.js'
 import type { TopologyInfo } from '../transport/coordinator.js'
 import type { CborRecord, VoteType } from '../types.js'
-import type { Metrics, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { Libp2pEvents, Metrics, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { TypedEventTarget } from 'main-event'
 import type { Datastore } from 'interface-datastore'
 
 /** What the service needs from the node: only what it uses. */
@@ -24,6 +26,8 @@ export interface ConsensusServiceComponents extends DirectMessagingComponents {
   metrics?: Metrics
   /** the node's datastore: proposals, votes and decisions are kept there unless `init.datastore` says otherwise */
   datastore?: Datastore
+  /** the node's events: a peer that reconnects may catch up again at once */
+  events?: TypedEventTarget<Libp2pEvents>
 }
 
 /** Options of {@link consensus}; every field is optional. */
@@ -44,6 +48,12 @@ export interface ConsensusServiceInit extends Omit<ConsensusManagerInit, 'identi
    * @default 30000
    */
   catchUpIntervalMs?: number
+  /**
+   * Presence announcements: every peer gossips a signed "I am here" every `intervalMs`, so that
+   * {@link ConsensusService.getPeers} — the default electorate — counts the peers behind a hub too
+   * (a browser tab sees only its hub otherwise). `{ intervalMs: 0 }` turns them off.
+   */
+  presence?: PresenceInit
 }
 
 /** {@link RequestConsensusOptions} plus waiting for the swarm to be there. */
@@ -83,9 +93,10 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
     }
     this.components = components
     this.catchUpIntervalMs = init.catchUpIntervalMs ?? 30_000
-    const { topic, direct, catchUpIntervalMs, ...managerInit } = init
+    const { topic, direct, catchUpIntervalMs, presence, ...managerInit } = init
     const namespace = init.namespace ?? 'default'
-    this.coordinator = new PubSubCoordinator(components, { topic: topic ?? topicFor(namespace), direct })
+    // a peer announces itself as a voter when it answers proposals (a hand-voting page says so itself)
+    this.coordinator = new PubSubCoordinator(components, { topic: topic ?? topicFor(namespace), direct, namespace, presence: { voter: init.voter !== undefined, ...presence } })
     const metrics = components.metrics === undefined ? undefined : new ConsensusMetrics(components.metrics)
     this.manager = new ConsensusManager({
       ...managerInit,
@@ -111,11 +122,13 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
     await this.coordinator.start()
     await this.manager.start()
     this.components.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.components.events?.addEventListener('peer:disconnect', this.onPeerDisconnect)
   }
 
   /** Stop deciding (open requests reject with `AbortError`) and leave the topic. */
   async beforeStop (): Promise<void> {
     this.components.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.components.events?.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     await this.manager.stop()
     await this.coordinator.stop()
   }
@@ -156,7 +169,7 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
     return this.manager.getOpenProposals()
   }
 
-  /** Peers on the topic now: the default electorate. */
+  /** Peers on the topic now (connected, or announced through a hub): the default electorate. */
   getPeers (): string[] {
     return this.coordinator.getPeers()
   }
@@ -164,6 +177,11 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
   /** `{ type: 'gossipsub', agentCount, connectionCount, health }`. */
   getTopologyInfo (): TopologyInfo {
     return this.coordinator.getTopologyInfo()
+  }
+
+  /** A peer that reconnects may have missed anything meanwhile: let it catch up at once. */
+  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.caughtUpAt.delete(evt.detail.toString())
   }
 
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {

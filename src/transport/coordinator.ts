@@ -48,6 +48,8 @@ export interface Coordinator {
   send(peerId: string, message: Uint8Array): Promise<void>
   /** Peers currently present: the default electorate. */
   getPeers(): string[]
+  /** Peers `send` can reach directly now (pull targets); `getPeers()` when absent. */
+  getNeighbours?(): string[]
   /** Shape and health of the network. */
   getTopologyInfo(): TopologyInfo
 }

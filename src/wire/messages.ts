@@ -103,6 +103,8 @@ export interface PresenceBody {
   peer: string
   /** the sender's clock when it sent this; receivers drop stale or replayed announcements */
   at: number
+  /** whether the peer answers proposals; a coordinator's default electorate counts only voters */
+  voter: boolean
 }
 
 /** Any message body. */
@@ -174,7 +176,7 @@ const KEYS = {
   close: ['type', 'v', 'ns', 'proposal', 'closer', 'rank', 'closedAt', 'decision', 'votes', 'excluded', 'tally'],
   ack: ['type', 'v', 'ns', 'proposal', 'close', 'signer'],
   want: ['type', 'v', 'ns', 'proposal', 'ids'],
-  presence: ['type', 'v', 'ns', 'peer', 'at']
+  presence: ['type', 'v', 'ns', 'peer', 'at', 'voter']
 } as const
 
 /** Bytewise order on hashes (the order of `votes` and `excluded` in a close). */
@@ -249,7 +251,8 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
         type, v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), close: hash(value.close, 'close'), signer: str(value.signer, 'signer', idMax)
       }
     case 'presence':
-      return { type, v: PROTOCOL_VERSION, ns, peer: str(value.peer, 'peer', idMax), at: uint(value.at, 'at') }
+      if (typeof value.voter !== 'boolean') fail('voter', 'true or false')
+      return { type, v: PROTOCOL_VERSION, ns, peer: str(value.peer, 'peer', idMax), at: uint(value.at, 'at'), voter: value.voter }
     default:
       return {
         type: 'want', v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), ids: list(value.ids, 'ids', limits.maxWantIds).map((h, i) => hash(h, `ids[${i}]`))

@@ -1,0 +1,227 @@
+/**
+ * Presence: who is on the consensus topic beyond the peers we are connected to.
+ *
+ * A browser tab connects to one hub and sees only the hub subscribed; without more, a tab that
+ * coordinates would propose to an electorate of two. Every peer therefore gossips a signed
+ * `presence` message on the topic (on start, whenever a new peer shows up, and every
+ * `intervalMs`), and keeps a roster of the peers it heard from recently. The roster only widens the
+ * *default* electorate a coordinator pins into its proposal; it never changes how votes count, so a
+ * forged or stale entry can cost liveness (a member who never votes), never safety.
+ */
+import { InvalidParametersError } from '@libp2p/interface'
+import { TypedEventEmitter } from 'main-event'
+import { InvalidMessageError } from '../errors.js'
+import { sealMessage, verifyMessage, type DecodedMessage } from '../wire/envelope.js'
+import { PROTOCOL_VERSION, type PresenceBody } from '../wire/messages.js'
+import type { Verdict } from '../transport/coordinator.js'
+import type { Identity } from '../wire/signing.js'
+import type { Logger } from '@libp2p/interface'
+
+/** Options of {@link Presence}; every field is optional. */
+export interface PresenceInit {
+  /**
+   * How often this peer announces itself. `0` turns presence off: the default electorate is then
+   * only the peers this node is connected to.
+   *
+   * @default 5000
+   */
+  intervalMs?: number
+  /**
+   * A peer not heard from for this long leaves the roster; announcements older than this (by our
+   * clock) are ignored as stale or replayed.
+   *
+   * @default 3 × intervalMs + 2000
+   */
+  ttlMs?: number
+  /**
+   * Whether this peer announces itself as a voter. Peers that announce `false` (a hub or a
+   * terminal that only proposes) stay out of others' default electorates, so that a unanimous
+   * proposal is not doomed by a member who never answers.
+   *
+   * @default true when the service has a `voter`, else false (set it for a page that votes by hand)
+   */
+  voter?: boolean
+  /**
+   * Most peers the roster holds; announcements from further peers are ignored until some expire.
+   *
+   * @default 10000
+   */
+  maxPeers?: number
+}
+
+/** The defaults of {@link PresenceInit}. */
+export const DEFAULT_PRESENCE_INTERVAL_MS = 5_000
+const DEFAULT_MAX_PEERS = 10_000
+/** An announcement dated this far in our future is ignored (clocks differ that much at most). */
+const FUTURE_TOLERANCE_MS = 5_000
+/** Answering newcomers: at most one extra announcement per this long. */
+const MIN_ANNOUNCE_GAP_MS = 1_000
+/** Wait a little before answering a newcomer, so several newcomers share one answer. */
+const ANSWER_DELAY_MS = 100
+
+/** What {@link Presence} needs from around it. */
+export interface PresenceContext {
+  identity: Identity
+  namespace: string
+  log: Logger
+  /** publish on the topic; resolves with the number of recipients (0 when nobody is there yet) */
+  publish: (bytes: Uint8Array) => Promise<number>
+  now?: () => number
+}
+
+/** Events of {@link Presence}. */
+export interface PresenceEvents {
+  /** a peer entered the roster */
+  'peer:present': CustomEvent<string>
+  /** a peer left the roster (expired or disconnected) */
+  'peer:absent': CustomEvent<string>
+}
+
+/** The roster of peers heard from on the topic, and this peer's own announcements. */
+export class Presence extends TypedEventEmitter<PresenceEvents> {
+  readonly intervalMs: number
+  readonly ttlMs: number
+  private readonly maxPeers: number
+  private readonly ctx: PresenceContext
+  private readonly now: () => number
+  /** Whether this peer announces itself as a voter. */
+  readonly voter: boolean
+  /** peer id → its latest signed announcement, its `at`, whether it votes, and when we heard it (our clock) */
+  private readonly roster = new Map<string, { at: number, heardAt: number, voter: boolean, bytes: Uint8Array }>()
+  private own: { at: number, bytes: Uint8Array } | undefined
+  private timer: ReturnType<typeof setInterval> | undefined
+  private answerTimer: ReturnType<typeof setTimeout> | undefined
+  private lastAnnouncedAt = -Infinity
+
+  constructor (ctx: PresenceContext, init: PresenceInit = {}) {
+    super()
+    this.ctx = ctx
+    this.now = ctx.now ?? Date.now
+    this.intervalMs = init.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS
+    if (!(this.intervalMs >= 0) || !Number.isFinite(this.intervalMs)) throw new InvalidParametersError(`presence intervalMs must be a finite number ≥ 0, got ${String(init.intervalMs)}`)
+    this.ttlMs = init.ttlMs ?? 3 * this.intervalMs + 2_000
+    if (!(this.ttlMs > 0)) throw new InvalidParametersError(`presence ttlMs must be > 0, got ${String(init.ttlMs)}`)
+    this.maxPeers = init.maxPeers ?? DEFAULT_MAX_PEERS
+    this.voter = init.voter ?? true
+  }
+
+  /** Whether announcements are on (`intervalMs > 0`). */
+  get enabled (): boolean {
+    return this.intervalMs > 0
+  }
+
+  /** Announce now and then every `intervalMs`. */
+  start (): void {
+    if (!this.enabled || this.timer !== undefined) return
+    this.timer = setInterval(() => { this.expire(); void this.announce() }, this.intervalMs)
+    void this.announce()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+    clearTimeout(this.answerTimer)
+    this.timer = undefined
+    this.answerTimer = undefined
+    this.roster.clear()
+    this.own = undefined
+  }
+
+  /** Peers heard from within `ttlMs`, excluding this one; with `{ voters: true }` only those that vote. */
+  peers (options: { voters?: boolean } = {}): string[] {
+    this.expire()
+    const peers: string[] = []
+    for (const [peer, entry] of this.roster) if (options.voters !== true || entry.voter) peers.push(peer)
+    return peers
+  }
+
+  /** Whether a peer announced that it does not vote (unknown peers are not known not to). */
+  isNonVoter (peerId: string): boolean {
+    return this.roster.get(peerId)?.voter === false
+  }
+
+  /**
+   * The signed announcements a newcomer needs to know the swarm at once: ours and every fresh one
+   * in the roster, as received (each verifiable by the newcomer, none trusted on our word).
+   */
+  snapshot (): Uint8Array[] {
+    this.expire()
+    const cutoff = this.now() - this.ttlMs
+    return [...(this.own !== undefined && this.own.at >= cutoff ? [this.own.bytes] : []), ...[...this.roster.values()].map(e => e.bytes)]
+  }
+
+  /**
+   * A peer subscribed next to us: announce soon (at most once a second), so that it, and the peers
+   * it relays to, learn about us without waiting a whole interval.
+   */
+  greet (): void {
+    if (!this.enabled || this.timer === undefined || this.answerTimer !== undefined) return
+    const wait = Math.max(ANSWER_DELAY_MS, this.lastAnnouncedAt + MIN_ANNOUNCE_GAP_MS - this.now())
+    this.answerTimer = setTimeout(() => {
+      this.answerTimer = undefined
+      void this.announce()
+    }, wait)
+  }
+
+  /** Forget a peer at once (its connection to us closed). */
+  forget (peerId: string): void {
+    if (this.roster.delete(peerId)) this.safeDispatchEvent('peer:absent', { detail: peerId })
+  }
+
+  /**
+   * Judge an inbound presence message, already decoded: reject a bad signature or the wrong
+   * namespace, ignore what is stale, replayed, from ourselves or beyond the roster's size, and
+   * accept (relay) the rest.
+   */
+  async receive (decoded: DecodedMessage): Promise<Verdict> {
+    const body = decoded.opened.body as PresenceBody
+    if (body.ns !== this.ctx.namespace) return { result: 'reject', reason: 'wrong-namespace' }
+    if (body.peer === this.ctx.identity.peerId) return { result: 'ignore', reason: 'own' }
+    const now = this.now()
+    if (body.at > now + FUTURE_TOLERANCE_MS || body.at < now - this.ttlMs) return { result: 'ignore', reason: 'stale' }
+    const known = this.roster.get(body.peer)
+    if (known !== undefined && body.at <= known.at) return { result: 'ignore', reason: 'duplicate' }
+    if (known === undefined && this.roster.size >= this.maxPeers) {
+      this.expire()
+      if (this.roster.size >= this.maxPeers) return { result: 'ignore', reason: 'roster-full' }
+    }
+    try {
+      await verifyMessage(decoded)
+    } catch (err) {
+      if (err instanceof InvalidMessageError) return { result: 'reject', reason: err.reason }
+      throw err
+    }
+    // re-read: another announcement of the same peer may have been verified meanwhile
+    const latest = this.roster.get(body.peer)
+    if (latest !== undefined && body.at <= latest.at) return { result: 'ignore', reason: 'duplicate' }
+    this.roster.set(body.peer, { at: body.at, heardAt: now, voter: body.voter, bytes: decoded.opened.bytes })
+    if (latest === undefined) {
+      this.ctx.log('%s is present', body.peer)
+      this.safeDispatchEvent('peer:present', { detail: body.peer })
+    }
+    return { result: 'accept', reason: 'presence' }
+  }
+
+  /** Sign and publish one announcement. Never rejects. */
+  async announce (): Promise<void> {
+    if (!this.enabled) return
+    this.lastAnnouncedAt = this.now()
+    try {
+      const body: PresenceBody = { type: 'presence', v: PROTOCOL_VERSION, ns: this.ctx.namespace, peer: this.ctx.identity.peerId, at: Math.floor(this.lastAnnouncedAt), voter: this.voter }
+      const sealed = await sealMessage(this.ctx.identity, body)
+      this.own = { at: body.at, bytes: sealed.bytes }
+      await this.ctx.publish(sealed.bytes)
+    } catch (err) {
+      this.ctx.log.error('presence announcement failed - %e', err)
+    }
+  }
+
+  private expire (): void {
+    const cutoff = this.now() - this.ttlMs
+    for (const [peer, entry] of this.roster) {
+      if (entry.heardAt < cutoff) {
+        this.roster.delete(peer)
+        this.safeDispatchEvent('peer:absent', { detail: peer })
+      }
+    }
+  }
+}
