@@ -1,26 +1,15 @@
 /**
- * `npm start`: a real swarm. Six libp2p peers on loopback websockets, each running the consensus
+ * `npm run scenarios`: a real swarm. Six libp2p peers on loopback websockets, each running the consensus
  * service with its own voting persona. Each of the seed's scenarios (feature flag, database migration,
  * emergency rollback, then timeout handling) is coordinated by a different peer, and every peer
  * prints the decision and certificate it holds.
  */
-import { VoteType, WeightedAlgorithm, verifyCertificate, type ConsensusResult, type ProposalView, type VoteDecision } from '../src/index.js'
+import { WeightedAlgorithm, verifyCertificate, type ConsensusResult } from '../src/index.js'
+import { seedPersonas } from './src/sim/population.js'
 import { connectFullMesh, createConsensusNode, stopAll, type ConsensusNode } from './swarm.js'
 
-interface Persona {
-  name: string
-  weight: number
-  decide(proposal: ProposalView): VoteDecision | undefined
-}
-
-const personas: Persona[] = [
-  { name: 'expert-backend-001', weight: 3, decide: (p) => ({ vote: VoteType.For, metadata: { reason: p.payload.type === 'database_migration' ? 'rollback script reviewed' : 'looks good' } }) },
-  { name: 'expert-frontend-001', weight: 2, decide: () => ({ vote: VoteType.For }) },
-  { name: 'agent-junior-001', weight: 1, decide: (p) => ({ vote: p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For }) },
-  { name: 'agent-junior-002', weight: 1, decide: (p) => ({ vote: p.payload.type === 'feature_flag' ? VoteType.Abstain : VoteType.For }) },
-  { name: 'agent-ops-001', weight: 1, decide: (p) => ({ vote: p.payload.type === 'database_migration' ? VoteType.Against : VoteType.For }) },
-  { name: 'agent-qa-001', weight: 1, decide: () => ({ vote: VoteType.For }) }
-]
+// the seed's agents, shared with the demo page's scenario button
+const personas = seedPersonas
 
 const tty = process.stdout.isTTY
 const bold = (s: string): string => tty ? `\x1b[1m${s}\x1b[0m` : s

@@ -1,0 +1,250 @@
+/**
+ * Live mode: this tab is a real agent. It dials the hub over websockets, shows who is there, lets
+ * anyone propose, and votes by hand (buttons on each open proposal) or automatically. Every tab,
+ * and every Node agent, ends up showing the same decision and certificate id.
+ */
+import { createAgent, type ConsensusAgent } from '../../../src/agent/index.js'
+import {
+  QuorumAlgorithm, SupermajorityAlgorithm, UnanimousAlgorithm, VoteType, WeightedAlgorithm,
+  type ConsensusAlgorithm, type ConsensusResult, type ProposalView
+} from '../../../src/index.js'
+import { escapeXml, formatMs } from '../charts.js'
+import { byId } from '../sim/dom.js'
+import { findHub, type HubInfo } from './hub-info.js'
+
+interface OpenProposal {
+  view: ProposalView
+  votes: Map<string, VoteType>
+  element: HTMLElement
+}
+
+type State = 'idle' | 'connecting' | 'connected' | 'error'
+
+const short = (id: string): string => `${id.slice(0, 8)}…${id.slice(-4)}`
+/** A stable hue per peer, so a peer keeps its colour in every tab. */
+const hue = (id: string): number => [...id].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 360, 7)
+
+/** Live mode of the page. */
+export class LivePanel {
+  private agent: ConsensusAgent | undefined
+  private info: HubInfo | undefined
+  private hubPeer = ''
+  private readonly open = new Map<string, OpenProposal>()
+  private readonly names = new Map<string, string>()
+  /** peers seen voting or proposing, besides those the service lists */
+  private readonly seen = new Set<string>()
+  private started = false
+
+  /** Join the hub once the live tab is first shown. */
+  start (): void {
+    if (this.started) return
+    this.started = true
+    byId('live-propose').addEventListener('submit', (evt) => { evt.preventDefault(); void this.propose() })
+    byId('live-hub-form').addEventListener('submit', (evt) => {
+      evt.preventDefault()
+      const hub = byId<HTMLInputElement>('live-hub-input').value.trim()
+      if (hub.length > 0) void this.join({ hub, agents: [] })
+    })
+    byId('live-auto').addEventListener('change', () => { void this.voteOpenAutomatically() })
+    const algorithm = byId<HTMLSelectElement>('live-algorithm')
+    algorithm.addEventListener('change', () => {
+      byId<HTMLInputElement>('live-threshold').disabled = algorithm.value === 'unanimous' || algorithm.value === 'supermajority'
+    })
+    setInterval(() => { this.renderPeers(); this.tick() }, 1000)
+    void findHub().then(info => {
+      if (info === undefined) {
+        this.setState('idle', 'no hub yet: paste its address')
+        byId('live-hub-form').hidden = false
+      } else {
+        void this.join(info)
+      }
+    })
+  }
+
+  private setState (state: State, text: string): void {
+    const status = byId('live-status')
+    status.dataset.state = state
+    status.textContent = text
+    byId('live-dot').dataset.state = state
+    byId<HTMLButtonElement>('live-propose-button').disabled = state !== 'connected'
+  }
+
+  private async join (info: HubInfo): Promise<void> {
+    await this.agent?.stop()
+    this.info = info
+    for (const a of info.agents) this.names.set(a.peerId, `${a.name} (Node, ${a.opinion})`)
+    byId('live-hub').textContent = info.hub
+    byId('live-hub-form').hidden = true
+    this.hubPeer = info.hub.split('/p2p/').at(-1) ?? ''
+    this.names.set(this.hubPeer, 'hub')
+    this.setState('connecting', 'connecting…')
+    try {
+      this.agent = await createAgent({
+        hubs: [info.hub],
+        consensus: { voter: () => byId<HTMLInputElement>('live-auto').checked ? this.autoChoice() : undefined }
+      })
+    } catch (err) {
+      this.setState('error', `cannot join: ${(err as Error).message}`)
+      byId('live-hub-form').hidden = false
+      return
+    }
+    const agent = this.agent
+    const self = agent.peerId.toString()
+    this.names.set(self, 'this tab')
+    byId('live-peer').textContent = self
+    const refresh = (): void => {
+      const up = agent.getConnections().some(c => c.remotePeer.toString() === this.hubPeer)
+      this.setState(up ? 'connected' : 'connecting', up ? 'connected' : 'reconnecting to the hub…')
+      this.renderPeers()
+    }
+    agent.addEventListener('peer:connect', refresh)
+    agent.addEventListener('peer:disconnect', refresh)
+    refresh()
+    const consensus = agent.services.consensus
+    consensus.addEventListener('proposal', (evt) => { this.onProposal(evt.detail) })
+    consensus.addEventListener('vote', (evt) => {
+      this.seen.add(evt.detail.voter)
+      const open = this.open.get(evt.detail.proposalId)
+      if (open === undefined) return
+      open.votes.set(evt.detail.voter, evt.detail.vote)
+      this.renderProposal(open)
+    })
+    consensus.addEventListener('decision', (evt) => { this.onDecision(evt.detail) })
+  }
+
+  private autoChoice (): VoteType {
+    return byId<HTMLSelectElement>('live-auto-choice').value as VoteType
+  }
+
+  /** Who to propose to: every agent this tab knows of, never the hub (it relays, it does not vote). */
+  private electorate (): string[] {
+    const agent = this.agent
+    if (agent === undefined) return []
+    const known = new Set([agent.peerId.toString(), ...agent.services.consensus.getPeers(), ...(this.info?.agents ?? []).map(a => a.peerId), ...this.seen])
+    known.delete(this.hubPeer)
+    return [...known].sort()
+  }
+
+  private renderPeers (): void {
+    const list = byId('live-peers')
+    const peers = this.electorate()
+    byId('live-peer-count').textContent = peers.length === 0 ? '' : `${peers.length} agents besides the hub`
+    list.innerHTML = peers.map(id => `<li data-peer="${id}"><span class="avatar" style="background:hsl(${hue(id)} 70% 60%)"></span>` +
+      `<code title="${id}">${short(id)}</code><span class="kind">${escapeXml(this.names.get(id) ?? 'agent')}</span></li>`).join('')
+  }
+
+  private algorithm (): { name: string, algorithm: ConsensusAlgorithm } {
+    const name = byId<HTMLSelectElement>('live-algorithm').value
+    const threshold = Number(byId<HTMLInputElement>('live-threshold').value) / 100
+    switch (name) {
+      case 'weighted': return { name, algorithm: new WeightedAlgorithm({ threshold }) }
+      case 'unanimous': return { name, algorithm: new UnanimousAlgorithm() }
+      case 'supermajority': return { name, algorithm: new SupermajorityAlgorithm() }
+      default: return { name: 'quorum', algorithm: new QuorumAlgorithm({ threshold }) }
+    }
+  }
+
+  private async propose (): Promise<void> {
+    const agent = this.agent
+    const error = byId('live-error')
+    error.hidden = true
+    if (agent === undefined) return
+    try {
+      const payload = JSON.parse(byId<HTMLTextAreaElement>('live-payload').value)
+      const { name, algorithm } = this.algorithm()
+      // the threshold travels in the proposal; every peer only needs the algorithm's kind
+      agent.services.consensus.registerAlgorithm(name, algorithm)
+      const timeoutMs = Math.round(Number(byId<HTMLInputElement>('live-timeout').value) * 1000)
+      await agent.services.consensus.requestConsensus(payload, { algorithm: name, timeoutMs, participants: this.electorate() })
+    } catch (err) {
+      error.textContent = err instanceof SyntaxError ? `payload is not JSON: ${err.message}` : (err as Error).message
+      error.hidden = false
+    }
+  }
+
+  private onProposal (view: ProposalView): void {
+    this.seen.add(view.coordinator)
+    const element = document.createElement('div')
+    element.className = 'proposal'
+    element.dataset.proposal = view.id
+    const open: OpenProposal = { view, votes: new Map(), element }
+    this.open.set(view.id, open)
+    const box = byId('live-open')
+    box.querySelector('.empty')?.remove()
+    box.prepend(element)
+    this.renderProposal(open)
+  }
+
+  private renderProposal (open: OpenProposal): void {
+    const { view, votes, element } = open
+    const self = this.agent?.peerId.toString() ?? ''
+    const member = view.electorate.some(m => m.id === self)
+    const mine = votes.get(self)
+    const params = view.algorithmParams.threshold
+    const threshold = Array.isArray(params) ? ` > ${Math.round(100 * Number(params[0]) / Number(params[1]))}%` : ''
+    const buttons = !member
+      ? '<span class="tag">this tab is not in the electorate</span>'
+      : mine !== undefined
+        ? `<span class="tag">you voted <b class="pill ${mine === 'for' ? 'approved' : mine === 'against' ? 'rejected' : ''}">${mine}</b></span>`
+        : ['for', 'against', 'abstain'].map(v => `<button class="vote-${v}" data-vote="${v}">${v}</button>`).join('')
+    element.innerHTML = `<div class="line1"><b>${escapeXml(view.algorithm)}${threshold}</b> <span class="tag">by ${escapeXml(this.names.get(view.coordinator) ?? short(view.coordinator))}</span></div>` +
+      `<div class="payload">${escapeXml(JSON.stringify(view.payload))}</div>` +
+      `<div class="countdown"><i style="width:${this.remaining(view)}%"></i></div>` +
+      `<div class="votes">${view.electorate.map(m => `<i class="${votes.get(m.id) ?? ''}" title="${escapeXml(this.names.get(m.id) ?? m.id)}"></i>`).join('')}</div>` +
+      `<div class="buttons">${buttons}</div>`
+    element.querySelectorAll<HTMLButtonElement>('button[data-vote]').forEach(button => {
+      button.addEventListener('click', () => { void this.vote(view.id, button.dataset.vote as VoteType) })
+    })
+  }
+
+  private remaining (view: ProposalView): number {
+    return Math.max(0, Math.min(100, 100 * (view.deadline - Date.now()) / (view.deadline - view.createdAt)))
+  }
+
+  private tick (): void {
+    for (const open of this.open.values()) {
+      const bar = open.element.querySelector<HTMLElement>('.countdown i')
+      if (bar !== null) bar.style.width = `${this.remaining(open.view)}%`
+    }
+  }
+
+  private async vote (proposalId: string, vote: VoteType): Promise<void> {
+    try {
+      await this.agent?.services.consensus.recordVote(proposalId, vote)
+    } catch (err) {
+      const error = byId('live-error')
+      error.textContent = `vote not recorded: ${(err as Error).message}`
+      error.hidden = false
+    }
+  }
+
+  /** Turning automatic voting on answers what is already open, too. */
+  private async voteOpenAutomatically (): Promise<void> {
+    if (!byId<HTMLInputElement>('live-auto').checked) return
+    const self = this.agent?.peerId.toString() ?? ''
+    for (const open of this.open.values()) {
+      if (open.view.electorate.some(m => m.id === self) && !open.votes.has(self)) await this.vote(open.view.id, this.autoChoice())
+    }
+  }
+
+  private onDecision (result: ConsensusResult): void {
+    const open = this.open.get(result.proposalId)
+    open?.element.remove()
+    this.open.delete(result.proposalId)
+    if (this.open.size === 0 && byId('live-open').children.length === 0) byId('live-open').innerHTML = '<p class="empty">No open proposal. Propose one, or wait for another tab.</p>'
+    const li = document.createElement('li')
+    li.dataset.proposal = result.proposalId
+    li.dataset.decision = result.decision
+    li.dataset.cert = result.certificate?.id ?? ''
+    li.dataset.for = String(result.votesFor)
+    li.dataset.against = String(result.votesAgainst)
+    li.dataset.abstain = String(result.votesAbstain)
+    const coordinator = open?.view.coordinator
+    const by = coordinator === undefined ? '' : ` · by ${escapeXml(this.names.get(coordinator) ?? short(coordinator))}`
+    const payload = open === undefined ? '' : ` · <span class="mono">${escapeXml(JSON.stringify(open.view.payload).slice(0, 80))}</span>`
+    li.innerHTML = `<div class="line1"><span class="pill ${result.decision}">${result.decision}</span><b>${escapeXml(result.algorithmUsed)}</b>` +
+      `<span class="tag">${result.votesFor} for · ${result.votesAgainst} against · ${result.votesAbstain} abstain of ${result.participants.length} · ${formatMs(result.durationMs)}${by}</span></div>` +
+      `<div class="line2">certificate <code class="cert" title="${result.certificate?.id ?? ''}">${result.certificate?.id ?? 'none (finality not reached)'}</code>${payload}</div>`
+    byId('live-decisions').prepend(li)
+  }
+}

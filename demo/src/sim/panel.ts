@@ -1,0 +1,366 @@
+/**
+ * Simulation mode: the controls, the worker that runs the swarm, and the pacing loop. Virtual time
+ * on screen (`display`) advances at `pace` virtual ms per real second; the worker is asked to run a
+ * little ahead of it (`lag`, the longest flight), so every message drawn leaving already knows
+ * where and when it lands. Nothing is in flight while the swarm waits for a deadline: then time
+ * fast-forwards.
+ */
+import { durationsChart, formatMs, outcomesChart, type ProposalRecord } from '../charts.js'
+import { SwarmCanvas, palette, type NodeView, type Particle } from './canvas.js'
+import { byId, clearScenarios, logDecision, proposalTitle, renderTally, scenarioCard, showAgreement, showBanner, waitingBanner, type Counts } from './dom.js'
+import { seedPersonas, seedScenarios } from './population.js'
+import type { AgentInfo, AlgorithmChoice, FromWorker, ProposeRequest, ResultSummary, SimEvent, SwarmSettings, ToWorker } from './protocol.js'
+
+interface Running {
+  id: string | undefined
+  title: string
+  coordinator: number
+  closers: number[]
+  electorate: number
+  threshold: number
+  startedAt: number
+  deadline: number
+  counted: Map<number, Counts>
+  result: ResultSummary | undefined
+  scenario: number | undefined
+  /** a close is on its way */
+  closing: boolean
+}
+
+const AUTOPLAY: Array<{ algorithm: AlgorithmChoice, threshold: number }> = [
+  { algorithm: 'quorum', threshold: 0.5 }, { algorithm: 'weighted', threshold: 0.6 },
+  { algorithm: 'supermajority', threshold: 0.67 }, { algorithm: 'unanimous', threshold: 1 }
+]
+const input = (id: string): HTMLInputElement => byId<HTMLInputElement>(id)
+const when = (e: SimEvent): number => e.k === 'msg' ? e.t0 : e.t
+
+/** Simulation mode of the page. */
+export class SimulationPanel {
+  private readonly worker: Worker
+  private readonly canvas: SwarmCanvas
+  private agents: AgentInfo[] = []
+  private nodes: NodeView[] = []
+  private particles: Particle[] = []
+  private queue: SimEvent[] = []
+  private display = 0
+  private workerNow = 0
+  private advancing = false
+  private building = false
+  private open = false
+  private running: Running | undefined
+  private decision: { value: 'approved' | 'rejected' | 'timeout', at: number } | undefined
+  private readonly history: ProposalRecord[] = []
+  private pace = 250
+  private ff = 1
+  private lag = 200
+  private lastFrame = 0
+  private nextAutoAt = 0
+  private rotation = 0
+  private scenarios: number | undefined
+  private rebuildWanted = false
+  private settings: SwarmSettings
+
+  constructor () {
+    this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })
+    this.worker.onmessage = (evt: MessageEvent<FromWorker>) => { this.onWorker(evt.data) }
+    this.worker.onerror = (evt) => { this.fail(evt.message) }
+    this.canvas = new SwarmCanvas(byId<HTMLCanvasElement>('sim-canvas'))
+    const params = new URLSearchParams(location.search)
+    input('sim-agents').value = params.get('agents') ?? input('sim-agents').value
+    input('sim-autoplay').checked = params.get('autoplay') !== '0'
+    this.settings = this.readSettings()
+    this.bindControls()
+    this.build()
+    requestAnimationFrame(this.frame)
+  }
+
+  private post (message: ToWorker): void { this.worker.postMessage(message) }
+
+  private readSettings (population: SwarmSettings['population'] = 'crowd'): SwarmSettings {
+    const latency = Number(input('sim-latency').value)
+    return {
+      agents: population === 'seed-personas' ? seedPersonas.length : Number(input('sim-agents').value),
+      seed: 1,
+      loss: population === 'seed-personas' ? 0 : Number(input('sim-loss').value) / 100,
+      latencyMs: [Math.round(latency / 5), latency],
+      support: Number(input('sim-support').value) / 100,
+      silent: Number(input('sim-silent').value) / 100,
+      population
+    }
+  }
+
+  private bindControls (): void {
+    const outputs: Record<string, (v: number) => string> = {
+      'sim-agents': v => String(v),
+      'sim-support': v => `${v}%`,
+      'sim-silent': v => `${v}%`,
+      'sim-loss': v => `${v}%`,
+      'sim-latency': v => `${v} ms`,
+      'sim-threshold': v => `> ${v}%`,
+      'sim-timeout': v => formatMs(v)
+    }
+    for (const [id, format] of Object.entries(outputs)) {
+      const el = input(id)
+      const out = el.parentElement?.querySelector('output')
+      const show = (): void => { if (out != null) out.textContent = format(Number(el.value)) }
+      el.addEventListener('input', show)
+      show()
+    }
+    input('sim-agents').addEventListener('change', () => { this.requestRebuild() })
+    const faults = (): void => {
+      const s = this.readSettings()
+      this.lag = Math.max(this.lag, s.latencyMs[1] + 25)
+      this.post({ type: 'faults', loss: s.loss, latencyMs: s.latencyMs })
+    }
+    input('sim-loss').addEventListener('input', faults)
+    input('sim-latency').addEventListener('input', faults)
+    const opinions = (): void => { this.post({ type: 'opinions', support: Number(input('sim-support').value) / 100, silent: Number(input('sim-silent').value) / 100 }) }
+    input('sim-support').addEventListener('input', opinions)
+    input('sim-silent').addEventListener('input', opinions)
+    const algorithm = byId<HTMLSelectElement>('sim-algorithm')
+    algorithm.addEventListener('change', () => {
+      const fixed = algorithm.value === 'unanimous' || algorithm.value === 'supermajority'
+      input('sim-threshold').disabled = fixed
+      if (algorithm.value === 'weighted') input('sim-threshold').value = '60'
+      if (algorithm.value === 'quorum') input('sim-threshold').value = '50'
+      input('sim-threshold').dispatchEvent(new Event('input'))
+    })
+    byId('sim-propose').addEventListener('click', () => { this.proposeFromControls() })
+    byId('sim-crash').addEventListener('click', () => { this.post({ type: 'crash-coordinator' }); byId<HTMLButtonElement>('sim-crash').disabled = true })
+    input('sim-autoplay').addEventListener('change', () => { this.nextAutoAt = performance.now() + 400 })
+    byId('sim-scenarios').addEventListener('click', () => { this.startScenarios() })
+    const speeds = byId('sim-speed').querySelectorAll<HTMLButtonElement>('button')
+    speeds.forEach(button => {
+      button.addEventListener('click', () => {
+        this.pace = Number(button.dataset.pace)
+        speeds.forEach(b => { b.classList.toggle('on', b === button) })
+      })
+    })
+  }
+
+  private requestRebuild (): void {
+    if (this.open || this.building) { this.rebuildWanted = true; return }
+    this.scenarios = undefined
+    this.build()
+  }
+
+  private build (population: SwarmSettings['population'] = 'crowd'): void {
+    this.building = true
+    this.settings = this.readSettings(population)
+    this.lag = this.settings.latencyMs[1] + 25
+    this.post({ type: 'build', settings: this.settings })
+    byId('sim-sub').textContent = 'building the swarm: one Ed25519 key per agent…'
+  }
+
+  private onWorker (message: FromWorker): void {
+    if (message.type === 'error') { this.fail(message.message); return }
+    if (message.type === 'built') {
+      this.building = false
+      this.agents = message.agents
+      this.nodes = message.agents.map(() => ({ received: false, vote: undefined, decided: undefined, crashed: false, changedAt: 0 }))
+      this.particles = []
+      this.queue = []
+      this.running = undefined
+      this.decision = undefined
+      this.display = this.workerNow = message.t
+      this.canvas.setAgents(message.agents, 0)
+      waitingBanner(input('sim-autoplay').checked ? 'The first proposal is on its way…' : 'Press Propose: the coordinator in the middle asks every agent')
+      renderTally({ for: 0, against: 0, abstain: 0 }, message.agents.length, 0.5)
+      const s = message.settings
+      byId('sim-title').textContent = s.population === 'seed-personas' ? "The seed's six agents" : `${s.agents} simulated agents`
+      byId('sim-sub').textContent = `in this page, on an in-memory network: ${Math.round(s.loss * 100)}% loss, ${s.latencyMs[0]}–${s.latencyMs[1]} ms latency, virtual time`
+      this.nextAutoAt = performance.now() + 500
+      if (this.scenarios !== undefined) this.runScenario(this.scenarios)
+      return
+    }
+    if (message.done) this.advancing = false
+    this.workerNow = message.now
+    if (message.events.length > 0) {
+      this.queue.push(...message.events)
+      this.queue.sort((a, b) => when(a) - when(b))
+    }
+    const c = message.counters
+    byId('sim-counters').textContent = `${c.sent.toLocaleString()} messages sent · ${c.delivered.toLocaleString()} delivered · ${c.dropped.toLocaleString()} lost`
+  }
+
+  private fail (text: string): void {
+    byId('sim-sub').textContent = `simulation error: ${text}`
+    this.open = false
+    this.building = false
+  }
+
+  private proposeFromControls (): void {
+    const algorithm = byId<HTMLSelectElement>('sim-algorithm').value as AlgorithmChoice
+    this.propose({ algorithm, threshold: Number(input('sim-threshold').value) / 100, timeoutMs: Number(input('sim-timeout').value), payload: { action: 'deploy', version: `v2.${this.history.length}` } })
+  }
+
+  private propose (request: ProposeRequest, scenario?: number): void {
+    if (this.open || this.building) return
+    this.open = true
+    this.display = this.workerNow
+    this.running = { id: undefined, title: request.label ?? proposalTitle(request.algorithm, request.threshold), coordinator: request.coordinator ?? 0, closers: [], electorate: this.agents.length, threshold: request.threshold, startedAt: this.workerNow, deadline: this.workerNow + request.timeoutMs, counted: new Map(), result: undefined, scenario, closing: false }
+    this.post({ type: 'propose', request: { ...request, label: this.running.title } })
+  }
+
+  private startScenarios (): void {
+    if (this.open || this.building) return
+    input('sim-autoplay').checked = false
+    clearScenarios()
+    this.scenarios = 0
+    this.build('seed-personas')
+  }
+
+  private runScenario (index: number): void {
+    const scenario = seedScenarios[index]
+    if (scenario === undefined) { this.scenarios = undefined; return }
+    this.propose({ algorithm: scenario.algorithm, threshold: scenario.algorithm === 'quorum' ? 0.5 : 0.6, timeoutMs: scenario.timeoutMs, payload: scenario.payload, coordinator: scenario.coordinator, label: `Scenario ${index + 1}: ${scenario.title}` }, index)
+  }
+
+  private readonly frame = (ts: number): void => {
+    const dt = Math.min(100, ts - (this.lastFrame || ts))
+    this.lastFrame = ts
+    if (!this.building) this.step(dt, ts)
+    this.canvas.draw({
+      time: this.display,
+      nodes: this.nodes,
+      particles: this.particles,
+      coordinator: this.running?.coordinator ?? 0,
+      closers: this.running?.closers ?? [],
+      tally: this.running === undefined ? undefined : { ...this.tallyCounts(), electorate: this.running.electorate, threshold: this.running.threshold },
+      decision: this.decision
+    }, ts)
+    requestAnimationFrame(this.frame)
+  }
+
+  private step (dt: number, now: number): void {
+    const inFlight = this.particles.some(p => p.t0 <= this.display && this.display <= p.t1)
+    const next = this.queue[0] === undefined ? Infinity : when(this.queue[0])
+    const waiting = this.open && this.running?.id !== undefined && !inFlight && next - this.display > 40
+    this.ff = waiting ? Math.min(16, this.ff * 1.06 + 0.05) : 1
+    byId('sim-ff').hidden = this.ff < 2
+    const target = this.display + (dt * this.pace * this.ff) / 1000
+    this.display = Math.max(this.display, Math.min(target, this.open ? this.workerNow - this.lag : this.workerNow))
+    while (this.queue.length > 0 && when(this.queue[0] as SimEvent) <= this.display) this.apply(this.queue.shift() as SimEvent, now)
+    this.particles = this.particles.filter(p => this.display < p.t1 + (p.t1 - p.t0) * 0.6 + 1)
+    if (this.open && !this.advancing) {
+      const ahead = Math.max(30, (this.pace * this.ff) / 4)
+      if (this.workerNow < this.display + this.lag + ahead) {
+        this.advancing = true
+        this.post({ type: 'advance', to: this.display + this.lag + ahead })
+      }
+    }
+    if (this.running !== undefined) {
+      const elapsed = Math.max(0, this.display - this.running.startedAt)
+      byId('sim-clock').textContent = `virtual time ${formatMs(elapsed)} · deadline ${formatMs(this.running.deadline - this.running.startedAt)}`
+    }
+    byId<HTMLButtonElement>('sim-propose').disabled = this.open || this.building
+    byId<HTMLButtonElement>('sim-scenarios').disabled = this.open || this.building
+    if (!this.open && !this.building) {
+      if (this.rebuildWanted) { this.rebuildWanted = false; this.build() } else if (this.scenarios === undefined && input('sim-autoplay').checked && this.nextAutoAt > 0 && now >= this.nextAutoAt) this.autoplay()
+    }
+  }
+
+  private autoplay (): void {
+    const pick = AUTOPLAY[this.rotation++ % AUTOPLAY.length] as typeof AUTOPLAY[number]
+    byId<HTMLSelectElement>('sim-algorithm').value = pick.algorithm
+    byId('sim-algorithm').dispatchEvent(new Event('change'))
+    this.proposeFromControls()
+  }
+
+  private tallyCounts (): Counts {
+    const running = this.running
+    if (running === undefined) return { for: 0, against: 0, abstain: 0 }
+    // the coordinator's count while it lives; after a crash, the first live fallback closer's
+    const focus = [running.coordinator, ...running.closers].find(i => this.nodes[i]?.crashed !== true) ?? running.coordinator
+    return running.counted.get(focus) ?? { for: 0, against: 0, abstain: 0 }
+  }
+
+  private apply (event: SimEvent, now: number): void {
+    const colours = palette(byId('sim-canvas'))
+    const running = this.running
+    const touch = (i: number, change: Partial<NodeView>): void => {
+      const node = this.nodes[i]
+      if (node !== undefined) Object.assign(node, change, { changedAt: now })
+    }
+    switch (event.k) {
+      case 'proposal':
+        if (running === undefined) return
+        running.id = event.id
+        running.closers = event.closers
+        running.electorate = event.electorate
+        running.deadline = event.deadline
+        running.startedAt = event.t
+        for (const node of this.nodes) Object.assign(node, { received: false, vote: undefined, decided: undefined })
+        this.decision = undefined
+        waitingBanner(`${running.title}: the coordinator asks ${event.electorate} agents; votes flow back…`)
+        this.canvas.focus(event.coordinator, now)
+        byId<HTMLButtonElement>('sim-crash').disabled = false
+        break
+      case 'msg': {
+        const colour = event.kind === 'proposal' || event.kind === 'ack' ? colours.proposal : event.kind === 'vote' ? colours[event.choice ?? 'abstain'] : colours[event.decision ?? 'timeout']
+        this.particles.push({ from: event.from, to: event.to, t0: event.t0, t1: event.t, dropped: event.dropped, colour, hollow: event.kind === 'ack' })
+        if (event.kind === 'close' && running !== undefined && !running.closing && running.result === undefined) {
+          running.closing = true
+          const who = event.from === running.coordinator ? 'The coordinator' : `Fallback closer ${this.agents[event.from]?.name ?? event.from}`
+          waitingBanner(`${who} closed the vote (${event.decision ?? '?'} by its count): waiting for acks from more than ⅔ of the weight…`)
+        }
+        break
+      }
+      case 'received': touch(event.agent, { received: true }); break
+      case 'voted': touch(event.agent, { vote: event.choice }); break
+      case 'counted': {
+        if (running === undefined) return
+        const counts = running.counted.get(event.at) ?? { for: 0, against: 0, abstain: 0 }
+        counts[event.choice]++
+        running.counted.set(event.at, counts)
+        break
+      }
+      case 'decided': touch(event.agent, { decided: event.decision }); break
+      case 'crash':
+        touch(event.agent, { crashed: true })
+        byId<HTMLButtonElement>('sim-crash').disabled = true
+        break
+      case 'restart': touch(event.agent, { crashed: false }); break
+      case 'result': this.onResult(event.result, now); break
+      case 'settled': this.onSettled(event); break
+    }
+    if (running !== undefined) renderTally(this.tallyCounts(), running.electorate, running.threshold)
+  }
+
+  private onResult (result: ResultSummary, now: number): void {
+    const running = this.running
+    if (running === undefined) return
+    running.result = result
+    this.decision = { value: result.decision, at: now }
+    showBanner(result, this.agents)
+    const record: ProposalRecord = { n: this.history.length + 1, algorithm: result.algorithm, decision: result.decision, durationMs: result.durationMs, agents: this.agents.length }
+    this.history.push(record)
+    logDecision(record.n, running.title, result, this.agents.length)
+    byId('sim-outcomes').innerHTML = outcomesChart(this.history)
+    byId('sim-durations').innerHTML = durationsChart(this.history)
+    if (running.scenario !== undefined) {
+      const scenario = seedScenarios[running.scenario]
+      if (scenario !== undefined) {
+        scenarioCard(`Scenario ${running.scenario + 1}: ${scenario.title}`, scenario.algorithm, seedPersonas[scenario.coordinator]?.name ?? '', result, scenario.consequence(result.decision, result.votesFor))
+      }
+    }
+  }
+
+  private onSettled (event: Extract<SimEvent, { k: 'settled' }>): void {
+    showAgreement(event.proposalId, event.agreeing, event.decided, event.live)
+    byId<HTMLButtonElement>('sim-crash').disabled = true
+    const scenario = this.running?.scenario
+    this.open = false
+    this.nextAutoAt = performance.now() + 1800
+    this.lag = this.settings.latencyMs[1] + 25
+    if (scenario !== undefined) {
+      const next = scenario + 1
+      if (next < seedScenarios.length) {
+        this.scenarios = next
+        setTimeout(() => { this.runScenario(next) }, 1500)
+      } else {
+        this.scenarios = undefined
+      }
+    }
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The simulation, off the page's main thread: a SimulatedSwarm on a MemoryNetwork in virtual time,
+ * advanced only as far as the page asks, reporting what it draws (see protocol.ts).
+ */
+import {
+  QuorumAlgorithm, SimulatedSwarm, SupermajorityAlgorithm, UnanimousAlgorithm, WeightedAlgorithm,
+  type ConsensusAlgorithm, type ConsensusResult, type ProposalView, type SimulatedAgent, type VoteType
+} from '../../../src/index.js'
+import { decodeMessage } from '../../../src/wire/index.js'
+import { crowdChoice, crowdWeight, isSilent, seedPersonas } from './population.js'
+import type { AgentInfo, Choice, Decision, FromWorker, ProposeRequest, ResultSummary, SimEvent, SwarmSettings, ToWorker } from './protocol.js'
+
+/** The worker's side of postMessage, typed without the WebWorker lib. */
+const port = globalThis as unknown as { postMessage: (message: FromWorker) => void, onmessage: ((evt: MessageEvent<ToWorker>) => void) | null }
+
+interface Current {
+  id: string | undefined
+  label: string
+  coordinator: number
+  threshold: number
+  closers: Set<number>
+  /** when to stop waiting for stragglers */
+  horizon: number
+  result: ResultSummary | undefined
+  decided: Map<number, string | undefined>
+}
+
+let swarm: SimulatedSwarm | undefined
+let settings: SwarmSettings | undefined
+let opinions = { support: 0.7, silent: 0 }
+let byPeer = new Map<string, number>()
+let current: Current | undefined
+let events: SimEvent[] = []
+/** when each in-flight drawable message left, by message and recipient */
+let sentAt = new WeakMap<Uint8Array, Map<string, number>>()
+
+const now = (): number => swarm?.clock.now() ?? 0
+const emit = (event: SimEvent): void => { events.push(event) }
+
+function vote (index: number, proposal: ProposalView): VoteType | undefined {
+  if (settings === undefined) return undefined
+  if (settings.population === 'seed-personas') return seedPersonas[index]?.decide(proposal)?.vote
+  if (isSilent(settings.seed, index, opinions.silent)) return undefined
+  return crowdChoice(settings.seed, index, proposal.id, opinions.support)
+}
+
+function weightOf (index: number): number {
+  return settings?.population === 'seed-personas' ? seedPersonas[index]?.weight ?? 1 : crowdWeight(index)
+}
+
+async function build (next: SwarmSettings): Promise<void> {
+  await swarm?.stop()
+  swarm = undefined
+  current = undefined
+  settings = next
+  opinions = { support: next.support, silent: next.silent }
+  sentAt = new WeakMap()
+  const built = await SimulatedSwarm.create({ agents: next.agents, seed: next.seed, loss: next.loss, latencyMs: next.latencyMs, vote })
+  swarm = built
+  byPeer = new Map(built.agents.map(a => [a.identity.peerId, a.index]))
+  built.network.monitor = monitor
+  for (const agent of built.agents) watch(agent)
+  const agents: AgentInfo[] = built.agents.map(a => ({
+    peerId: a.identity.peerId,
+    name: next.population === 'seed-personas' ? seedPersonas[a.index]?.name ?? `agent-${a.index}` : `agent-${a.index}`,
+    weight: weightOf(a.index)
+  }))
+  events = []
+  port.postMessage({ type: 'built', t: now(), agents, settings: next })
+}
+
+/** Report what an agent's manager sees: the proposal arriving, its own vote, what closers count, its decision. */
+function watch (agent: SimulatedAgent): void {
+  const manager = agent.manager
+  const self = agent.identity.peerId
+  manager.addEventListener('proposal', (evt) => {
+    if (evt.detail.id === current?.id) emit({ k: 'received', t: now(), agent: agent.index })
+  })
+  manager.addEventListener('vote', (evt) => {
+    if (evt.detail.proposalId !== current?.id) return
+    const voter = byPeer.get(evt.detail.voter) ?? -1
+    const choice = evt.detail.vote as Choice
+    if (evt.detail.voter === self) emit({ k: 'voted', t: now(), agent: agent.index, choice })
+    if (current.closers.has(agent.index)) emit({ k: 'counted', t: now(), at: agent.index, voter, choice })
+  })
+  manager.addEventListener('decision', (evt) => {
+    if (evt.detail.proposalId !== current?.id) return
+    current.decided.set(agent.index, evt.detail.certificate?.id)
+    emit({ k: 'decided', t: now(), agent: agent.index, decision: evt.detail.decision as Decision, certificateId: evt.detail.certificate?.id })
+    // the requester crashed: report what the swarm decided without it
+    if (current.result === undefined && swarm?.agent(current.coordinator).crashed === true) report(evt.detail, agent.index)
+  })
+}
+
+/** Draw the proposal and closes going out and votes and acks reaching the coordinator; count the rest. */
+function monitor (event: { at: number, event: string, from: string, to: string, via?: string }, message: Uint8Array): void {
+  if (current === undefined || event.event === 'duplicate' || event.via !== 'broadcast') return
+  const from = byPeer.get(event.from)
+  const to = byPeer.get(event.to)
+  if (from === undefined || to === undefined) return
+  let opened
+  try {
+    opened = decodeMessage(message).opened
+  } catch {
+    return
+  }
+  const body = opened.body
+  if (body.type === 'proposal' && event.event === 'send' && from === current.coordinator) onProposalSent(opened.key, body)
+  // every copy would be N² particles: draw what the coordinator sends and what reaches it
+  const drawn = (body.type === 'proposal' && from === current.coordinator) || (body.type === 'close' && from === byPeer.get(body.closer)) ||
+    ((body.type === 'vote' || body.type === 'ack') && to === current.coordinator)
+  if (!drawn) return
+  let pending = sentAt.get(message)
+  if (event.event === 'send') {
+    if (pending === undefined) sentAt.set(message, pending = new Map())
+    pending.set(event.to, event.at)
+    return
+  }
+  const t0 = pending?.get(event.to) ?? event.at
+  pending?.delete(event.to)
+  const dropped = event.event === 'drop'
+  // a message lost on the way is drawn fading out halfway along its usual flight
+  const [min, max] = settings?.latencyMs ?? [0, 0]
+  const t = dropped && event.at === t0 ? t0 + (min + max) / 4 : event.at
+  emit({
+    k: 'msg',
+    t,
+    t0,
+    kind: body.type,
+    from,
+    to,
+    dropped,
+    ...(body.type === 'vote' ? { choice: body.choice as Choice } : {}),
+    ...(body.type === 'close' ? { decision: body.decision as Decision } : {})
+  })
+}
+
+function summary (result: ConsensusResult, reportedBy: number): ResultSummary {
+  const closer = typeof result.metadata.closer === 'string' ? byPeer.get(result.metadata.closer) : undefined
+  return {
+    proposalId: result.proposalId,
+    label: current?.label ?? '',
+    decision: result.decision as Decision,
+    votesFor: result.votesFor,
+    votesAgainst: result.votesAgainst,
+    votesAbstain: result.votesAbstain,
+    participants: result.participants.length,
+    voters: result.voters.length,
+    threshold: result.threshold,
+    algorithm: result.algorithmUsed,
+    durationMs: result.durationMs,
+    certificateId: result.certificate?.id,
+    weightedApproval: typeof result.metadata.weightedApproval === 'number' ? result.metadata.weightedApproval : undefined,
+    closer,
+    closerRank: typeof result.metadata.closerRank === 'number' ? result.metadata.closerRank : undefined,
+    reportedBy
+  }
+}
+
+function report (result: ConsensusResult, reportedBy: number): void {
+  if (current === undefined || current.result !== undefined) return
+  current.result = summary(result, reportedBy)
+  emit({ k: 'result', t: now(), result: current.result })
+}
+
+function algorithmFor (request: ProposeRequest, electorate: SimulatedAgent[]): ConsensusAlgorithm {
+  const agentWeights = Object.fromEntries(electorate.map(a => [a.identity.peerId, weightOf(a.index)]))
+  switch (request.algorithm) {
+    case 'quorum': return new QuorumAlgorithm({ threshold: request.threshold })
+    case 'weighted': return new WeightedAlgorithm({ threshold: request.threshold, agentWeights })
+    case 'expert_weighted': return new WeightedAlgorithm({ threshold: 0.6, agentWeights })
+    case 'unanimous': return new UnanimousAlgorithm()
+    case 'supermajority': return new SupermajorityAlgorithm()
+  }
+}
+
+async function propose (request: ProposeRequest): Promise<void> {
+  if (swarm === undefined) throw new Error('no swarm yet')
+  const s = swarm
+  // agents that crashed during the last proposal come back, from their datastore
+  for (const agent of s.agents.filter(a => a.crashed)) {
+    await s.restart(agent.index)
+    watch(agent)
+    emit({ k: 'restart', t: now(), agent: agent.index })
+  }
+  const coordinator = s.agent(request.coordinator ?? 0)
+  coordinator.manager.registerAlgorithm(request.algorithm, algorithmFor(request, s.agents))
+  const threshold = request.algorithm === 'unanimous' ? 1 : request.algorithm === 'supermajority' ? 2 / 3 : request.algorithm === 'expert_weighted' ? 0.6 : request.threshold
+  const mine: Current = { id: undefined, label: request.label ?? '', coordinator: coordinator.index, threshold, closers: new Set([coordinator.index]), horizon: Infinity, result: undefined, decided: new Map() }
+  current = mine
+  // the monitor learns the proposal's id and closers as it leaves (see onProposalSent)
+  coordinator.manager.requestConsensus(request.payload, {
+    algorithm: request.algorithm,
+    timeoutMs: request.timeoutMs,
+    participants: s.agents.map(a => a.identity.peerId)
+  }).then(result => { if (current === mine) report(result, mine.coordinator) }, () => {})
+}
+
+/** The coordinator's proposal leaves: its id, closers and deadline are in the signed body. */
+function onProposalSent (id: string, body: { closers: string[], deadline: number, step: number, electorate: unknown[], algorithm: { name: string } }): void {
+  if (current === undefined || current.id !== undefined) return
+  current.id = id
+  current.closers = new Set(body.closers.map(c => byPeer.get(c) ?? -1))
+  current.horizon = body.deadline + (body.closers.length + 2) * body.step + 2_000
+  emit({ k: 'proposal', t: now(), id, label: current.label, coordinator: current.coordinator, closers: [...current.closers], algorithm: body.algorithm.name, deadline: body.deadline, electorate: body.electorate.length, threshold: current.threshold })
+}
+
+/**
+ * Run virtual time up to `to` in small steps, reporting at least every 50 ms of real time, so a
+ * big swarm (whose votes cost seconds of CPU) still shows progress.
+ */
+async function advance (to: number): Promise<void> {
+  if (swarm === undefined) return
+  const clock = swarm.clock
+  let reported = performance.now()
+  while (clock.now() < to) {
+    await clock.runUntil(Math.min(to, clock.now() + 2))
+    if (performance.now() - reported > 50) {
+      flush(false)
+      reported = performance.now()
+    }
+  }
+  settleCheck()
+  flush(true)
+}
+
+function flush (done: boolean): void {
+  const counters = swarm?.network.counters ?? { sent: 0, delivered: 0, dropped: 0 }
+  port.postMessage({ type: 'events', now: now(), events, open: current !== undefined, done, counters: { sent: counters.sent, delivered: counters.delivered, dropped: counters.dropped } })
+  events = []
+}
+
+/** A proposal is settled once every live agent decided it, or its horizon passed. */
+function settleCheck (): void {
+  if (swarm === undefined || current?.id === undefined) return
+  const live = swarm.agents.filter(a => !a.crashed)
+  const decided = live.filter(a => current?.decided.has(a.index))
+  if (decided.length < live.length && now() < current.horizon) return
+  const certificate = current.result?.certificateId ?? [...current.decided.values()][0]
+  const agreeing = decided.filter(a => current?.decided.get(a.index) === certificate && certificate !== undefined).length
+  emit({ k: 'settled', t: now(), proposalId: current.id, live: live.length, decided: decided.length, agreeing })
+  current = undefined
+}
+
+async function handle (message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case 'build': await build(message.settings); break
+    case 'faults': swarm?.network.setFaults({ loss: message.loss, latencyMs: message.latencyMs }); if (settings !== undefined) settings = { ...settings, loss: message.loss, latencyMs: message.latencyMs }; break
+    case 'opinions': opinions = { support: message.support, silent: message.silent }; break
+    case 'propose': await propose(message.request); break
+    case 'crash-coordinator':
+      if (swarm !== undefined && current !== undefined && !swarm.agent(current.coordinator).crashed) {
+        await swarm.crash(current.coordinator)
+        emit({ k: 'crash', t: now(), agent: current.coordinator })
+      }
+      break
+    case 'advance': await advance(message.to); break
+  }
+}
+
+let queue: Promise<void> = Promise.resolve()
+port.onmessage = (evt) => {
+  // one command at a time, in order: a crash lands between two steps of virtual time, never inside one
+  queue = queue.then(async () => handle(evt.data)).catch((err: unknown) => {
+    port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) })
+  })
+}
