@@ -96,3 +96,17 @@ describe('three tabs and three Node agents through a Node hub', () => {
     await expectEveryAgentAgrees(c, result)
   })
 })
+
+describe('the default electorate seen from a tab', () => {
+  it('counts every agent behind the hub: a tab proposing without participants reaches all six', async () => {
+    const others = electorate.filter(id => id !== here.peerId)
+    // the tab is connected to the hub only; it learns of the others from their presence announcements
+    await expect.poll(() => here.node.services.consensus.getPeers(), { timeout: 20_000 }).toEqual(expect.arrayContaining(others))
+    const result = await here.propose({ algorithm: 'quorum', against: [tabs[1]!.peerId] })
+    // every agent, and not the hub: it relays but has no voter, and its presence says so
+    expect(result.participants).toEqual([...electorate].sort())
+    expect(result.participants).not.toContain(hubId)
+    // 5 of the 6 for: more than half
+    await expectEveryAgentAgrees({ algorithm: 'quorum', against: [], expected: 'approved' }, result)
+  })
+})
