@@ -1,0 +1,154 @@
+/**
+ * End to end: build the demo page, serve the build, start a hub and three Node agents, and drive
+ * the page in headless Debian chromium. Checks what a visitor would read: the simulation's decision,
+ * tally and agreement, the seed's scenarios, and a live proposal whose certificate id in the tab is
+ * the one every Node agent holds. Saves screenshots under test-results/.
+ */
+import { mkdir } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright'
+import { build, preview, type PreviewServer } from 'vite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startLiveSwarm, type LiveSwarm } from '../demo/live-swarm.js'
+
+const config = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
+const artifacts = fileURLToPath(new URL('../test-results/', import.meta.url))
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+/** Move a slider as a hand would: set its value and let the page hear `input` and `change`. */
+async function slide (page: Page, selector: string, value: number): Promise<void> {
+  await page.locator(selector).evaluate((el, v) => {
+    const input = el as HTMLInputElement
+    input.value = String(v)
+    input.dispatchEvent(new Event('input', { bubbles: true }))
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+  }, value)
+}
+
+async function numberAttribute (page: Page, selector: string, name: string): Promise<number> {
+  return Number(await page.locator(selector).getAttribute(name))
+}
+
+describe('the built demo page in headless chromium', () => {
+  let server: PreviewServer
+  let swarm: LiveSwarm
+  let browser: Browser
+  let url: string
+
+  beforeAll(async () => {
+    await build({ configFile: config, logLevel: 'warn', mode: 'production' })
+    server = await preview({ configFile: config, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } })
+    url = server.resolvedUrls?.local[0] ?? ''
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    swarm = await startLiveSwarm({ thinkMs: 600 })
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS })
+    await mkdir(artifacts, { recursive: true })
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await swarm?.stop()
+    await server?.close()
+  })
+
+  it('simulates 20 agents all in favour: approved, the tally shows it, and all 20 hold the certificate', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' })
+    const errors: string[] = []
+    page.on('pageerror', (err) => { errors.push(err.message) })
+    await page.goto(`${url}?agents=20&autoplay=0#sim`)
+    await page.locator('#sim-propose:not([disabled])').waitFor({ timeout: 20_000 })
+    expect(await page.locator('#sim-title').textContent()).toBe('20 simulated agents')
+    await slide(page, '#sim-support', 100)
+    await slide(page, '#sim-loss', 0)
+    await page.click('#sim-propose')
+
+    // settled: the banner also says how many live agents hold the requester's certificate
+    const banner = page.locator('#sim-banner[data-live]')
+    await banner.waitFor({ timeout: 30_000 })
+    expect(await banner.getAttribute('data-decision')).toBe('approved')
+    expect(await banner.textContent()).toContain('APPROVED')
+    expect(await banner.getAttribute('data-cert')).toMatch(/^[0-9a-f]{64}$/)
+    const votesFor = await numberAttribute(page, '#sim-banner', 'data-for')
+    expect(votesFor).toBeGreaterThan(10) // quorum: more than half of 20
+    expect(await numberAttribute(page, '#sim-banner', 'data-against')).toBe(0)
+    expect(await numberAttribute(page, '#sim-banner', 'data-live')).toBe(20)
+    expect(await numberAttribute(page, '#sim-banner', 'data-agreeing')).toBe(20)
+    expect(await banner.textContent()).toContain('all 20 live agents hold this certificate')
+
+    // the running tally at the coordinator: at least the certificate's votes, none against, and the rest waiting
+    const tallyFor = await numberAttribute(page, '#sim-tally', 'data-for')
+    expect(tallyFor).toBeGreaterThanOrEqual(votesFor)
+    expect(await numberAttribute(page, '#sim-tally', 'data-against')).toBe(0)
+    expect(await numberAttribute(page, '#sim-tally', 'data-waiting')).toBe(20 - tallyFor)
+    expect(await page.locator('#sim-tally b[data-k="for"]').textContent()).toBe(String(tallyFor))
+
+    // the log and the stats chart picked it up
+    await expect.poll(async () => page.locator('#sim-log li[data-decision="approved"]').count()).toBe(1)
+    expect(await page.locator('#sim-outcomes').textContent()).toContain('quorum')
+    await page.screenshot({ path: `${artifacts}demo.png` })
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it("runs the seed's three scenarios from the button and shows their outcomes", async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' })
+    await page.goto(`${url}?agents=6&autoplay=0#sim`)
+    await page.locator('#sim-scenarios:not([disabled])').waitFor({ timeout: 20_000 })
+    await page.click('#sim-speed button[data-pace="1000"]')
+    await page.click('#sim-scenarios')
+    await expect.poll(async () => page.locator('#sim-scenario-results .scenario').count(), { timeout: 45_000, interval: 250 }).toBe(3)
+    const cards = await page.locator('#sim-scenario-results .scenario').allTextContents()
+    const decisions = await page.locator('#sim-scenario-results .scenario').evaluateAll(els => els.map(el => (el as HTMLElement).dataset.decision))
+    // the seed's personas: 5 for + 1 abstain on the flag; 5 of 7 weight for the migration (> 60 %); all for the rollback
+    expect(decisions).toEqual(['approved', 'approved', 'approved'])
+    expect(cards[0]).toContain("enable_feature_flag('new_checkout_flow', rollout=10)")
+    expect(cards[1]).toContain('weighted approval')
+    expect(cards[1]).toContain("execute_migration('add_user_preferences')")
+    expect(cards[2]).toContain('EMERGENCY ROLLBACK APPROVED')
+    expect(await page.locator('#sim-title').textContent()).toBe("The seed's six agents")
+    await page.close()
+  })
+
+  it('joins the hub from ?hub=, proposes, votes by hand, and shows the certificate the Node agents hold', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 950 }, colorScheme: 'dark' })
+    const errors: string[] = []
+    page.on('pageerror', (err) => { errors.push(err.message) })
+    await page.goto(`${url}?hub=${encodeURIComponent(swarm.info.hub)}#live`)
+    await page.locator('#live-status[data-state="connected"]').waitFor({ timeout: 20_000 })
+    const self = (await page.locator('#live-peer').textContent()) ?? ''
+    expect(self).toMatch(/^12D3KooW/)
+    // presence: the tab learns of the three Node agents behind the hub
+    const nodeAgents = swarm.info.agents.map(a => a.peerId)
+    for (const id of nodeAgents) await page.locator(`#live-peers li[data-peer="${id}"]`).waitFor({ timeout: 20_000 })
+
+    // optimist for, cautious against (production), auditor for (a version is named): this tab's vote decides
+    await page.fill('#live-payload', JSON.stringify({ action: 'deploy', version: 'v2.1', target: 'production' }))
+    await page.click('#live-propose-button')
+    const card = page.locator('#live-open .proposal').first()
+    await card.waitFor({ timeout: 10_000 })
+    const proposalId = (await card.getAttribute('data-proposal')) ?? ''
+    // let the three Node agents answer first, so the close counts every vote
+    await expect.poll(async () => card.locator('.votes i.for, .votes i.against, .votes i.abstain').count(), { timeout: 15_000 }).toBe(3)
+    await card.locator('button[data-vote="for"]').click()
+
+    const decision = page.locator(`#live-decisions li[data-proposal="${proposalId}"]`)
+    await decision.waitFor({ timeout: 20_000 })
+    expect(await decision.getAttribute('data-decision')).toBe('approved')
+    expect(await decision.getAttribute('data-for')).toBe('3')
+    expect(await decision.getAttribute('data-against')).toBe('1')
+    expect(await decision.getAttribute('data-abstain')).toBe('0')
+    const certificate = (await decision.getAttribute('data-cert')) ?? ''
+    expect(certificate).toMatch(/^[0-9a-f]{64}$/)
+    expect(await decision.textContent()).toContain(certificate)
+
+    // every Node agent reached the same decision with the same certificate
+    await expect.poll(() => swarm.decisions.every(d => d.has(proposalId)), { timeout: 15_000 }).toBe(true)
+    for (const decided of swarm.decisions) {
+      expect(decided.get(proposalId)?.decision).toBe('approved')
+      expect(decided.get(proposalId)?.certificate?.id).toBe(certificate)
+    }
+    await page.screenshot({ path: `${artifacts}demo-live.png` })
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})
