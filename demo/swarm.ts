@@ -63,7 +63,7 @@ export async function connectFullMesh (nodes: ConsensusNode[], timeoutMs = 20_00
   for (let k = 0; k < pairs.length; k += parallel) {
     await Promise.all(pairs.slice(k, k + parallel).map(async ([a, b]) => a.dial(b.getMultiaddrs())))
   }
-  await Promise.all(nodes.map(async node => node.services.consensus.coordinator.waitForPeers(nodes.length - 1, { timeoutMs })))
+  await Promise.all(nodes.map(async node => node.services.consensus.coordinator.waitForPeers(nodes.length - 1, { timeoutMs, neighbours: true })))
 }
 
 /** Stop every node. */

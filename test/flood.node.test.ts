@@ -35,7 +35,7 @@ describe('a flooding peer over real gossipsub', () => {
     const request = nodes[0]!.services.consensus.requestConsensus({ action: 'deploy' }, { timeoutMs: 10_000, participants: members })
     const proposal = await opened
 
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, proposal.id, '10000', '1500', ...nodes.map(n => n.getMultiaddrs()[0]!.toString())], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, proposal.id, '10000', '1500', '2000', ...nodes.map(n => n.getMultiaddrs()[0]!.toString())], { stdio: ['ignore', 'pipe', 'inherit'] })
     const lines: string[] = []
     createInterface({ input: child.stdout! }).on('line', (line) => { lines.push(line) })
     const exited = new Promise(resolve => child.once('exit', resolve))

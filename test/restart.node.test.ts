@@ -49,7 +49,7 @@ describe('a real peer killed mid-proposal and restarted', () => {
     const addresses = nodes.map(n => n.getMultiaddrs()[0]!.toString())
     child = startPeer(dir, 'for', addresses)
     const childId = (await child.waitFor(/^READY (\S+)/))[1] as string
-    await Promise.all(nodes.map(async n => n.services.consensus.coordinator.waitForPeers(3, { timeoutMs: 10_000 })))
+    await Promise.all(nodes.map(async n => n.services.consensus.coordinator.waitForPeers(3, { timeoutMs: 10_000, neighbours: true })))
 
     const decided = nodes.map(() => undefined as ConsensusResult | undefined)
     nodes.forEach((n, i) => n.services.consensus.addEventListener('decision', (e) => { decided[i] = e.detail }))
@@ -62,7 +62,7 @@ describe('a real peer killed mid-proposal and restarted', () => {
     // restarted with the opposite opinion: if it forgot its vote it would now vote against
     child = startPeer(dir, 'against', addresses)
     expect((await child.waitFor(/^READY (\S+) open=(\d+)/))[2]).toBe('1')
-    await Promise.all(nodes.map(async n => n.services.consensus.coordinator.waitForPeers(3, { timeoutMs: 10_000 })))
+    await Promise.all(nodes.map(async n => n.services.consensus.coordinator.waitForPeers(3, { timeoutMs: 10_000, neighbours: true })))
 
     await nodes[1]!.services.consensus.recordVote(proposalId, VoteType.For)
     await nodes[2]!.services.consensus.recordVote(proposalId, VoteType.For)

@@ -59,6 +59,13 @@ export interface WaitForPeersOptions extends AbortOptions {
    * @default 10000
    */
   timeoutMs?: number
+  /**
+   * Count only peers this node is connected to and knows to be subscribed ({@link PubSubCoordinator.getNeighbours}),
+   * not peers known from presence: what to wait for before publishing straight to them.
+   *
+   * @default false
+   */
+  neighbours?: boolean
 }
 
 /** Runs a handler's reaction on a later task: gossipsub forwards a message once its validator's promise settles. */
@@ -256,7 +263,8 @@ export class PubSubCoordinator implements Coordinator {
     if (!Number.isInteger(count) || count < 0) throw new InvalidParametersError(`count must be an integer ≥ 0, got ${String(count)}`)
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS
     if (!(timeoutMs >= 0)) throw new InvalidParametersError(`timeoutMs must be ≥ 0, got ${String(options.timeoutMs)}`)
-    const now = this.getPeers()
+    const peersNow = (): string[] => options.neighbours === true ? this.getNeighbours() : this.getPeers()
+    const now = peersNow()
     if (now.length >= count) return now
     const signals = [...(options.signal === undefined ? [] : [options.signal]), ...(Number.isFinite(timeoutMs) ? [AbortSignal.timeout(timeoutMs)] : [])]
     const signal = signals.length === 0 ? undefined : AbortSignal.any(signals)
@@ -269,14 +277,14 @@ export class PubSubCoordinator implements Coordinator {
       }
       // peers appear by subscribing next to us or by announcing themselves: the moments to look
       const onChange = (): void => {
-        const peers = this.getPeers()
+        const peers = peersNow()
         if (peers.length < count) return
         cleanup()
         resolve(peers)
       }
       const onAbort = (): void => {
         cleanup()
-        reject(new NotEnoughPeersError(count, this.getPeers().length, { cause: signal?.reason }))
+        reject(new NotEnoughPeersError(count, peersNow().length, { cause: signal?.reason }))
       }
       pubsub.addEventListener('subscription-change', onChange)
       this.presence?.addEventListener('peer:present', onChange)
