@@ -37,7 +37,7 @@ export function proposeCommand (): Command {
     .addOption(new Option('--algorithm <name>', `how votes decide: ${ALGORITHM_NAMES.join(', ')}`).default('quorum').argParser(parseAlgorithm))
     .addOption(new Option('--threshold <share>', 'quorum / weighted: approved when more than this share votes for (default 0.5 / 0.6)').argParser(parseThreshold))
     .addOption(new Option('--timeout <ms>', 'how long votes are collected').default(30_000).argParser(integerIn(100, 300_000, ' ms')))
-    .addOption(new Option('--min-peers <n>', 'wait until this many other agents are on the topic before proposing (default 1: the hub)').argParser(integerIn(0, 100_000)))
+    .addOption(new Option('--min-peers <n>', 'wait until this many voting agents are on the topic before proposing (default 1; a hub without --vote does not count)').argParser(integerIn(0, 100_000)))
     .addOption(new Option('--namespace <name>', 'the swarm; must match the hub\'s').default('default').argParser(parseNamespace))
     .addOption(new Option('--vote <choice>', 'this terminal votes on its own proposal too: for, against or abstain').argParser((text: string) => parseVote(text)))
     .option('--json', 'print the result as one JSON object (certificate as base64)')
