@@ -27,6 +27,8 @@ describe('README', () => {
     const output = printed.join('\n')
     expect(output).toMatch(/^Deployment approved! \(\d\/5 votes\)/m)
     expect(output).toContain('libp2p: approved 3')
+    expect(output).toContain('tab: approved 3')
+    expect(output).toMatch(/^joined: \w{6} \(3 agents\)$/m)
     expect(output).toContain('approved 0.7')
     expect(output).toMatch(/^approved 0\.714/m)
     expect(output).toMatch(/^Total proposals: \d+/m)
