@@ -50,6 +50,10 @@ export function parseRatio (value: CborValue | undefined, what = 'threshold'): R
 
 /** `part / total > num / den`, exactly (BigInt cross-multiplication). */
 export function exceeds (part: number, total: number, [num, den]: Ratio): boolean {
+  // a product of integers that comes out at most 2^53 − 1 is exact in a double; only larger ones need BigInt
+  const left = part * den
+  const right = num * total
+  if (left <= Number.MAX_SAFE_INTEGER && right <= Number.MAX_SAFE_INTEGER) return left > right
   return BigInt(part) * BigInt(den) > BigInt(num) * BigInt(total)
 }
 

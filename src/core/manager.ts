@@ -810,8 +810,11 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private evictOldest (): void {
     while (this.closedOrder.length > this.maxClosedProposals) {
       const oldest = this.closedOrder.shift() as string
+      const round = this.rounds.get(oldest)
       this.rounds.delete(oldest)
       this.clearTimers(oldest)
+      // the datastore keeps what memory keeps, or it would grow without bound
+      if (round !== undefined) this.store.forget(oldest, round.envelopes.values()).catch(err => { this.log.error('could not drop proposal %s from the datastore: %e', oldest, err) })
     }
   }
 }

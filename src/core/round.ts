@@ -69,19 +69,21 @@ export class Round {
 
   /** Record a signature-verified vote. */
   addVote (vote: OpenedVote): VoteEffect {
-    if (idToString(vote.body.proposal) !== this.key) return 'wrong-proposal'
+    if (!sameId(vote.body.proposal, this.ctx.proposal.id)) return 'wrong-proposal'
     const voter = vote.body.voter
     const weight = this.ctx.electorate.get(voter)
     if (weight === undefined) return 'non-member'
-    if (this.envelopes.has(vote.key)) return 'duplicate'
-    this.envelopes.set(vote.key, vote)
     const first = this.firstVote.get(voter)
     if (first === undefined) {
+      // every vote held is some voter's: none of this voter's can be held yet
+      this.envelopes.set(vote.key, vote)
       this.firstVote.set(voter, vote)
       this.counted.set(voter, vote.body.choice)
       addToTally(this.tally, vote.body.choice, weight)
       return 'counted'
     }
+    if (this.envelopes.has(vote.key)) return 'duplicate'
+    this.envelopes.set(vote.key, vote)
     if (this.equivocations.has(voter)) return 'repeat-equivocation'
     this.equivocations.set(voter, first.key < vote.key ? [first, vote] : [vote, first])
     this.counted.delete(voter)
@@ -153,7 +155,7 @@ export class Round {
 
   /** Record a signature-verified ack: one per member per proposal; a second, different one is a conflict. */
   addAck (ack: OpenedAck): AckEffect {
-    if (idToString(ack.body.proposal) !== this.key) return 'wrong-proposal'
+    if (!sameId(ack.body.proposal, this.ctx.proposal.id)) return 'wrong-proposal'
     const weight = this.ctx.electorate.get(ack.body.signer)
     if (weight === undefined) return 'non-member'
     const previous = this.ackBySigner.get(ack.body.signer)
@@ -225,4 +227,11 @@ export class Round {
       .filter(ack => idToString(ack.body.close) === closeKey)
       .sort((a, b) => a.body.signer < b.body.signer ? -1 : 1)
   }
+}
+
+/** Two 32-byte ids equal (cheaper than comparing their hex spellings on the per-vote path). */
+function sameId (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
 }

@@ -21,9 +21,28 @@ export class ProposalStore {
 
   /** Keep one verified message of a proposal (idempotent: the key is its content id). */
   async save (proposalKey: string, message: AnyOpened): Promise<void> {
+    const key = this.keyOf(proposalKey, message)
+    if (key !== undefined) await this.datastore.put(key, message.bytes)
+  }
+
+  /**
+   * Drop a proposal's messages (those given: every message saved for it is one the proposal's round
+   * holds), so that the store stays as bounded as memory: what is evicted from memory is not
+   * replayed after a restart either.
+   */
+  async forget (proposalKey: string, messages: Iterable<AnyOpened>): Promise<void> {
+    const batch = this.datastore.batch()
+    for (const message of messages) {
+      const key = this.keyOf(proposalKey, message)
+      if (key !== undefined) batch.delete(key)
+    }
+    await batch.commit()
+  }
+
+  private keyOf (proposalKey: string, message: AnyOpened): Key | undefined {
     const order = TYPE_ORDER[message.body.type]
-    if (order === undefined) return
-    await this.datastore.put(new Key(`${this.prefix}/${proposalKey}/${order}-${message.body.type}/${message.key}`), message.bytes)
+    if (order === undefined) return undefined
+    return new Key(`${this.prefix}/${proposalKey}/${order}-${message.body.type}/${message.key}`)
   }
 
   /**

@@ -45,7 +45,10 @@ export class VirtualClock implements Clock {
   }
 
   clearTimeout (handle: unknown): void {
-    if (typeof handle === 'number') this.live.delete(handle)
+    if (typeof handle !== 'number' || !this.live.delete(handle)) return
+    // a cleared timer stays in the heap until its time; drop them once they are most of it, or
+    // their callbacks (and all they hold) pile up in a long simulation
+    if (this.heap.length > 1024 && this.heap.length > 4 * this.live.size) this.compact()
   }
 
   /** A view of this clock whose `now()` is off by `offsetMs` (clock skew); timers still fire in shared time. */
@@ -93,6 +96,13 @@ export class VirtualClock implements Clock {
     while (this.heap.length > 0 && (this.heap[0] as Timer).at <= limit) {
       await this.runUntil((this.heap[0] as Timer).at)
     }
+  }
+
+  /** Keep only live timers; a sorted array is a heap, so the order timers fire in is unchanged. */
+  private compact (): void {
+    const live = this.heap.filter(timer => this.live.has(timer.seq)).sort((a, b) => before(a, b) ? -1 : 1)
+    this.heap.length = 0
+    this.heap.push(...live)
   }
 
   private push (timer: Timer): void {

@@ -73,9 +73,11 @@ export interface DecodedMessage {
 export function decodeMessage (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): DecodedMessage {
   const cached = decodedCache.get(bytes)
   if (cached !== undefined && cached.limits === limitsKey(limits) && equals(cached.copy, bytes)) return cached.decoded
-  const decoded = decodeUncached(bytes, limits)
-  // a copy: a Node Buffer's slice() is a view
-  if (bytes.byteLength <= limits.maxSmallMessageBytes) decodedCache.set(bytes, { copy: new Uint8Array(bytes), limits: limitsKey(limits), decoded })
+  // a copy (a Node Buffer's slice() is a view): the cache compares against it, and the body and
+  // signature are views of it
+  const copy = bytes instanceof Uint8Array && bytes.byteLength <= limits.maxMessageBytes ? new Uint8Array(bytes) : bytes
+  const decoded = decodeUncached(bytes, copy, limits)
+  if (bytes.byteLength <= limits.maxSmallMessageBytes) decodedCache.set(bytes, { copy, limits: limitsKey(limits), decoded })
   return decoded
 }
 
@@ -121,10 +123,11 @@ function limitsKey (limits: DecodeLimits): string {
 /**
  * The envelope `[body bytes, signature]` (or `[body bytes]`) read without a CBOR decode: only the
  * exact canonical shape — array head, shortest-form byte-string heads, nothing after — is taken
- * here, with the byte strings copied out (as the decoder would). Anything else returns `undefined`
+ * here, the byte strings as views of `copy` (a private copy of `bytes`, which the decoded-message
+ * cache keeps anyway, so a caller reusing its buffer cannot change them). Anything else returns `undefined`
  * and goes through the full strict decode, which names what is wrong with it.
  */
-function splitEnvelope (bytes: Uint8Array): unknown[] | undefined {
+function splitEnvelope (bytes: Uint8Array, copy: Uint8Array): unknown[] | undefined {
   const count = bytes[0] === 0x82 ? 2 : bytes[0] === 0x81 ? 1 : 0
   if (count === 0) return undefined
   const items: Uint8Array[] = []
@@ -139,20 +142,18 @@ function splitEnvelope (bytes: Uint8Array): unknown[] | undefined {
     else if (head === 0x5a) { length = ((bytes[at + 1] ?? 0) * 0x1000000) + (((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 8) | (bytes[at + 4] ?? 0)); size = 5; if (length < 65536) return undefined }
     at += size
     if (at + length > bytes.byteLength) return undefined
-    const item = new Uint8Array(length)
-    item.set(bytes.subarray(at, at + length))
-    items.push(item)
+    items.push(copy.subarray(at, at + length))
     at += length
   }
   return at === bytes.byteLength ? items : undefined
 }
 
-function decodeUncached (bytes: Uint8Array, limits: DecodeLimits): DecodedMessage {
+function decodeUncached (bytes: Uint8Array, copy: Uint8Array, limits: DecodeLimits): DecodedMessage {
   if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('malformed', 'expected bytes')
   if (bytes.byteLength > limits.maxMessageBytes) {
     throw new InvalidMessageError('oversize', `message is ${bytes.byteLength} bytes, limit ${limits.maxMessageBytes}`)
   }
-  const envelope = splitEnvelope(bytes) ?? decodeCanonical(bytes, limits.maxMessageBytes)
+  const envelope = splitEnvelope(bytes, copy) ?? decodeCanonical(bytes, limits.maxMessageBytes)
   if (!Array.isArray(envelope) || envelope.length < 1 || envelope.length > 2 || !(envelope[0] instanceof Uint8Array)) {
     throw new InvalidMessageError('malformed', 'envelope: expected [body bytes, signature]')
   }

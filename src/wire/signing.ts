@@ -90,10 +90,10 @@ export function publicKeyOf (peerId: string): PublicKey | null {
   return key
 }
 
-const MAX_CACHED_SIGNATURES = 200_000
+const MAX_CACHED_SIGNATURES = 50_000
 /** body id (hex) → the signature verified for it */
 const verified = new Map<string, Uint8Array>()
-const inFlight = new Map<string, Promise<boolean>>()
+const inFlight = new Map<string, { signature: Uint8Array, result: Promise<boolean> }>()
 
 /**
  * Verify `signature` by `signer` over the domain-separated body. A process-wide cache of
@@ -106,21 +106,20 @@ export async function verifySignature (type: string, signer: string, body: Uint8
   const known = verified.get(idKey)
   if (known !== undefined && equals(known, signature)) return true
   // copies of one message arriving together share one verify instead of racing past the cache
-  const flightKey = idKey + idToString(signature)
-  let pending = inFlight.get(flightKey)
-  if (pending === undefined) {
-    pending = verifyUncached(type, signer, body, signature)
-    inFlight.set(flightKey, pending)
-  }
+  const flying = inFlight.get(idKey)
+  if (flying !== undefined && equals(flying.signature, signature)) return flying.result
+  const result = verifyUncached(type, signer, body, signature)
+  // a different signature over the same body in flight at the same moment simply verifies on its own
+  if (flying === undefined) inFlight.set(idKey, { signature, result })
   try {
-    const ok = await pending
+    const ok = await result
     if (ok) {
       if (verified.size >= MAX_CACHED_SIGNATURES) verified.clear()
       verified.set(idKey, signature)
     }
     return ok
   } finally {
-    inFlight.delete(flightKey)
+    if (inFlight.get(idKey)?.result === result) inFlight.delete(idKey)
   }
 }
 

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: every section, one table, `bench/results.json`. Each figure stands next to a
+ * baseline measured in the same run (or a fixed goal where there is no baseline to run). See
+ * bench/README.md for what each section measures and the latest figures.
+ *
+ *   npm run bench                                  # every section (~5 min on 2 cores)
+ *   npm run bench -- --sections ingest,tally       # some sections
+ *   npm run bench -- --sizes 10 --rounds 6         # latency flags pass through (see bench/latency.ts)
+ *   npm run bench -- --full                        # + full mesh at N = 50, 10,000 closed proposals
+ *   npm run bench -- --out /tmp/results.json
+ *
+ * Section flags: --closed 3000 (memory: proposals decided one after another), --agents 100,1000
+ * (simulation).
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { runBundle, type BundleReport } from './bundle.js'
+import { runIngest, type IngestReport } from './ingest.js'
+import { latencyOptions, runLatency, type LatencyReport } from './latency.js'
+import { runMemory, type MemoryReport } from './memory.js'
+import { runSimulation, type SimulationReport } from './simulation.js'
+import { runTally, type TallyReport } from './tally.js'
+import { elapsed, exitSoon, f, gitRevision, log, machineInfo, markdown, n0, parseFlags, times } from './util.js'
+
+const SECTIONS = ['bundle', 'tally', 'ingest', 'memory', 'simulation', 'latency'] as const
+type Section = typeof SECTIONS[number]
+
+interface Report {
+  generatedAt: string
+  command: string
+  revision: string
+  machine: ReturnType<typeof machineInfo>
+  seconds: Record<string, number>
+  summary: string
+  bundle?: BundleReport
+  tally?: TallyReport
+  ingest?: IngestReport
+  memory?: MemoryReport
+  simulation?: SimulationReport
+  latency?: Omit<LatencyReport, 'table' | 'diagnostics'>
+}
+
+const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`
+const yes = (met: boolean): string => met ? 'yes' : '**no**'
+
+/** One row per goal: figure, baseline, ratio or goal, met. */
+function summary (r: Report): string {
+  const rows: string[][] = []
+  for (const c of r.latency?.results ?? []) {
+    const ok = (c.ratio.p50 ?? Infinity) <= 1.25 && (c.ratio.p95 ?? Infinity) <= 1.25
+    rows.push([`1 decision latency, ${c.topology}, N = ${c.n}`, `p50 ${f(c.consensus?.summary.p50)} / p95 ${f(c.consensus?.summary.p95)} ms`, `raw gossipsub round p50 ${f(c.raw?.summary.p50)} / p95 ${f(c.raw?.summary.p95)} ms`, `${times(c.ratio.p50)} / ${times(c.ratio.p95)}`, '≤ 1.25×', yes(ok)])
+  }
+  for (const skipped of r.latency?.skipped ?? []) rows.push([`1 decision latency, ${skipped}`, 'not run', '', '', '≤ 1.25×', 'not run'])
+  if (r.ingest !== undefined) {
+    rows.push(['2 vote ingest (decode, canonical, verify, tally)', `${n0(r.ingest.ingestPerSecond)} votes/s`, `${n0(r.ingest.verifyPerSecond[r.ingest.baseline])} verifies/s (${r.ingest.baseline})`, times(r.ingest.ratio), '≥ 0.8×', yes(r.ingest.met)])
+    rows.push(['2 vote ingest through ConsensusManager.handleMessage', `${n0(r.ingest.managerPerSecond)} votes/s`, 'same', times(r.ingest.managerRatio), '(information)', ''])
+  }
+  if (r.tally !== undefined) {
+    rows.push([`3 tally: one more vote into ${n0(r.tally.held)} held`, `${n0(r.tally.fullVotesPerSecond)} votes/s`, `empty proposal ${n0(r.tally.emptyVotesPerSecond)} votes/s`, `${times(r.tally.growth)} cost per vote`, '≥ 1,000,000 votes/s, O(1)', yes(r.tally.met)])
+  }
+  if (r.memory !== undefined) {
+    rows.push([`4 memory per open proposal, ${r.memory.votersPerProposal} voters`, `${kb(r.memory.bytesPerOpenProposal)}`, '', '', '≤ 64 KB', yes(r.memory.openMet)])
+    const last = r.memory.closedSamples[r.memory.closedSamples.length - 1]
+    rows.push([`4 memory after ${n0(r.memory.closedProposals)} decided proposals`, `${((last?.[1] ?? 0) / 2 ** 20).toFixed(1)} MiB, +${n0(r.memory.closedGrowthPerProposal)} B per proposal over the 2nd half`, `first ${n0(r.memory.maxClosedProposals)} kept`, '', 'bounded', yes(r.memory.closedBounded)])
+  }
+  if (r.simulation !== undefined) {
+    const big = r.simulation.runs[r.simulation.runs.length - 1]
+    if (big !== undefined) rows.push([`5 simulation, ${n0(big.agents)} agents, one decision`, `${n0(big.decisionMs)} ms (${big.decided}/${big.agents} decided)`, `${n0(big.deliveries)} deliveries, ${big.usPerDelivery} µs each`, '', '< 1,000 ms', yes(r.simulation.met)])
+  }
+  if (r.bundle !== undefined) {
+    rows.push(['6 browser bundle of src/index.ts, gzip', `${kb(r.bundle.withoutLibp2p.gzipBytes)} without libp2p`, `${kb(r.bundle.withEverything.gzipBytes)} with every dependency`, '', '≤ 25 KB (without libp2p)', yes(r.bundle.met)])
+  }
+  return markdown(['section', 'figure', 'baseline (same run)', 'ratio', 'goal', 'met'], rows, 1)
+}
+
+async function main (): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2))
+  if (flags.has('--help')) {
+    console.log('usage: npm run bench -- [--sections bundle,tally,ingest,memory,simulation,latency] [--full] [--closed 3000] [--agents 100,1000] [latency flags, see bench/latency.ts] [--out bench/results.json]')
+    return
+  }
+  const full = flags.has('--full')
+  const sections = (flags.get('--sections')?.split(',') ?? [...SECTIONS]) as Section[]
+  for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`)
+  if (full && !flags.has('--mesh-max')) flags.set('--mesh-max', '50')
+  const out = flags.get('--out') ?? 'bench/results.json'
+  const machine = machineInfo()
+  const revision = gitRevision()
+  log(`machine: ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, ${machine.os}; load average ${machine.loadAverage.join(' ')} (other processes share these cores)`)
+  log(`libp2p-consensus at ${revision}; sections ${sections.join(', ')}`)
+  const report: Report = { generatedAt: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), revision, machine, seconds: {}, summary: '' }
+  let latencyTables = ''
+  for (const section of SECTIONS) {
+    if (!sections.includes(section)) continue
+    const started = performance.now()
+    switch (section) {
+      case 'bundle': report.bundle = await runBundle(); break
+      case 'tally': report.tally = await runTally(); break
+      case 'ingest': report.ingest = await runIngest(); break
+      case 'memory': report.memory = await runMemory(Number(flags.get('--closed') ?? (full ? 10_000 : 3_000))); break
+      case 'simulation': report.simulation = await runSimulation((flags.get('--agents') ?? '100,1000').split(',').map(Number)); break
+      case 'latency': {
+        const { table, diagnostics, ...rest } = await runLatency(latencyOptions(flags))
+        report.latency = rest
+        latencyTables = `Decision latency, ms (all N nodes in one process)\n${table}\n\nDiagnostics, p50 ms (CPU = this process, all threads, per round; tail = until the swarm is quiet again)\n${diagnostics}\n`
+        break
+      }
+    }
+    report.seconds[section] = Math.round((performance.now() - started) / 100) / 10
+  }
+  report.summary = summary(report)
+  await mkdir(dirname(out), { recursive: true })
+  await writeFile(out, JSON.stringify(report, null, 2) + '\n')
+  console.log('')
+  console.log(`libp2p-consensus ${revision} — ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.loadAverage[0]}`)
+  console.log(report.summary)
+  if (report.simulation !== undefined) console.log(`simulation: ${report.simulation.note}`)
+  if (latencyTables !== '') console.log(`\n${latencyTables}`)
+  console.log(`every figure and sample: ${out} (${elapsed()})`)
+}
+
+main().then(exitSoon, (err) => {
+  console.error(err)
+  process.exitCode = 1
+  exitSoon()
+})

@@ -1,0 +1,136 @@
+/**
+ * Section 4 of `npm run bench`: memory, as V8 heap in use after a full GC. Runs alone too:
+ * `npx tsx bench/memory.ts [--closed 10000]`.
+ *
+ * - **open proposal, 50 voters**: one peer (a `ConsensusManager` with its default in-memory
+ *   datastore, on a `MemoryNetwork` in virtual time, so no timer fires) is handed P proposals and
+ *   the 50 signed votes of each, as they would arrive from the network; heap after − heap before,
+ *   divided by P. It counts everything the peer keeps for an open proposal: the envelopes as
+ *   received (they are what it relays and answers pulls with), the decoded bodies, the tally, its
+ *   timers, and the datastore copy.
+ * - **closed proposals**: two peers in virtual time decide one proposal after another; the heap is
+ *   sampled every 10 % of the way. Decided proposals are kept up to `maxClosedProposals` (1,000 by
+ *   default) and then dropped, from memory and from the datastore, so the heap must level off.
+ */
+import { ConsensusManager, MemoryNetwork, VirtualClock, type ConsensusResult } from '../src/index.js'
+import { sealMessage } from '../src/wire/envelope.js'
+import { PROTOCOL_VERSION } from '../src/wire/messages.js'
+import { createIdentity, type Identity } from '../src/wire/signing.js'
+import { simulatedIdentity } from '../src/sim/swarm.js'
+import { macrotask } from '../src/sim/virtual-clock.js'
+import { quorum } from '../src/algorithms/index.js'
+import { VoteType } from '../src/types.js'
+import { exitSoon, heapUsed, isMain, log, n0, parseFlags } from './util.js'
+
+/** What section 4 reports. */
+export interface MemoryReport {
+  openProposals: number
+  votersPerProposal: number
+  bytesPerOpenProposal: number
+  openGoalBytes: number
+  openMet: boolean
+  closedProposals: number
+  maxClosedProposals: number
+  /** [proposals decided so far, heap bytes] */
+  closedSamples: Array<[number, number]>
+  /** heap growth over the second half of the run, bytes per proposal (≈ 0 when bounded) */
+  closedGrowthPerProposal: number
+  closedBounded: boolean
+  closedMs: number
+}
+
+async function openProposals (count: number, voters: number): Promise<number> {
+  const identities = await Promise.all(Array.from({ length: voters }, async (_, i) => simulatedIdentity(i)))
+  const coordinators = await Promise.all(Array.from({ length: 4 }, async () => createIdentity()))
+  const electorate = identities.map(id => [id.peerId, 1] as [string, number]).sort((a, b) => a[0] < b[0] ? -1 : 1)
+  const start = 1_000_000
+  const messages: Array<{ bytes: Uint8Array, from: string }> = []
+  for (let p = 0; p < count; p++) {
+    const coordinator = coordinators[p % coordinators.length] as Identity
+    const proposal = await sealMessage(coordinator, {
+      type: 'proposal', v: PROTOCOL_VERSION, ns: 'default', coordinator: coordinator.peerId, seq: p, createdAt: start, deadline: start + 3_600_000, step: 10_000,
+      electorate, algorithm: { name: 'quorum', kind: 'quorum', params: quorum({ threshold: 0.99 }).params }, closers: [coordinator.peerId], payload: { bench: 'memory', task: `proposal ${p}` }
+    })
+    messages.push({ bytes: new Uint8Array(proposal.bytes), from: coordinator.peerId })
+    for (const voter of identities) {
+      const vote = await sealMessage(voter, { type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: voter.peerId, choice: VoteType.For, metadata: {} })
+      messages.push({ bytes: new Uint8Array(vote.bytes), from: voter.peerId })
+    }
+  }
+  const network = new MemoryNetwork({ clock: new VirtualClock(start) })
+  const observer = await createIdentity()
+  const manager = new ConsensusManager({ identity: observer, coordinator: network.join(observer.peerId), clock: network.clock, maxOpenProposals: 10 * count, maxOpenProposalsPerPeer: 10 * count, maxMessagesPerSecondPerPeer: 1_000_000 })
+  await manager.start()
+  const before = await heapUsed()
+  for (const { bytes, from } of messages) {
+    const verdict = await manager.handleMessage(bytes, from)
+    if (verdict.result !== 'accept') throw new Error(`memory benchmark: a message was not accepted (${verdict.reason})`)
+  }
+  messages.length = 0 // the manager keeps its own references to what it holds
+  const after = await heapUsed()
+  if (manager.getOpenProposals().length !== count) throw new Error('memory benchmark: not every proposal is open')
+  await manager.stop()
+  return (after - before) / count
+}
+
+async function closedProposals (count: number, onSample: (done: number, heap: number) => void): Promise<number> {
+  const clock = new VirtualClock(1_000_000)
+  const network = new MemoryNetwork({ clock })
+  const managers: ConsensusManager[] = []
+  for (let i = 0; i < 2; i++) {
+    const identity = await simulatedIdentity(1000 + i)
+    const manager = new ConsensusManager({ identity, coordinator: network.join(identity.peerId), clock, voter: () => VoteType.For })
+    await manager.start()
+    managers.push(manager)
+  }
+  const started = performance.now()
+  onSample(0, await heapUsed())
+  for (let i = 1; i <= count; i++) {
+    let result: ConsensusResult | undefined
+    const pending = (managers[i % 2] as ConsensusManager).requestConsensus({ n: i }, { timeoutMs: 1_000 }).then(r => { result = r })
+    await macrotask()
+    while (result === undefined && clock.pending > 0) await clock.runUntil(clock.now() + 50)
+    await pending
+    if (result?.decision !== 'approved') throw new Error(`memory benchmark: proposal ${i} ended ${result?.decision}`)
+    if (i % (count / 10) === 0) onSample(i, await heapUsed())
+  }
+  const ms = performance.now() - started
+  for (const manager of managers) await manager.stop()
+  return ms
+}
+
+/** Section 4. */
+export async function runMemory (closed = 10_000, open = 100, voters = 50): Promise<MemoryReport> {
+  const perOpen = await openProposals(open, voters)
+  log(`memory: ${n0(perOpen)} bytes per open proposal with ${voters} voters (${open} proposals held at once)`)
+  const samples: Array<[number, number]> = []
+  const closedMs = await closedProposals(closed, (done, heap) => {
+    samples.push([done, heap])
+    if (done > 0) log(`memory: ${n0(done)} proposals decided, heap ${(heap / 2 ** 20).toFixed(1)} MiB`)
+  })
+  const mid = samples[Math.floor(samples.length / 2)] as [number, number]
+  const last = samples[samples.length - 1] as [number, number]
+  const growth = (last[1] - mid[1]) / (last[0] - mid[0])
+  const report: MemoryReport = {
+    openProposals: open,
+    votersPerProposal: voters,
+    bytesPerOpenProposal: Math.round(perOpen),
+    openGoalBytes: 64 * 1024,
+    openMet: perOpen <= 64 * 1024,
+    closedProposals: closed,
+    maxClosedProposals: 1_000,
+    closedSamples: samples,
+    closedGrowthPerProposal: Math.round(growth),
+    // bounded: over the second half the heap grows by less than 2 % of what one open proposal costs
+    // per proposal decided (noise of GC timing), i.e. nothing per decided proposal is kept
+    closedBounded: growth < perOpen * 0.02,
+    closedMs: Math.round(closedMs)
+  }
+  log(`memory: after ${n0(closed)} decided proposals the heap grew ${n0(report.closedGrowthPerProposal)} bytes per proposal over the second half (${report.closedBounded ? 'bounded' : 'NOT bounded'}), ${(closedMs / 1000).toFixed(1)} s`)
+  return report
+}
+
+if (isMain(import.meta.url)) {
+  const flags = parseFlags(process.argv.slice(2))
+  runMemory(Number(flags.get('--closed') ?? 10_000)).then(r => { console.log(JSON.stringify(r, null, 2)); exitSoon() }, (err) => { console.error(err); process.exitCode = 1 })
+}
