@@ -62,7 +62,7 @@ export function durationsChart (records: ProposalRecord[], keep = 24): string {
   if (recent.length === 0) return empty('Time to decision per proposal appears here')
   const width = 370
   const height = 140
-  const left = 44
+  const left = 54
   const bottom = 20
   const top = 8
   const max = niceMax(Math.max(...recent.map(r => r.durationMs)))

@@ -11,6 +11,7 @@ import {
 import { escapeXml, formatMs } from '../charts.js'
 import { byId } from '../sim/dom.js'
 import { findHub, type HubInfo } from './hub-info.js'
+import { LivePicture, thresholdOf } from './picture.js'
 
 interface OpenProposal {
   view: ProposalView
@@ -30,7 +31,10 @@ export class LivePanel {
   private info: HubInfo | undefined
   private hubPeer = ''
   private readonly open = new Map<string, OpenProposal>()
+  /** short names (for the picture) and longer descriptions (for the list) */
   private readonly names = new Map<string, string>()
+  private readonly details = new Map<string, string>()
+  private picture: LivePicture | undefined
   /** peers seen voting or proposing, besides those the service lists */
   private readonly seen = new Set<string>()
   private started = false
@@ -72,7 +76,10 @@ export class LivePanel {
   private async join (info: HubInfo): Promise<void> {
     await this.agent?.stop()
     this.info = info
-    for (const a of info.agents) this.names.set(a.peerId, `${a.name} (Node, ${a.opinion})`)
+    for (const a of info.agents) {
+      this.names.set(a.peerId, a.name)
+      this.details.set(a.peerId, `${a.name} · Node agent, ${a.opinion}`)
+    }
     byId('live-hub').textContent = info.hub
     byId('live-hub-form').hidden = true
     this.hubPeer = info.hub.split('/p2p/').at(-1) ?? ''
@@ -92,6 +99,8 @@ export class LivePanel {
     const self = agent.peerId.toString()
     this.names.set(self, 'this tab')
     byId('live-peer').textContent = self
+    this.picture?.stop()
+    this.picture = new LivePicture(byId<HTMLCanvasElement>('live-canvas'), this.hubPeer, self, id => this.names.get(id) ?? `${id.slice(-6)}`)
     const refresh = (): void => {
       const up = agent.getConnections().some(c => c.remotePeer.toString() === this.hubPeer)
       this.setState(up ? 'connected' : 'connecting', up ? 'connected' : 'reconnecting to the hub…')
@@ -104,12 +113,16 @@ export class LivePanel {
     consensus.addEventListener('proposal', (evt) => { this.onProposal(evt.detail) })
     consensus.addEventListener('vote', (evt) => {
       this.seen.add(evt.detail.voter)
+      this.picture?.vote(evt.detail.proposalId, evt.detail.voter, evt.detail.vote)
       const open = this.open.get(evt.detail.proposalId)
       if (open === undefined) return
       open.votes.set(evt.detail.voter, evt.detail.vote)
       this.renderProposal(open)
     })
-    consensus.addEventListener('decision', (evt) => { this.onDecision(evt.detail) })
+    consensus.addEventListener('decision', (evt) => {
+      this.picture?.decide(evt.detail)
+      this.onDecision(evt.detail)
+    })
   }
 
   private autoChoice (): VoteType {
@@ -128,9 +141,10 @@ export class LivePanel {
   private renderPeers (): void {
     const list = byId('live-peers')
     const peers = this.electorate()
+    this.picture?.roster(peers)
     byId('live-peer-count').textContent = peers.length === 0 ? '' : `${peers.length} agents besides the hub`
     list.innerHTML = peers.map(id => `<li data-peer="${id}"><span class="avatar" style="background:hsl(${hue(id)} 70% 60%)"></span>` +
-      `<code title="${id}">${short(id)}</code><span class="kind">${escapeXml(this.names.get(id) ?? 'agent')}</span></li>`).join('')
+      `<code title="${id}">${short(id)}</code><span class="kind">${escapeXml(this.details.get(id) ?? this.names.get(id) ?? 'agent')}</span></li>`).join('')
   }
 
   private algorithm (): { name: string, algorithm: ConsensusAlgorithm } {
@@ -164,6 +178,7 @@ export class LivePanel {
 
   private onProposal (view: ProposalView): void {
     this.seen.add(view.coordinator)
+    this.picture?.propose(view)
     const element = document.createElement('div')
     element.className = 'proposal'
     element.dataset.proposal = view.id
@@ -180,8 +195,7 @@ export class LivePanel {
     const self = this.agent?.peerId.toString() ?? ''
     const member = view.electorate.some(m => m.id === self)
     const mine = votes.get(self)
-    const params = view.algorithmParams.threshold
-    const threshold = Array.isArray(params) ? ` > ${Math.round(100 * Number(params[0]) / Number(params[1]))}%` : ''
+    const threshold = view.algorithmKind === 'unanimous' ? '' : ` > ${Math.round(100 * thresholdOf(view))}%`
     const buttons = !member
       ? '<span class="tag">this tab is not in the electorate</span>'
       : mine !== undefined
@@ -190,7 +204,7 @@ export class LivePanel {
     element.innerHTML = `<div class="line1"><b>${escapeXml(view.algorithm)}${threshold}</b> <span class="tag">by ${escapeXml(this.names.get(view.coordinator) ?? short(view.coordinator))}</span></div>` +
       `<div class="payload">${escapeXml(JSON.stringify(view.payload))}</div>` +
       `<div class="countdown"><i style="width:${this.remaining(view)}%"></i></div>` +
-      `<div class="votes">${view.electorate.map(m => `<i class="${votes.get(m.id) ?? ''}" title="${escapeXml(this.names.get(m.id) ?? m.id)}"></i>`).join('')}</div>` +
+      `<div class="votes">${view.electorate.map(m => `<i class="${votes.get(m.id) ?? ''}" title="${escapeXml(this.details.get(m.id) ?? this.names.get(m.id) ?? m.id)}"></i>`).join('')}</div>` +
       `<div class="buttons">${buttons}</div>`
     element.querySelectorAll<HTMLButtonElement>('button[data-vote]').forEach(button => {
       button.addEventListener('click', () => { void this.vote(view.id, button.dataset.vote as VoteType) })

@@ -45,8 +45,10 @@ export interface Frame {
   coordinator: number
   closers: number[]
   tally: TallyView | undefined
-  /** the decision, once the requester has it, with the page time it arrived (for the shock wave) */
-  decision: { value: Decision, at: number } | undefined
+  /** the decision, once the requester has it, with the page time it arrived and the closer it spreads from */
+  decision: { value: Decision, at: number, origin: number } | undefined
+  /** what to call the node in the middle (default: the coordinator) */
+  centreLabel?: string
 }
 
 type Point = [number, number]
@@ -167,7 +169,7 @@ export class SwarmCanvas {
     if (frame.decision !== undefined) {
       const age = (now - frame.decision.at) / 1400
       if (age < 1) {
-        const [ox, oy] = points[frame.coordinator] ?? [cx, cy]
+        const [ox, oy] = points[frame.decision.origin] ?? [cx, cy]
         ctx.strokeStyle = c[frame.decision.value]
         ctx.globalAlpha = 0.6 * (1 - age)
         ctx.lineWidth = 3 + 6 * (1 - age)
@@ -181,7 +183,7 @@ export class SwarmCanvas {
       const [x, y] = points[i] ?? [cx, cy]
       const isCoordinator = i === frame.coordinator
       const r = isCoordinator ? Math.max(nodeR * 1.7, 9) : nodeR
-      const pulse = Math.max(0, 1 - (now - node.changedAt) / 500)
+      const pulse = Math.max(0, Math.min(1, 1 - (now - node.changedAt) / 500))
       const grow = r * (1 + 0.45 * pulse)
       ctx.beginPath(); ctx.arc(x, y, grow, 0, 2 * Math.PI)
       ctx.fillStyle = node.crashed ? c.crashed : node.vote === undefined ? c.node : c[node.vote]
@@ -201,11 +203,16 @@ export class SwarmCanvas {
       }
       if (node.crashed) cross(ctx, x, y, r * 0.8, c.against)
       if (small || isCoordinator) {
-        const name = isCoordinator ? (small ? `${this.agents[i]?.name ?? ''} · coordinator` : 'coordinator') : this.agents[i]?.name ?? ''
+        const name = isCoordinator ? frame.centreLabel ?? (small ? `${this.agents[i]?.name ?? ''} · coordinator` : 'coordinator') : this.agents[i]?.name ?? ''
         ctx.fillStyle = isCoordinator ? c.text : c.muted
         ctx.font = `${isCoordinator ? 600 : 500} 12px ui-sans-serif, system-ui, sans-serif`
         ctx.textAlign = 'center'
-        ctx.fillText(name, x, y + (isCoordinator && !small ? -1 : 1) * (r + 14 + (frame.tally !== undefined && isCoordinator ? 8 : 0)) + (isCoordinator && !small ? 0 : 4))
+        // below the node, clear of its decision ring (and of the tally ring around the middle); above it in a crowd
+        const offset = isCoordinator && frame.tally !== undefined ? r + 18 : r * 1.9 + 3
+        const above = isCoordinator && !small
+        ctx.textBaseline = above ? 'bottom' : 'top'
+        ctx.fillText(name, x, above ? y - offset : y + offset)
+        ctx.textBaseline = 'alphabetic'
       }
     }
 

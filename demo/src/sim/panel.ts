@@ -1,9 +1,8 @@
 /**
  * Simulation mode: the controls, the worker that runs the swarm, and the pacing loop. Virtual time
- * on screen (`display`) advances at `pace` virtual ms per real second; the worker is asked to run a
- * little ahead of it (`lag`, the longest flight), so every message drawn leaving already knows
- * where and when it lands. Nothing is in flight while the swarm waits for a deadline: then time
- * fast-forwards.
+ * on screen (`display`) advances at `pace` virtual ms per real second and the worker is asked to
+ * run just ahead of it, so a click (crash the coordinator) lands when it is made. Nothing in flight
+ * while the swarm waits for a deadline: then time fast-forwards.
  */
 import { durationsChart, formatMs, outcomesChart, type ProposalRecord } from '../charts.js'
 import { SwarmCanvas, palette, type NodeView, type Particle } from './canvas.js'
@@ -48,12 +47,12 @@ export class SimulationPanel {
   private building = false
   private open = false
   private running: Running | undefined
-  private decision: { value: 'approved' | 'rejected' | 'timeout', at: number } | undefined
+  private decision: { value: 'approved' | 'rejected' | 'timeout', at: number, origin: number } | undefined
   private readonly history: ProposalRecord[] = []
   private pace = 250
   private ff = 1
-  private lag = 200
   private lastFrame = 0
+  private behindSince = 0
   private nextAutoAt = 0
   private rotation = 0
   private scenarios: number | undefined
@@ -109,7 +108,6 @@ export class SimulationPanel {
     input('sim-agents').addEventListener('change', () => { this.requestRebuild() })
     const faults = (): void => {
       const s = this.readSettings()
-      this.lag = Math.max(this.lag, s.latencyMs[1] + 25)
       this.post({ type: 'faults', loss: s.loss, latencyMs: s.latencyMs })
     }
     input('sim-loss').addEventListener('input', faults)
@@ -147,7 +145,6 @@ export class SimulationPanel {
   private build (population: SwarmSettings['population'] = 'crowd'): void {
     this.building = true
     this.settings = this.readSettings(population)
-    this.lag = this.settings.latencyMs[1] + 25
     this.post({ type: 'build', settings: this.settings })
     byId('sim-sub').textContent = 'building the swarm: one Ed25519 key per agent…'
   }
@@ -237,16 +234,22 @@ export class SimulationPanel {
     const next = this.queue[0] === undefined ? Infinity : when(this.queue[0])
     const waiting = this.open && this.running?.id !== undefined && !inFlight && next - this.display > 40
     this.ff = waiting ? Math.min(16, this.ff * 1.06 + 0.05) : 1
-    byId('sim-ff').hidden = this.ff < 2
     const target = this.display + (dt * this.pace * this.ff) / 1000
-    this.display = Math.max(this.display, Math.min(target, this.open ? this.workerNow - this.lag : this.workerNow))
+    // the simulation cannot keep up (N² signed messages): say so rather than look stuck
+    this.behindSince = this.open && target > this.workerNow + 1 ? this.behindSince || now : 0
+    const cpuBound = this.behindSince > 0 && now - this.behindSince > 700
+    const badge = byId('sim-ff')
+    badge.hidden = this.ff < 2 && !cpuBound
+    badge.textContent = cpuBound ? `slow motion: ${this.agents.length} agents × ${this.agents.length} signed votes keep the CPU busy` : 'nothing in flight: fast-forward ››'
+    this.display = Math.max(this.display, Math.min(target, this.workerNow))
     while (this.queue.length > 0 && when(this.queue[0] as SimEvent) <= this.display) this.apply(this.queue.shift() as SimEvent, now)
     this.particles = this.particles.filter(p => this.display < p.t1 + (p.t1 - p.t0) * 0.6 + 1)
     if (this.open && !this.advancing) {
-      const ahead = Math.max(30, (this.pace * this.ff) / 4)
-      if (this.workerNow < this.display + this.lag + ahead) {
+      // a few frames ahead: enough to keep the picture fed, little enough that a click feels immediate
+      const ahead = Math.max(8, (this.pace * this.ff) / 10)
+      if (this.workerNow < this.display + ahead) {
         this.advancing = true
-        this.post({ type: 'advance', to: this.display + this.lag + ahead })
+        this.post({ type: 'advance', to: this.display + ahead })
       }
     }
     if (this.running !== undefined) {
@@ -319,6 +322,14 @@ export class SimulationPanel {
       case 'crash':
         touch(event.agent, { crashed: true })
         byId<HTMLButtonElement>('sim-crash').disabled = true
+        if (running !== undefined && event.agent === running.coordinator && running.result === undefined) {
+          const fallback = running.closers[1]
+          waitingBanner(running.closing
+            ? 'The coordinator crashed after its close left: the others finish without it…'
+            : fallback === undefined
+            ? 'The coordinator crashed, and no fallback closer was pinned.'
+            : `The coordinator crashed. Fallback closer 1 (${this.agents[fallback]?.name ?? fallback}) closes a little after the deadline, if no close reached it…`)
+        }
         break
       case 'restart': touch(event.agent, { crashed: false }); break
       case 'result': this.onResult(event.result, now); break
@@ -331,7 +342,7 @@ export class SimulationPanel {
     const running = this.running
     if (running === undefined) return
     running.result = result
-    this.decision = { value: result.decision, at: now }
+    this.decision = { value: result.decision, at: now, origin: result.closer ?? running.coordinator }
     showBanner(result, this.agents)
     const record: ProposalRecord = { n: this.history.length + 1, algorithm: result.algorithm, decision: result.decision, durationMs: result.durationMs, agents: this.agents.length }
     this.history.push(record)
@@ -352,7 +363,6 @@ export class SimulationPanel {
     const scenario = this.running?.scenario
     this.open = false
     this.nextAutoAt = performance.now() + 1800
-    this.lag = this.settings.latencyMs[1] + 25
     if (scenario !== undefined) {
       const next = scenario + 1
       if (next < seedScenarios.length) {

@@ -31,8 +31,8 @@ let opinions = { support: 0.7, silent: 0 }
 let byPeer = new Map<string, number>()
 let current: Current | undefined
 let events: SimEvent[] = []
-/** when each in-flight drawable message left, by message and recipient */
-let sentAt = new WeakMap<Uint8Array, Map<string, number>>()
+/** a drawn message just sent, waiting for the network to schedule its delivery */
+let awaiting: Omit<Extract<SimEvent, { k: 'msg' }>, 't'> | undefined
 
 const now = (): number => swarm?.clock.now() ?? 0
 const emit = (event: SimEvent): void => { events.push(event) }
@@ -54,11 +54,12 @@ async function build (next: SwarmSettings): Promise<void> {
   current = undefined
   settings = next
   opinions = { support: next.support, silent: next.silent }
-  sentAt = new WeakMap()
+  awaiting = undefined
   const built = await SimulatedSwarm.create({ agents: next.agents, seed: next.seed, loss: next.loss, latencyMs: next.latencyMs, vote })
   swarm = built
   byPeer = new Map(built.agents.map(a => [a.identity.peerId, a.index]))
   built.network.monitor = monitor
+  watchDeliveries(built.clock)
   for (const agent of built.agents) watch(agent)
   const agents: AgentInfo[] = built.agents.map(a => ({
     peerId: a.identity.peerId,
@@ -92,7 +93,7 @@ function watch (agent: SimulatedAgent): void {
   })
 }
 
-/** Draw the proposal and closes going out and votes and acks reaching the coordinator; count the rest. */
+/** Draw the proposal and closes going out and votes and acks reaching the coordinator (N² copies would be a blur). */
 function monitor (event: { at: number, event: string, from: string, to: string, via?: string }, message: Uint8Array): void {
   if (current === undefined || event.event === 'duplicate' || event.via !== 'broadcast') return
   const from = byPeer.get(event.from)
@@ -106,33 +107,42 @@ function monitor (event: { at: number, event: string, from: string, to: string, 
   }
   const body = opened.body
   if (body.type === 'proposal' && event.event === 'send' && from === current.coordinator) onProposalSent(opened.key, body)
-  // every copy would be N² particles: draw what the coordinator sends and what reaches it
   const drawn = (body.type === 'proposal' && from === current.coordinator) || (body.type === 'close' && from === byPeer.get(body.closer)) ||
     ((body.type === 'vote' || body.type === 'ack') && to === current.coordinator)
   if (!drawn) return
-  let pending = sentAt.get(message)
   if (event.event === 'send') {
-    if (pending === undefined) sentAt.set(message, pending = new Map())
-    pending.set(event.to, event.at)
-    return
+    // the network schedules its delivery right after this note: the patched clock completes it
+    awaiting = {
+      k: 'msg',
+      t0: event.at,
+      kind: body.type,
+      from,
+      to,
+      dropped: false,
+      ...(body.type === 'vote' ? { choice: body.choice as Choice } : {}),
+      ...(body.type === 'close' ? { decision: body.decision as Decision } : {})
+    }
+  } else if (event.event === 'drop' && awaiting !== undefined) {
+    // lost on the way: drawn fading out halfway along a usual flight
+    const [min, max] = settings?.latencyMs ?? [0, 0]
+    emit({ ...awaiting, t: event.at + (min + max) / 4, dropped: true })
+    awaiting = undefined
   }
-  const t0 = pending?.get(event.to) ?? event.at
-  pending?.delete(event.to)
-  const dropped = event.event === 'drop'
-  // a message lost on the way is drawn fading out halfway along its usual flight
-  const [min, max] = settings?.latencyMs ?? [0, 0]
-  const t = dropped && event.at === t0 ? t0 + (min + max) / 4 : event.at
-  emit({
-    k: 'msg',
-    t,
-    t0,
-    kind: body.type,
-    from,
-    to,
-    dropped,
-    ...(body.type === 'vote' ? { choice: body.choice as Choice } : {}),
-    ...(body.type === 'close' ? { decision: body.decision as Decision } : {})
-  })
+}
+
+/**
+ * Learn each drawn message's arrival time the moment it leaves: MemoryNetwork notes a send, then
+ * (unless it drops it) schedules the delivery on the clock. So the page can draw a message in flight
+ * without the simulation running ahead of what it shows, and a crash lands when it is clicked.
+ */
+function watchDeliveries (clock: SimulatedSwarm['clock']): void {
+  const schedule = clock.setTimeout.bind(clock)
+  clock.setTimeout = (callback, ms) => {
+    const flight = awaiting
+    awaiting = undefined
+    if (flight !== undefined) emit({ ...flight, t: clock.now() + Math.max(0, Number.isFinite(ms) ? ms : 0) })
+    return schedule(callback, ms)
+  }
 }
 
 function summary (result: ConsensusResult, reportedBy: number): ResultSummary {
