@@ -115,7 +115,9 @@ export async function verifySignature (type: string, signer: string, body: Uint8
     const ok = await result
     if (ok) {
       if (verified.size >= MAX_CACHED_SIGNATURES) verified.clear()
-      verified.set(idKey, signature)
+      // a copy of just the 64 bytes: the signature may be a view of a whole envelope, which the
+      // cache would otherwise keep alive after its proposal is long gone
+      verified.set(idKey, new Uint8Array(signature))
     }
     return ok
   } finally {
