@@ -33,6 +33,9 @@ async function main (): Promise<void> {
   const server = await createServer({
     configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)),
     plugins: [hubJson(swarm)],
+    // a reload would make each open tab a new agent mid-vote: no hot reload here
+    // (hack on the page with `npx vite --config demo/vite.config.ts` instead)
+    server: { hmr: false },
     clearScreen: false
   })
   await server.listen()

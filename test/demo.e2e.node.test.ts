@@ -127,6 +127,8 @@ describe('the built demo page in headless chromium', () => {
     const card = page.locator('#live-open .proposal').first()
     await card.waitFor({ timeout: 10_000 })
     const proposalId = (await card.getAttribute('data-proposal')) ?? ''
+    // the default electorate: this tab and the three Node agents, not the hub (it relays, it does not vote)
+    expect(await card.locator('.votes i').count()).toBe(4)
     // let the three Node agents answer first, so the close counts every vote
     await expect.poll(async () => card.locator('.votes i.for, .votes i.against, .votes i.abstain').count(), { timeout: 15_000 }).toBe(3)
     await card.locator('button[data-vote="for"]').click()

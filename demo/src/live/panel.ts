@@ -28,15 +28,12 @@ const hue = (id: string): number => [...id].reduce((h, ch) => (h * 31 + ch.charC
 /** Live mode of the page. */
 export class LivePanel {
   private agent: ConsensusAgent | undefined
-  private info: HubInfo | undefined
   private hubPeer = ''
   private readonly open = new Map<string, OpenProposal>()
   /** short names (for the picture) and longer descriptions (for the list) */
   private readonly names = new Map<string, string>()
   private readonly details = new Map<string, string>()
   private picture: LivePicture | undefined
-  /** peers seen voting or proposing, besides those the service lists */
-  private readonly seen = new Set<string>()
   private started = false
 
   /** Join the hub once the live tab is first shown. */
@@ -75,7 +72,6 @@ export class LivePanel {
 
   private async join (info: HubInfo): Promise<void> {
     await this.agent?.stop()
-    this.info = info
     for (const a of info.agents) {
       this.names.set(a.peerId, a.name)
       this.details.set(a.peerId, `${a.name} · Node agent, ${a.opinion}`)
@@ -112,7 +108,6 @@ export class LivePanel {
     const consensus = agent.services.consensus
     consensus.addEventListener('proposal', (evt) => { this.onProposal(evt.detail) })
     consensus.addEventListener('vote', (evt) => {
-      this.seen.add(evt.detail.voter)
       this.picture?.vote(evt.detail.proposalId, evt.detail.voter, evt.detail.vote)
       const open = this.open.get(evt.detail.proposalId)
       if (open === undefined) return
@@ -129,20 +124,21 @@ export class LivePanel {
     return byId<HTMLSelectElement>('live-auto-choice').value as VoteType
   }
 
-  /** Who to propose to: every agent this tab knows of, never the hub (it relays, it does not vote). */
+  /**
+   * Who a proposal from this tab goes to: the service's default electorate (the voting peers it
+   * heard announce themselves, behind the hub too; the hub relays but does not vote) plus this tab.
+   */
   private electorate (): string[] {
     const agent = this.agent
     if (agent === undefined) return []
-    const known = new Set([agent.peerId.toString(), ...agent.services.consensus.getPeers(), ...(this.info?.agents ?? []).map(a => a.peerId), ...this.seen])
-    known.delete(this.hubPeer)
-    return [...known].sort()
+    return [...new Set([agent.peerId.toString(), ...agent.services.consensus.getPeers()])].sort()
   }
 
   private renderPeers (): void {
     const list = byId('live-peers')
     const peers = this.electorate()
     this.picture?.roster(peers)
-    byId('live-peer-count').textContent = peers.length === 0 ? '' : `${peers.length} agents besides the hub`
+    byId('live-peer-count').textContent = peers.length === 0 ? '' : `${peers.length} voting, besides the hub`
     list.innerHTML = peers.map(id => `<li data-peer="${id}"><span class="avatar" style="background:hsl(${hue(id)} 70% 60%)"></span>` +
       `<code title="${id}">${short(id)}</code><span class="kind">${escapeXml(this.details.get(id) ?? this.names.get(id) ?? 'agent')}</span></li>`).join('')
   }
@@ -169,7 +165,7 @@ export class LivePanel {
       // the threshold travels in the proposal; every peer only needs the algorithm's kind
       agent.services.consensus.registerAlgorithm(name, algorithm)
       const timeoutMs = Math.round(Number(byId<HTMLInputElement>('live-timeout').value) * 1000)
-      await agent.services.consensus.requestConsensus(payload, { algorithm: name, timeoutMs, participants: this.electorate() })
+      await agent.services.consensus.requestConsensus(payload, { algorithm: name, timeoutMs })
     } catch (err) {
       error.textContent = err instanceof SyntaxError ? `payload is not JSON: ${err.message}` : (err as Error).message
       error.hidden = false
@@ -177,7 +173,6 @@ export class LivePanel {
   }
 
   private onProposal (view: ProposalView): void {
-    this.seen.add(view.coordinator)
     this.picture?.propose(view)
     const element = document.createElement('div')
     element.className = 'proposal'
@@ -254,7 +249,8 @@ export class LivePanel {
     li.dataset.against = String(result.votesAgainst)
     li.dataset.abstain = String(result.votesAbstain)
     const coordinator = open?.view.coordinator
-    const by = coordinator === undefined ? '' : ` · by ${escapeXml(this.names.get(coordinator) ?? short(coordinator))}`
+    // a decision whose proposal this tab never saw came with the proofs a peer sends a newcomer
+    const by = coordinator === undefined ? ' · caught up on joining' : ` · by ${escapeXml(this.names.get(coordinator) ?? short(coordinator))}`
     const payload = open === undefined ? '' : ` · <span class="mono">${escapeXml(JSON.stringify(open.view.payload).slice(0, 80))}</span>`
     li.innerHTML = `<div class="line1"><span class="pill ${result.decision}">${result.decision}</span><b>${escapeXml(result.algorithmUsed)}</b>` +
       `<span class="tag">${result.votesFor} for · ${result.votesAgainst} against · ${result.votesAbstain} abstain of ${result.participants.length} · ${formatMs(result.durationMs)}${by}</span></div>` +
