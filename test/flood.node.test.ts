@@ -9,8 +9,8 @@ import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectFullMesh, createConsensusNode, stopAll, type ConsensusNode } from '../demo/swarm.js'
 import { VoteType, type ProposalView } from '../src/index.js'
+import { sleep } from './helpers/wait.js'
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const fixture = new URL('./fixtures/flooder.ts', import.meta.url).pathname
 
 describe('a flooding peer over real gossipsub', () => {

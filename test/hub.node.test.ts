@@ -8,17 +8,8 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgent, type ConsensusAgent } from '../src/agent/index.js'
 import { createHub, type ConsensusHub, type HubAgentEvent } from '../src/hub/index.js'
+import { sleep, waitUntil } from './helpers/wait.js'
 import type { ConsensusResult } from '../src/index.js'
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-async function waitUntil (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 describe('createHub', () => {
   let hub: ConsensusHub

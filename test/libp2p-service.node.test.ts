@@ -11,18 +11,10 @@ import { ConsensusMetrics, NotEnoughPeersError } from '../src/libp2p/index.js'
 import { sealMessage } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
 import { idFromString } from '../src/wire/signing.js'
+import { sleep, waitUntil } from './helpers/wait.js'
 
 const N = 10
 const ALGORITHMS = ['quorum', 'expert_weighted', 'unanimous', 'supermajority']
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-async function waitUntil (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 /** Votes for, unless the proposal names this peer among `against`. */
 function voterFor (index: number): (proposal: ProposalView) => VoteType {

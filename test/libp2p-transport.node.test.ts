@@ -22,6 +22,7 @@ import {
   type PubSubCoordinatorInit
 } from '../src/libp2p/index.js'
 import type { ValidationResult } from '../src/transport/coordinator.js'
+import { sleep, waitUntil } from './helpers/wait.js'
 import type { Startable } from '@libp2p/interface'
 
 const TOPIC = 'libp2p-consensus/test'
@@ -78,15 +79,6 @@ async function makeNode (options: { transport: 'memory' | 'websockets', listen: 
   return node
 }
 
-async function waitUntil (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const got = (node: TestNode, message: string): Received[] => node.received.filter(r => r.text === message)
 const scoreOf = (on: TestNode, of: TestNode): number => {
   const getScore = on.libp2p.services.pubsub.getScore

@@ -9,18 +9,10 @@ import { createIdentity, type ConsensusResult } from '../src/index.js'
 import { topicFor } from '../src/libp2p/index.js'
 import { sealMessage } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
+import { sleep, waitUntil } from './helpers/wait.js'
 
 const LEAVES = 5
 const presence = { intervalMs: 300, ttlMs: 1_500 }
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-async function waitUntil (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 describe('presence behind a hub', () => {
   let hub: ConsensusAgent
