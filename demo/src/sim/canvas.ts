@@ -182,7 +182,8 @@ export class SwarmCanvas {
     for (const [i, node] of frame.nodes.entries()) {
       const [x, y] = points[i] ?? [cx, cy]
       const isCoordinator = i === frame.coordinator
-      const r = isCoordinator ? Math.max(nodeR * 1.7, 9) : nodeR
+      // experts (weight 2, 3) are drawn a little larger: their votes count more under `weighted`
+      const r = isCoordinator ? Math.max(nodeR * 1.7, 9) : nodeR * (1 + 0.15 * ((this.agents[i]?.weight ?? 1) - 1))
       const pulse = Math.max(0, Math.min(1, 1 - (now - node.changedAt) / 500))
       const grow = r * (1 + 0.45 * pulse)
       ctx.beginPath(); ctx.arc(x, y, grow, 0, 2 * Math.PI)

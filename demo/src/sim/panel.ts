@@ -31,6 +31,9 @@ const AUTOPLAY: Array<{ algorithm: AlgorithmChoice, threshold: number }> = [
   { algorithm: 'supermajority', threshold: 0.67 }, { algorithm: 'unanimous', threshold: 1 }
 ]
 const input = (id: string): HTMLInputElement => byId<HTMLInputElement>(id)
+const describeNetwork = (loss: number, [min, max]: [number, number]): void => {
+  byId('sim-sub').textContent = `in this page, on an in-memory network: ${Math.round(loss * 100)}% loss, ${min}–${max} ms latency, virtual time`
+}
 const when = (e: SimEvent): number => e.k === 'msg' ? e.t0 : e.t
 
 /** Simulation mode of the page. */
@@ -57,7 +60,6 @@ export class SimulationPanel {
   private rotation = 0
   private scenarios: number | undefined
   private rebuildWanted = false
-  private settings: SwarmSettings
 
   constructor () {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })
@@ -67,7 +69,6 @@ export class SimulationPanel {
     const params = new URLSearchParams(location.search)
     input('sim-agents').value = params.get('agents') ?? input('sim-agents').value
     input('sim-autoplay').checked = params.get('autoplay') !== '0'
-    this.settings = this.readSettings()
     this.bindControls()
     this.build()
     requestAnimationFrame(this.frame)
@@ -109,6 +110,7 @@ export class SimulationPanel {
     const faults = (): void => {
       const s = this.readSettings()
       this.post({ type: 'faults', loss: s.loss, latencyMs: s.latencyMs })
+      describeNetwork(s.loss, s.latencyMs)
     }
     input('sim-loss').addEventListener('input', faults)
     input('sim-latency').addEventListener('input', faults)
@@ -144,8 +146,7 @@ export class SimulationPanel {
 
   private build (population: SwarmSettings['population'] = 'crowd'): void {
     this.building = true
-    this.settings = this.readSettings(population)
-    this.post({ type: 'build', settings: this.settings })
+    this.post({ type: 'build', settings: this.readSettings(population) })
     byId('sim-sub').textContent = 'building the swarm: one Ed25519 key per agent…'
   }
 
@@ -165,7 +166,7 @@ export class SimulationPanel {
       renderTally({ for: 0, against: 0, abstain: 0 }, message.agents.length, 0.5)
       const s = message.settings
       byId('sim-title').textContent = s.population === 'seed-personas' ? "The seed's six agents" : `${s.agents} simulated agents`
-      byId('sim-sub').textContent = `in this page, on an in-memory network: ${Math.round(s.loss * 100)}% loss, ${s.latencyMs[0]}–${s.latencyMs[1]} ms latency, virtual time`
+      describeNetwork(s.loss, s.latencyMs)
       this.nextAutoAt = performance.now() + 500
       if (this.scenarios !== undefined) this.runScenario(this.scenarios)
       return
