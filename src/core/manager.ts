@@ -1,5 +1,4 @@
 import { defaultLogger } from '@libp2p/logger'
-import { MemoryDatastore } from 'datastore-core'
 import { TypedEventEmitter } from 'main-event'
 import { defaultAlgorithms } from '../algorithms/index.js'
 import { AbortError, AlreadyVotedError, TooManyProposalsError, InvalidMessageError, InvalidParametersError, NotEligibleError, NotStartedError, ProposalClosedError, UnknownAlgorithmError, UnknownProposalError } from '../errors.js'
@@ -112,7 +111,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.fallbackClosers = init.fallbackClosers ?? C.DEFAULT_FALLBACK_CLOSERS
     this.maxClosedProposals = init.maxClosedProposals ?? C.DEFAULT_MAX_CLOSED_PROPOSALS
     this.clockToleranceMs = init.clockToleranceMs ?? C.DEFAULT_CLOCK_TOLERANCE_MS
-    this.store = new ProposalStore(init.datastore ?? new MemoryDatastore(), this.namespace)
+    this.store = new ProposalStore(init.datastore, this.namespace)
     const rate = init.maxMessagesPerSecondPerPeer ?? C.DEFAULT_MAX_MESSAGES_PER_SECOND_PER_PEER
     this.budget = new PeerBudget(rate, 2 * rate)
     this.maxOpenProposals = init.maxOpenProposals ?? C.DEFAULT_MAX_OPEN_PROPOSALS

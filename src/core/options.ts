@@ -87,9 +87,10 @@ export interface ConsensusManagerInit {
   clockToleranceMs?: number
   /**
    * Where proposals, votes, closes and acks are kept so a restarted peer resumes (any
-   * `interface-datastore`: `datastore-level` in Node, `datastore-idb` in a browser).
+   * `interface-datastore`: `datastore-level` in Node, `datastore-idb` in a browser). Without one,
+   * messages live only in the proposals held in memory and a restarted peer starts afresh.
    *
-   * @default new MemoryDatastore()
+   * @default undefined (nothing is written)
    */
   datastore?: Datastore
   /**

@@ -1,27 +1,48 @@
-import { Key, type Datastore } from 'interface-datastore'
+import type { Datastore, Key } from 'interface-datastore'
 import type { AnyOpened } from '../wire/envelope.js'
 
 /** Order in which a proposal's messages are replayed: own vote and ack are known before any close. */
 const TYPE_ORDER: Record<string, string> = { proposal: '0', vote: '1', ack: '2', close: '3' }
 
 /**
- * Every verified envelope of every proposal, kept in an `interface-datastore` (memory by default;
- * `datastore-level` in Node, `datastore-idb` in a browser), so that a restarted peer replays them,
- * re-verifies them, and resumes: same state, same own vote and ack, same decisions and statistics.
- * Keys: `/libp2p-consensus/<namespace>/<proposal id>/<order>-<type>/<message id>`.
+ * `interface-datastore`'s `Key`, loaded on first use: only a manager given a datastore needs it, and
+ * it brings `uint8arrays`' every base (multiformats, ~18 KB minified) into a browser bundle, where a
+ * bundler splits a dynamic import into its own chunk. An app that passes a datastore has that
+ * package already (every datastore implementation depends on it).
+ */
+let keyClass: typeof Key | undefined
+let keyLoading: Promise<typeof Key> | undefined
+async function loadKey (): Promise<typeof Key> {
+  keyLoading ??= import('interface-datastore').then(m => { keyClass = m.Key; return m.Key })
+  return keyClass ?? keyLoading
+}
+
+/**
+ * Every verified envelope of every proposal, kept in the `interface-datastore` the manager was
+ * given (`datastore-level` in Node, `datastore-idb` in a browser), so that a restarted peer replays
+ * them, re-verifies them, and resumes: same state, same own vote and ack, same decisions and
+ * statistics. Keys: `/libp2p-consensus/<namespace>/<proposal id>/<order>-<type>/<message id>`.
+ *
+ * Without a datastore nothing is written: the messages a proposal's round holds in memory are the
+ * only copy, as they were with the in-memory datastore this used to default to (no other code could
+ * reach that one, so no restart could replay it either).
  */
 export class ProposalStore {
-  private readonly datastore: Datastore
+  private readonly datastore: Datastore | undefined
   private readonly prefix: string
 
-  constructor (datastore: Datastore, namespace: string) {
+  constructor (datastore: Datastore | undefined, namespace: string) {
     this.datastore = datastore
     this.prefix = `/libp2p-consensus/${encodeURIComponent(namespace)}`
   }
 
+  /** Whether messages outlive this manager (a datastore was given). */
+  get persistent (): boolean { return this.datastore !== undefined }
+
   /** Keep one verified message of a proposal (idempotent: the key is its content id). */
   async save (proposalKey: string, message: AnyOpened): Promise<void> {
-    const key = this.keyOf(proposalKey, message)
+    if (this.datastore === undefined) return
+    const key = this.keyOf(keyClass ?? await loadKey(), proposalKey, message)
     if (key !== undefined) await this.datastore.put(key, message.bytes)
   }
 
@@ -31,18 +52,20 @@ export class ProposalStore {
    * replayed after a restart either.
    */
   async forget (proposalKey: string, messages: Iterable<AnyOpened>): Promise<void> {
+    if (this.datastore === undefined) return
+    const KeyClass = keyClass ?? await loadKey()
     const batch = this.datastore.batch()
     for (const message of messages) {
-      const key = this.keyOf(proposalKey, message)
+      const key = this.keyOf(KeyClass, proposalKey, message)
       if (key !== undefined) batch.delete(key)
     }
     await batch.commit()
   }
 
-  private keyOf (proposalKey: string, message: AnyOpened): Key | undefined {
+  private keyOf (KeyClass: typeof Key, proposalKey: string, message: AnyOpened): Key | undefined {
     const order = TYPE_ORDER[message.body.type]
     if (order === undefined) return undefined
-    return new Key(`${this.prefix}/${proposalKey}/${order}-${message.body.type}/${message.key}`)
+    return new KeyClass(`${this.prefix}/${proposalKey}/${order}-${message.body.type}/${message.key}`)
   }
 
   /**
@@ -50,6 +73,7 @@ export class ProposalStore {
    * Messages are returned as bytes: the caller opens (verifies) them again.
    */
   async * load (): AsyncGenerator<{ proposalKey: string, messages: Uint8Array[] }> {
+    if (this.datastore === undefined) return
     const byProposal = new Map<string, Array<{ sortKey: string, bytes: Uint8Array }>>()
     for await (const { key, value } of this.datastore.query({ prefix: this.prefix })) {
       const [proposalKey, kind, id] = key.toString().slice(this.prefix.length + 1).split('/')

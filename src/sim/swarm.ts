@@ -1,11 +1,11 @@
 import { sha256 } from '@noble/hashes/sha2.js'
-import { MemoryDatastore } from 'datastore-core'
 import { ConsensusManager, type ConsensusManagerInit, type Voter } from '../core/manager.js'
 import { MemoryNetwork, type MemoryNetworkInit } from '../transport/memory-network.js'
 import { createIdentity, type Identity } from '../wire/signing.js'
 import { SeededRandom } from './random.js'
 import { macrotask, VirtualClock } from './virtual-clock.js'
 import type { ConsensusResult, ProposalView } from '../core/results.js'
+import type { MemoryDatastore } from 'datastore-core'
 import type { VoteType } from '../types.js'
 
 const identities: Array<Promise<Identity>> = []
@@ -74,6 +74,9 @@ export class SimulatedSwarm {
     const clock = new VirtualClock(1_000_000)
     const network = new MemoryNetwork({ ...init, clock })
     const random = new SeededRandom((init.seed ?? 0) * 7919 + 17)
+    // loaded here, not at import: it brings interface-datastore's Key and multiformats' every base
+    // into the initial bundle of every browser app that imports the package
+    const { MemoryDatastore } = await import('datastore-core')
     const agents: SimulatedAgent[] = []
     for (let index = 0; index < init.agents; index++) {
       const identity = await simulatedIdentity(index)
