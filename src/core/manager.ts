@@ -6,7 +6,7 @@ import { VoteType, type CborRecord } from '../types.js'
 import { decodeMessage, openMessage, sealMessage, sealWant, verifyMessage, type AnyOpened, type OpenedAck, type OpenedClose, type OpenedProposal, type OpenedVote, type OpenedWant } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { PROTOCOL_VERSION } from '../wire/messages.js'
-import { contentId, idFromString, idToString, type Identity } from '../wire/signing.js'
+import { contentId, idFromString, idKey, idToString, type Identity } from '../wire/signing.js'
 import { systemClock, type Clock } from './clock.js'
 import * as C from './constants.js'
 import { checkProposal } from './context.js'
@@ -359,7 +359,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (opened.body.type === 'proposal') return this.onProposal(opened as OpenedProposal, from, reactions)
     // presence is the transport's business (who is on the topic); a transport that hands it on gets it back
     if (opened.body.type === 'presence') return ignore('presence')
-    const proposalKey = idToString(opened.body.proposal)
+    const proposalKey = idKey(opened.body.proposal)
     if (opened.body.type === 'want' && proposalKey === CATCH_UP) return this.onCatchUp(from, new Set(opened.body.ids.map(idToString)))
     const round = this.rounds.get(proposalKey)
     if (round === undefined) {
@@ -398,9 +398,13 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (!this.replaying) await this.store.save(proposalKey, message)
   }
 
-  /** Dispatch an event, except while replaying the store (those were dispatched before the restart). */
+  /**
+   * Dispatch an event, except while replaying the store (those were dispatched before the restart)
+   * or when nobody listens (an event object per vote and ack is most of a delivery's cost in a
+   * large simulation).
+   */
   private emit <K extends keyof ConsensusManagerEvents> (type: K, init: { detail: ConsensusManagerEvents[K]['detail'] }): void {
-    if (!this.replaying) this.safeDispatchEvent(type, init)
+    if (!this.replaying && this.listenerCount(type) > 0) this.safeDispatchEvent(type, init)
   }
 
   private async onProposal (proposal: OpenedProposal, from: string, reactions: Reactions): Promise<Verdict> {
@@ -487,7 +491,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       this.emit('evidence', { detail: { kind: 'conflicting-ack', proposalId: round.key, offender: ack.body.signer, messages: [first.bytes, ack.bytes] } })
       return ignore('conflicting-ack')
     }
-    const closeKey = idToString(ack.body.close)
+    const closeKey = idKey(ack.body.close)
     if (ack.body.signer === this.peerId) round.myAck ??= closeKey
     await this.remember(round.key, ack)
     if (!round.closes.has(closeKey) && !round.pendingCloses.has(closeKey)) await this.pull(round, [closeKey], from)

@@ -1,6 +1,6 @@
 import { addToTally, emptyTally, removeFromTally, tallyTuple } from '../algorithms/tally.js'
 import { compareBytes, PROTOCOL_VERSION, type CloseBody } from '../wire/messages.js'
-import { idToString } from '../wire/signing.js'
+import { idKey } from '../wire/signing.js'
 import { checkClose, evaluateAlgorithm, type CheckedClose } from './verify-close.js'
 import type { ProposalContext } from './context.js'
 import type { AlgorithmEvaluation, Tally } from '../algorithms/interface.js'
@@ -162,7 +162,7 @@ export class Round {
     if (previous !== undefined) return previous.key === ack.key ? 'duplicate' : 'conflict'
     this.ackBySigner.set(ack.body.signer, ack)
     this.envelopes.set(ack.key, ack)
-    const closeKey = idToString(ack.body.close)
+    const closeKey = idKey(ack.body.close)
     this.ackWeight.set(closeKey, (this.ackWeight.get(closeKey) ?? 0) + weight)
     return 'counted'
   }
@@ -224,7 +224,7 @@ export class Round {
   /** Acks held for a close, sorted by signer (deterministic certificates). */
   acksFor (closeKey: string): OpenedAck[] {
     return [...this.ackBySigner.values()]
-      .filter(ack => idToString(ack.body.close) === closeKey)
+      .filter(ack => idKey(ack.body.close) === closeKey)
       .sort((a, b) => a.body.signer < b.body.signer ? -1 : 1)
   }
 }

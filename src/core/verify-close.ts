@@ -2,7 +2,7 @@ import { InvalidMessageError } from '../errors.js'
 import { Outcome, type AlgorithmEvaluation } from '../algorithms/interface.js'
 import { tallyTuple, tallyVotes } from '../algorithms/tally.js'
 import { ConsensusDecision, type VoteType } from '../types.js'
-import { idToString } from '../wire/signing.js'
+import { idKey } from '../wire/signing.js'
 import type { ProposalContext } from './context.js'
 import type { OpenedClose, OpenedVote } from '../wire/envelope.js'
 
@@ -41,7 +41,7 @@ function bad (reason: string, message: string): never {
 export function checkCloseHeader (ctx: ProposalContext, close: OpenedClose): void {
   const proposal = ctx.proposal.body
   const body = close.body
-  if (idToString(body.proposal) !== ctx.proposal.key || body.ns !== proposal.ns) bad('wrong-proposal', 'close is for another proposal')
+  if (idKey(body.proposal) !== ctx.proposal.key || body.ns !== proposal.ns) bad('wrong-proposal', 'close is for another proposal')
   if (proposal.closers[body.rank] !== body.closer) bad('not-closer', `${body.closer} is not closer of rank ${body.rank}`)
   if (body.closedAt < closeSlot(ctx, close)) {
     bad(body.rank > 0 ? 'before-slot' : 'early-timeout', body.rank > 0 ? `fallback closer of rank ${body.rank} may not close before deadline + ${body.rank}·step` : 'timeout declared before the deadline')
@@ -68,8 +68,8 @@ export function checkClose (ctx: ProposalContext, close: OpenedClose, voteByKey:
 
   const missing: string[] = []
   const fetch = (id: Uint8Array): OpenedVote | undefined => {
-    const vote = voteByKey(idToString(id))
-    if (vote === undefined) missing.push(idToString(id))
+    const vote = voteByKey(idKey(id))
+    if (vote === undefined) missing.push(idKey(id))
     return vote
   }
   const evidence = body.excluded.map(([a, b]) => [fetch(a), fetch(b)] as const)
@@ -86,7 +86,7 @@ export function checkClose (ctx: ProposalContext, close: OpenedClose, voteByKey:
   const counted = new Map<string, VoteType>()
   for (const vote of listed as OpenedVote[]) {
     const voter = vote.body.voter
-    if (idToString(vote.body.proposal) !== ctx.proposal.key) bad('wrong-proposal', 'close counts a vote for another proposal')
+    if (idKey(vote.body.proposal) !== ctx.proposal.key) bad('wrong-proposal', 'close counts a vote for another proposal')
     if (!ctx.electorate.has(voter)) bad('non-member', `close counts non-member ${voter}`)
     if (counted.has(voter)) bad('double-vote', `close counts two votes of ${voter}`)
     if (excludedVoters.has(voter)) bad('double-vote', `close counts excluded equivocator ${voter}`)

@@ -2,8 +2,14 @@ import type { Clock } from '../core/clock.js'
 
 interface Timer {
   at: number
-  seq: number
-  callback: () => void | Promise<void>
+  callback: (() => void | Promise<void>) | undefined
+}
+
+/** The timers due at one instant, in creation order, and how many of them have run. */
+interface Slot {
+  at: number
+  timers: Timer[]
+  next: number
 }
 
 /** Yield to the host's macrotask queue so every pending promise chain runs first. */
@@ -24,10 +30,17 @@ export function macrotask (): Promise<void> {
  */
 export class VirtualClock implements Clock {
   private time: number
-  private seq = 0
   private sinceYield = 0
-  private readonly heap: Timer[] = []
-  private readonly live = new Set<number>()
+  private live = 0
+  private cleared = 0
+  /**
+   * Timers grouped by the instant they are due: a min-heap of instants, each holding its timers in
+   * creation order. Order is (time, creation) as with one heap of timers, but a swarm on a network
+   * without latency schedules nearly every delivery for the same instant, and appending to that
+   * instant's list is O(1) where a heap of millions of timers costs ~20 compares a push and a pop.
+   */
+  private readonly slots: Slot[] = []
+  private readonly slotAt = new Map<number, Slot>()
 
   constructor (start = 0) {
     this.time = start
@@ -37,18 +50,29 @@ export class VirtualClock implements Clock {
     return this.time
   }
 
-  setTimeout (callback: () => void | Promise<void>, ms: number): number {
-    const timer = { at: this.time + Math.max(0, Number.isFinite(ms) ? ms : 0), seq: this.seq++, callback }
-    this.push(timer)
-    this.live.add(timer.seq)
-    return timer.seq
+  /** Returns a handle for `clearTimeout`. */
+  setTimeout (callback: () => void | Promise<void>, ms: number): unknown {
+    const at = this.time + Math.max(0, Number.isFinite(ms) ? ms : 0)
+    const timer: Timer = { at, callback }
+    let slot = this.slotAt.get(at)
+    if (slot === undefined) {
+      slot = { at, timers: [], next: 0 }
+      this.slotAt.set(at, slot)
+      this.push(slot)
+    }
+    slot.timers.push(timer)
+    this.live++
+    return timer
   }
 
   clearTimeout (handle: unknown): void {
-    if (typeof handle !== 'number' || !this.live.delete(handle)) return
-    // a cleared timer stays in the heap until its time; drop them once they are most of it, or
-    // their callbacks (and all they hold) pile up in a long simulation
-    if (this.heap.length > 1024 && this.heap.length > 4 * this.live.size) this.compact()
+    const timer = handle as Timer | undefined
+    if (typeof timer !== 'object' || timer === null || typeof timer.at !== 'number' || timer.callback === undefined) return
+    // a cleared timer stays queued until its time, without its callback (and all that holds)
+    timer.callback = undefined
+    this.live--
+    this.cleared++
+    if (this.cleared > 1024 && this.cleared > 4 * this.live) this.compact()
   }
 
   /** A view of this clock whose `now()` is off by `offsetMs` (clock skew); timers still fire in shared time. */
@@ -62,23 +86,36 @@ export class VirtualClock implements Clock {
 
   /** Timers still waiting. */
   get pending (): number {
-    return this.live.size
+    return this.live
   }
 
   /** Run every timer due up to `time`, then stand at `time`. */
   async runUntil (time: number): Promise<void> {
-    while (this.heap.length > 0 && (this.heap[0] as Timer).at <= time) {
-      const timer = this.pop()
-      if (!this.live.delete(timer.seq)) continue
+    for (;;) {
+      const slot = this.slots[0]
+      if (slot === undefined || slot.at > time) break
+      if (slot.next >= slot.timers.length) {
+        this.dropFirstSlot()
+        continue
+      }
+      const timer = slot.timers[slot.next] as Timer
+      slot.timers[slot.next++] = undefined as unknown as Timer
+      const callback = timer.callback
+      if (callback === undefined) {
+        this.cleared--
+        continue
+      }
+      timer.callback = undefined
+      this.live--
       this.time = Math.max(this.time, timer.at)
       try {
-        await timer.callback()
+        await callback()
       } catch {
         // a failing timer must not stop the simulation; the code under test logs its own errors
       }
       // Every timer's own work is awaited above. Work nobody awaited (fire-and-forget promises)
       // gets a macrotask turn whenever the queue drains and every 64 timers, so it cannot starve.
-      if (this.heap.length === 0 || ++this.sinceYield >= 64) {
+      if (++this.sinceYield >= 64 || this.live === 0) {
         this.sinceYield = 0
         await macrotask()
       }
@@ -93,52 +130,66 @@ export class VirtualClock implements Clock {
 
   /** Run until no timer is left or `limit` is reached (a guard against endless retries). */
   async runUntilIdle (limit = Number.MAX_SAFE_INTEGER): Promise<void> {
-    while (this.heap.length > 0 && (this.heap[0] as Timer).at <= limit) {
-      await this.runUntil((this.heap[0] as Timer).at)
+    for (;;) {
+      const at = this.nextAt()
+      if (at === undefined || at > limit) return
+      await this.runUntil(at)
     }
   }
 
-  /** Keep only live timers; a sorted array is a heap, so the order timers fire in is unchanged. */
-  private compact (): void {
-    const live = this.heap.filter(timer => this.live.has(timer.seq)).sort((a, b) => before(a, b) ? -1 : 1)
-    this.heap.length = 0
-    this.heap.push(...live)
+  /** The instant of the next live timer, dropping what is spent or cleared in front of it. */
+  private nextAt (): number | undefined {
+    for (;;) {
+      const slot = this.slots[0]
+      if (slot === undefined) return undefined
+      while (slot.next < slot.timers.length && (slot.timers[slot.next] as Timer).callback === undefined) {
+        slot.timers[slot.next++] = undefined as unknown as Timer
+        this.cleared--
+      }
+      if (slot.next < slot.timers.length) return slot.at
+      this.dropFirstSlot()
+    }
   }
 
-  private push (timer: Timer): void {
-    const heap = this.heap
-    heap.push(timer)
-    let i = heap.length - 1
+  /** Forget cleared timers; each instant keeps its live timers in order, so nothing fires differently. */
+  private compact (): void {
+    for (const slot of this.slots) {
+      slot.timers = slot.timers.slice(slot.next).filter(timer => timer.callback !== undefined)
+      slot.next = 0
+    }
+    this.cleared = 0
+  }
+
+  private dropFirstSlot (): void {
+    const slots = this.slots
+    const first = slots[0] as Slot
+    this.slotAt.delete(first.at)
+    const last = slots.pop() as Slot
+    if (slots.length === 0) return
+    slots[0] = last
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < slots.length && (slots[l] as Slot).at < (slots[m] as Slot).at) m = l
+      if (r < slots.length && (slots[r] as Slot).at < (slots[m] as Slot).at) m = r
+      if (m === i) break
+      ;[slots[i], slots[m]] = [slots[m] as Slot, slots[i] as Slot]
+      i = m
+    }
+  }
+
+  private push (slot: Slot): void {
+    const slots = this.slots
+    slots.push(slot)
+    let i = slots.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!before(heap[i] as Timer, heap[parent] as Timer)) break
-      ;[heap[i], heap[parent]] = [heap[parent] as Timer, heap[i] as Timer]
+      if ((slots[parent] as Slot).at <= slot.at) break
+      slots[i] = slots[parent] as Slot
       i = parent
     }
+    slots[i] = slot
   }
-
-  private pop (): Timer {
-    const heap = this.heap
-    const top = heap[0] as Timer
-    const last = heap.pop() as Timer
-    if (heap.length > 0) {
-      heap[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < heap.length && before(heap[l] as Timer, heap[m] as Timer)) m = l
-        if (r < heap.length && before(heap[r] as Timer, heap[m] as Timer)) m = r
-        if (m === i) break
-        ;[heap[i], heap[m]] = [heap[m] as Timer, heap[i] as Timer]
-        i = m
-      }
-    }
-    return top
-  }
-}
-
-function before (a: Timer, b: Timer): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq)
 }

@@ -77,7 +77,9 @@ export function decodeMessage (bytes: Uint8Array, limits: DecodeLimits = default
   // signature are views of it
   const copy = bytes instanceof Uint8Array && bytes.byteLength <= limits.maxMessageBytes ? new Uint8Array(bytes) : bytes
   const decoded = decodeUncached(bytes, copy, limits)
-  if (bytes.byteLength <= limits.maxSmallMessageBytes) decodedCache.set(bytes, { copy, limits: limitsKey(limits), decoded })
+  // every size: the copy is what the decoded body's byte strings are views of, kept as long as the
+  // message anyway; a proposal or close of a large electorate is what is most worth not decoding again
+  if (copy !== bytes) decodedCache.set(bytes, { copy, limits: limitsKey(limits), decoded })
   return decoded
 }
 
