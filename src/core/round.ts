@@ -24,10 +24,9 @@ export class Round {
   readonly key: string
   /** every verified envelope of this proposal by content id, to answer pulls */
   readonly envelopes = new Map<string, AnyOpened>()
-  readonly firstVote = new Map<string, OpenedVote>()
   readonly equivocations = new Map<string, [OpenedVote, OpenedVote]>()
-  /** voter → choice for every voter currently counted */
-  readonly counted = new Map<string, VoteType>()
+  /** voter → choice for every voter currently counted, in the order their first votes arrived */
+  readonly counted: CountedVotes
   readonly tally: Tally
   /** closes that passed every check, in arrival order */
   readonly closes = new Map<string, CheckedClose>()
@@ -59,6 +58,7 @@ export class Round {
     this.key = ctx.proposal.key
     this.tally = emptyTally(ctx.electorate)
     this.envelopes.set(this.key, ctx.proposal)
+    this.counted = new CountedVotes(ctx.electorate)
   }
 
   /** The proposal's pinned deadline (coordinator's clock). */
@@ -71,14 +71,15 @@ export class Round {
   addVote (vote: OpenedVote): VoteEffect {
     if (!sameId(vote.body.proposal, this.ctx.proposal.id)) return 'wrong-proposal'
     const voter = vote.body.voter
-    const weight = this.ctx.electorate.get(voter)
-    if (weight === undefined) return 'non-member'
-    const first = this.firstVote.get(voter)
+    const counted = this.counted
+    const slot = counted.slots.get(voter)
+    if (slot === undefined) return 'non-member'
+    const weight = counted.weights[slot] as number
+    const first = counted.first[slot]
     if (first === undefined) {
       // every vote held is some voter's: none of this voter's can be held yet
       this.envelopes.set(vote.key, vote)
-      this.firstVote.set(voter, vote)
-      this.counted.set(voter, vote.body.choice)
+      counted.count(slot, vote)
       addToTally(this.tally, vote.body.choice, weight)
       return 'counted'
     }
@@ -86,7 +87,7 @@ export class Round {
     this.envelopes.set(vote.key, vote)
     if (this.equivocations.has(voter)) return 'repeat-equivocation'
     this.equivocations.set(voter, first.key < vote.key ? [first, vote] : [vote, first])
-    this.counted.delete(voter)
+    counted.exclude(slot)
     removeFromTally(this.tally, first.body.choice, weight)
     return 'equivocation'
   }
@@ -196,7 +197,7 @@ export class Round {
       rank,
       closedAt: Math.max(now, slot),
       decision,
-      votes: [...this.counted.keys()].map(voter => (this.firstVote.get(voter) as OpenedVote).id).sort(compareBytes),
+      votes: [...this.counted.votes()].map(vote => vote.id).sort(compareBytes),
       excluded: [...this.equivocations.values()].map(([a, b]) => [a.id, b.id] as [Uint8Array, Uint8Array]).sort((x, y) => compareBytes(x[0], y[0])),
       tally: tallyTuple(this.tally)
     }
@@ -234,4 +235,83 @@ function sameId (a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
   return true
+}
+
+/**
+ * The counted votes of a round as a read-only `voter → choice` map, kept in per-voter slots: one map
+ * lookup (voter → slot) per vote instead of the four of separate first-vote and counted maps, which
+ * at 10⁴ votes held cost ~250 ns each, cache misses mostly. Iterates in the order first votes
+ * arrived, leaving out excluded equivocators, as the map it replaces did.
+ */
+export class CountedVotes implements ReadonlyMap<string, VoteType> {
+  /** voter → slot: the electorate's order */
+  readonly slots = new Map<string, number>()
+  /** weight by slot */
+  readonly weights: number[] = []
+  /** first vote held by slot */
+  readonly first: Array<OpenedVote | undefined> = []
+  private readonly arrival: number[] = []
+  private readonly excluded = new Set<number>()
+  private counted = 0
+
+  constructor (electorate: ReadonlyMap<string, number>) {
+    for (const [voter, weight] of electorate) {
+      this.slots.set(voter, this.weights.length)
+      this.weights.push(weight)
+      this.first.push(undefined)
+    }
+  }
+
+  /** @internal the first vote of the voter in `slot` */
+  count (slot: number, vote: OpenedVote): void {
+    this.first[slot] = vote
+    this.arrival.push(slot)
+    this.counted++
+  }
+
+  /** @internal the voter in `slot` equivocated: no longer counted */
+  exclude (slot: number): void {
+    if (this.excluded.has(slot)) return
+    this.excluded.add(slot)
+    this.counted--
+  }
+
+  get size (): number { return this.counted }
+
+  get (voter: string): VoteType | undefined {
+    const slot = this.slots.get(voter)
+    if (slot === undefined || this.excluded.has(slot)) return undefined
+    return this.first[slot]?.body.choice
+  }
+
+  has (voter: string): boolean {
+    return this.get(voter) !== undefined
+  }
+
+  /** The counted votes themselves, in arrival order. */
+  * votes (): IterableIterator<OpenedVote> {
+    for (const slot of this.arrival) {
+      if (!this.excluded.has(slot)) yield this.first[slot] as OpenedVote
+    }
+  }
+
+  * entries (): MapIterator<[string, VoteType]> {
+    for (const vote of this.votes()) yield [vote.body.voter, vote.body.choice]
+  }
+
+  * keys (): MapIterator<string> {
+    for (const vote of this.votes()) yield vote.body.voter
+  }
+
+  * values (): MapIterator<VoteType> {
+    for (const vote of this.votes()) yield vote.body.choice
+  }
+
+  [Symbol.iterator] (): MapIterator<[string, VoteType]> {
+    return this.entries()
+  }
+
+  forEach (callback: (value: VoteType, key: string, map: ReadonlyMap<string, VoteType>) => void, thisArg?: unknown): void {
+    for (const [voter, choice] of this.entries()) callback.call(thisArg, choice, voter, this)
+  }
 }
