@@ -29,7 +29,8 @@ import { createIdentity, publicKeyOf, signingBytes, type Identity } from '../src
 import { VoteType } from '../src/types.js'
 import { exitSoon, isMain, limited, log, n0, times } from './util.js'
 
-const CHUNK = 1024
+// small chunks, many alternations: load from other processes comes and goes within seconds
+const CHUNK = 256
 const IN_FLIGHT = 64
 const VOTERS = 64
 
@@ -93,7 +94,7 @@ async function timed (run: Contender, chunk: Prepared['chunks'][number]): Promis
 }
 
 /** Section 2. */
-export async function runIngest (measuredChunks = 3): Promise<IngestReport> {
+export async function runIngest (measuredChunks = 12): Promise<IngestReport> {
   // chunks: 1 warm-up + measured for the pipeline, the same again for the manager
   const prepared = await prepare(2 * (1 + measuredChunks))
   const quorumAlgorithm = quorum()
