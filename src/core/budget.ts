@@ -6,7 +6,7 @@ export class PeerBudget {
   private readonly rate: number
   private readonly burst: number
   private readonly maxPeers: number
-  private readonly buckets = new Map<string, { tokens: number, at: number }>()
+  private readonly buckets = new Map<string, { tokens: number, at: number, movedAt: number }>()
 
   constructor (ratePerSecond: number, burst: number, maxPeers = 10_000) {
     this.rate = ratePerSecond
@@ -19,13 +19,20 @@ export class PeerBudget {
     let bucket = this.buckets.get(peer)
     if (bucket === undefined) {
       if (this.buckets.size >= this.maxPeers) this.buckets.delete(this.buckets.keys().next().value as string)
-      bucket = { tokens: this.burst, at: now }
+      bucket = { tokens: this.burst, at: now, movedAt: now }
+      this.buckets.set(peer, bucket)
     } else {
-      this.buckets.delete(peer) // re-inserted below: Map order is recency order
+      // Map order is recency order, refreshed at most once a second per peer: moving the bucket to
+      // the end on every message was a delete and an insert per message, for an order that only
+      // matters once `maxPeers` peers are tracked
+      if (now - bucket.movedAt >= 1000 || now < bucket.movedAt) {
+        this.buckets.delete(peer)
+        this.buckets.set(peer, bucket)
+        bucket.movedAt = now
+      }
       bucket.tokens = Math.min(this.burst, bucket.tokens + (Math.max(0, now - bucket.at) * this.rate) / 1000)
       bucket.at = now
     }
-    this.buckets.set(peer, bucket)
     if (bucket.tokens < 1) return false
     bucket.tokens -= 1
     return true

@@ -106,7 +106,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.namespace = init.namespace ?? C.DEFAULT_NAMESPACE
     this.clock = init.clock ?? systemClock
     this.log = (init.logger ?? defaultLogger()).forComponent('libp2p:consensus')
-    this.limits = { ...defaultDecodeLimits, ...init.limits }
+    // the shared default object when nothing is overridden: the decoder keys its cache by it
+    this.limits = init.limits === undefined ? defaultDecodeLimits : { ...defaultDecodeLimits, ...init.limits }
     this.voter = init.voter
     this.fallbackClosers = init.fallbackClosers ?? C.DEFAULT_FALLBACK_CLOSERS
     this.maxClosedProposals = init.maxClosedProposals ?? C.DEFAULT_MAX_CLOSED_PROPOSALS

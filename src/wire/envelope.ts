@@ -113,12 +113,18 @@ export async function openMessage (bytes: Uint8Array, limits: DecodeLimits = def
 const decodedCache = new WeakMap<Uint8Array, { copy: Uint8Array, limits: string, decoded: DecodedMessage }>()
 const limitsKeys = new WeakMap<DecodeLimits, string>()
 
+let lastLimits: DecodeLimits | undefined
+let lastLimitsKey = ''
+
 function limitsKey (limits: DecodeLimits): string {
+  if (limits === lastLimits) return lastLimitsKey
   let key = limitsKeys.get(limits)
   if (key === undefined) {
     key = Object.values(limits).join(',')
     limitsKeys.set(limits, key)
   }
+  lastLimits = limits
+  lastLimitsKey = key
   return key
 }
 
@@ -165,7 +171,9 @@ function decodeUncached (bytes: Uint8Array, copy: Uint8Array, limits: DecodeLimi
     throw new InvalidMessageError('oversize', `${body.type} is ${bytes.byteLength} bytes, limit ${limits.maxSmallMessageBytes}`)
   }
   const id = contentId(bodyBytes)
-  const opened = { body, id, key: idToString(id), bytes } as AnyOpened
+  // `bytes` is the private copy: a peer holding the message keeps that one buffer, and the caller's
+  // (with its decoded-cache entry, which dies with it) can go
+  const opened = { body, id, key: idToString(id), bytes: copy } as AnyOpened
   if (body.type === 'want') {
     if (envelope.length !== 1) throw new InvalidMessageError('malformed', 'want carries no signature')
     return { opened, bodyBytes, signature: undefined, signer: undefined }
