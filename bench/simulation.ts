@@ -27,6 +27,10 @@ export interface SimulationRun {
   deliveries: number
   /** wall µs per delivered message */
   usPerDelivery: number
+  /** CPU time of this process (all threads) from request until every agent decided, ms */
+  cpuMs: number
+  /** CPU µs per delivered message: what to read on a machine shared with other processes */
+  cpuUsPerDelivery: number
 }
 
 /** What section 5 reports. */
@@ -42,11 +46,14 @@ async function runOne (agents: number): Promise<SimulationRun> {
   const swarm = await SimulatedSwarm.create({ agents, seed: 1 })
   const setupMs = performance.now() - t
   t = performance.now()
+  const cpu = process.cpuUsage()
   const result = await swarm.request(0, { bench: 'simulation', agents }, { timeoutMs: 5_000 })
   const requesterMs = performance.now() - t
   // the requester can decide a little before the last agent: run until every agent has
   while (swarm.agents.some(a => a.decisions.size === 0) && swarm.clock.pending > 0) await swarm.clock.runUntil(swarm.clock.now() + 10)
   const decisionMs = performance.now() - t
+  const cpuUsed = process.cpuUsage(cpu)
+  const cpuMs = (cpuUsed.user + cpuUsed.system) / 1000
   const decided = swarm.agents.filter(a => a.decisions.size > 0).length
   const deliveries = swarm.network.counters.delivered
   await swarm.stop()
@@ -58,7 +65,9 @@ async function runOne (agents: number): Promise<SimulationRun> {
     decided,
     decision: result?.decision,
     deliveries,
-    usPerDelivery: Math.round(decisionMs * 1000 / Math.max(1, deliveries) * 100) / 100
+    usPerDelivery: Math.round(decisionMs * 1000 / Math.max(1, deliveries) * 100) / 100,
+    cpuMs: Math.round(cpuMs),
+    cpuUsPerDelivery: Math.round(cpuMs * 1000 / Math.max(1, deliveries) * 100) / 100
   }
 }
 
@@ -68,7 +77,7 @@ export async function runSimulation (sizes = [100, 1000]): Promise<SimulationRep
   for (const agents of sizes) {
     const run = await runOne(agents)
     runs.push(run)
-    log(`simulation: ${n0(agents)} agents decided ${run.decision} in ${n0(run.decisionMs)} ms (${run.decided}/${agents} decided; requester ${n0(run.requesterMs)} ms; ${n0(run.deliveries)} deliveries, ${run.usPerDelivery} µs each; setup ${n0(run.setupMs)} ms)`)
+    log(`simulation: ${n0(agents)} agents decided ${run.decision} in ${n0(run.decisionMs)} ms (${run.decided}/${agents} decided; requester ${n0(run.requesterMs)} ms; ${n0(run.deliveries)} deliveries, ${run.usPerDelivery} µs each, CPU ${run.cpuUsPerDelivery} µs; setup ${n0(run.setupMs)} ms)`)
   }
   const largest = runs[runs.length - 1] as SimulationRun
   return {
