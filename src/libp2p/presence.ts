@@ -21,16 +21,18 @@ import type { Logger } from '@libp2p/interface'
 export interface PresenceInit {
   /**
    * How often this peer announces itself. `0` turns presence off: the default electorate is then
-   * only the peers this node is connected to.
+   * only the peers this node is connected to. Left unset, the interval is 5 s stretched to 1 s per
+   * peer in the roster (at most 60 s), so that a swarm sends about one announcement a second in all
+   * whatever its size: every announcement reaches, and is verified by, every peer.
    *
-   * @default 5000
+   * @default 5000, stretched by the roster size (see above)
    */
   intervalMs?: number
   /**
    * A peer not heard from for this long leaves the roster; announcements older than this (by our
    * clock) are ignored as stale or replayed.
    *
-   * @default 3 × intervalMs + 2000
+   * @default 3 × intervalMs + 2000 (with the stretched interval when `intervalMs` is unset)
    */
   ttlMs?: number
   /**
@@ -51,6 +53,10 @@ export interface PresenceInit {
 
 /** The defaults of {@link PresenceInit}. */
 export const DEFAULT_PRESENCE_INTERVAL_MS = 5_000
+/** Unset `intervalMs`: at least this much per peer in the roster, so a swarm announces ~once a second in all. */
+export const PRESENCE_INTERVAL_PER_PEER_MS = 1_000
+/** Unset `intervalMs`: the stretched interval never exceeds this. */
+export const MAX_STRETCHED_PRESENCE_INTERVAL_MS = 60_000
 const DEFAULT_MAX_PEERS = 10_000
 /** An announcement dated this far in our future is ignored (clocks differ that much at most). */
 const FUTURE_TOLERANCE_MS = 5_000
@@ -79,8 +85,10 @@ export interface PresenceEvents {
 
 /** The roster of peers heard from on the topic, and this peer's own announcements. */
 export class Presence extends TypedEventEmitter<PresenceEvents> {
-  readonly intervalMs: number
-  readonly ttlMs: number
+  private readonly baseIntervalMs: number
+  /** whether the interval follows the roster's size (`intervalMs` unset) */
+  private readonly stretched: boolean
+  private readonly fixedTtlMs: number | undefined
   private readonly maxPeers: number
   private readonly ctx: PresenceContext
   private readonly now: () => number
@@ -89,7 +97,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
   /** peer id → its latest signed announcement, its `at`, whether it votes, and when we heard it (our clock) */
   private readonly roster = new Map<string, { at: number, heardAt: number, voter: boolean, bytes: Uint8Array }>()
   private own: { at: number, bytes: Uint8Array } | undefined
-  private timer: ReturnType<typeof setInterval> | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
   private answerTimer: ReturnType<typeof setTimeout> | undefined
   private lastAnnouncedAt = -Infinity
 
@@ -97,28 +105,58 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     super()
     this.ctx = ctx
     this.now = ctx.now ?? Date.now
-    this.intervalMs = init.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS
-    if (!(this.intervalMs >= 0) || !Number.isFinite(this.intervalMs)) throw new InvalidParametersError(`presence intervalMs must be a finite number ≥ 0, got ${String(init.intervalMs)}`)
-    this.ttlMs = init.ttlMs ?? 3 * this.intervalMs + 2_000
-    if (!(this.ttlMs > 0)) throw new InvalidParametersError(`presence ttlMs must be > 0, got ${String(init.ttlMs)}`)
+    this.stretched = init.intervalMs === undefined
+    this.baseIntervalMs = init.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS
+    if (!(this.baseIntervalMs >= 0) || !Number.isFinite(this.baseIntervalMs)) throw new InvalidParametersError(`presence intervalMs must be a finite number ≥ 0, got ${String(init.intervalMs)}`)
+    this.fixedTtlMs = init.ttlMs
+    if (init.ttlMs !== undefined && !(init.ttlMs > 0)) throw new InvalidParametersError(`presence ttlMs must be > 0, got ${String(init.ttlMs)}`)
     this.maxPeers = init.maxPeers ?? DEFAULT_MAX_PEERS
     this.voter = init.voter ?? true
   }
 
-  /** Whether announcements are on (`intervalMs > 0`). */
-  get enabled (): boolean {
-    return this.intervalMs > 0
+  /**
+   * The interval between this peer's announcements now: `intervalMs` as given, or (unset) 5 s
+   * stretched to 1 s per peer in the roster, at most 60 s.
+   */
+  get intervalMs (): number {
+    if (!this.stretched) return this.baseIntervalMs
+    return Math.min(MAX_STRETCHED_PRESENCE_INTERVAL_MS, Math.max(this.baseIntervalMs, this.roster.size * PRESENCE_INTERVAL_PER_PEER_MS))
   }
 
-  /** Announce now and then every `intervalMs`. */
+  /** How long a peer stays in the roster unheard: `ttlMs` as given, else 3 × {@link intervalMs} + 2 s. */
+  get ttlMs (): number {
+    return this.fixedTtlMs ?? 3 * this.intervalMs + 2_000
+  }
+
+  /** Whether announcements are on (`intervalMs > 0`). */
+  get enabled (): boolean {
+    return this.baseIntervalMs > 0
+  }
+
+  /** Announce now and then every {@link intervalMs}. */
   start (): void {
     if (!this.enabled || this.timer !== undefined) return
-    this.timer = setInterval(() => { this.expire(); void this.announce() }, this.intervalMs)
+    this.scheduleNext(true)
     void this.announce()
   }
 
+  /**
+   * The next periodic announcement. Peers started together would otherwise announce together for
+   * good, a burst of N announcements at once: the first period is drawn at random (¼ to 1
+   * interval) and each later one varies by ±10 %, so announcements spread out.
+   */
+  private scheduleNext (first = false): void {
+    const interval = this.intervalMs
+    const wait = interval * (first ? 0.25 + 0.75 * Math.random() : 0.9 + 0.2 * Math.random())
+    this.timer = setTimeout(() => {
+      this.expire()
+      void this.announce()
+      if (this.timer !== undefined) this.scheduleNext()
+    }, wait)
+  }
+
   stop (): void {
-    clearInterval(this.timer)
+    clearTimeout(this.timer)
     clearTimeout(this.answerTimer)
     this.timer = undefined
     this.answerTimer = undefined
