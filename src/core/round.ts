@@ -27,6 +27,8 @@ export class Round {
   readonly equivocations = new Map<string, [OpenedVote, OpenedVote]>()
   /** voter → choice for every voter currently counted, in the order their first votes arrived */
   readonly counted: CountedVotes
+  /** the electorate's PeerIds by slot: the one copy every held vote's body points at */
+  private readonly voterIds: string[]
   readonly tally: Tally
   /** closes that passed every check, in arrival order */
   readonly closes = new Map<string, CheckedClose>()
@@ -59,6 +61,8 @@ export class Round {
     this.tally = emptyTally(ctx.electorate)
     this.envelopes.set(this.key, ctx.proposal)
     this.counted = new CountedVotes(ctx.electorate)
+    this.voterIds = []
+    for (const [voter, slot] of this.counted.slots) this.voterIds[slot] = voter
   }
 
   /** The proposal's pinned deadline (coordinator's clock). */
@@ -79,17 +83,30 @@ export class Round {
     if (first === undefined) {
       // every vote held is some voter's: none of this voter's can be held yet
       this.envelopes.set(vote.key, vote)
+      this.share(vote, slot)
       counted.count(slot, vote)
       addToTally(this.tally, vote.body.choice, weight)
       return 'counted'
     }
     if (this.envelopes.has(vote.key)) return 'duplicate'
     this.envelopes.set(vote.key, vote)
+    this.share(vote, slot)
     if (this.equivocations.has(voter)) return 'repeat-equivocation'
     this.equivocations.set(voter, first.key < vote.key ? [first, vote] : [vote, first])
     counted.exclude(slot)
     removeFromTally(this.tally, first.body.choice, weight)
     return 'equivocation'
+  }
+
+  /**
+   * Point a held vote's body at the round's copies of what all its votes carry — the proposal id,
+   * the voter's PeerId, the namespace — instead of its own freshly decoded ones (equal values;
+   * ~340 of the ~1,250 bytes a held vote costs, a quarter of an open proposal's memory).
+   */
+  private share (vote: OpenedVote, slot: number): void {
+    vote.body.proposal = this.ctx.proposal.id
+    vote.body.voter = this.voterIds[slot] as string
+    if (vote.body.ns === this.ctx.proposal.body.ns) vote.body.ns = this.ctx.proposal.body.ns
   }
 
   /** The algorithm's view of the votes counted so far. */
