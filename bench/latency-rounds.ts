@@ -37,14 +37,19 @@ export interface Swarm {
   messageEvents: number
 }
 
-export async function buildSwarm (topology: Topology, n: number): Promise<Swarm> {
+/** Every full-mesh node with the leaf preset keeps at least gossipsub's Dlo (4) peers in its mesh. */
+const LEAF_MESH_LOW = 4
+
+/** `meshPreset`: the gossipsub preset of every full-mesh node (a star always has one hub and leaves). */
+export async function buildSwarm (topology: Topology, n: number, meshPreset: 'hub' | 'leaf' = 'hub'): Promise<Swarm> {
   const started = performance.now()
   const consensus = { voter: () => VoteType.For }
   const nodes: ConsensusNode[] = []
   try {
     if (topology === 'mesh') {
-      // createConsensusNode's default preset is 'hub': every peer keeps every other in its mesh
-      for (let i = 0; i < n; i++) nodes.push(await createConsensusNode({ transport: 'memory', consensus }))
+      // 'hub': every peer keeps every other in its mesh and forwards everything to all (flood-like);
+      // 'leaf': gossipsub's default degree (D = 6, Dhi = 12), own messages still go to every peer (flood publish)
+      for (let i = 0; i < n; i++) nodes.push(await createConsensusNode({ transport: 'memory', consensus, preset: meshPreset }))
       await connectFullMesh(nodes, 60_000)
     } else {
       const hub = await createConsensusNode({ transport: 'websockets', preset: 'hub', consensus })
@@ -71,10 +76,12 @@ export async function buildSwarm (topology: Topology, n: number): Promise<Swarm>
     node.services.pubsub.subscribe(RAW_TOPIC)
     node.services.pubsub.addEventListener('message', () => { swarm.messageEvents++ })
   }
-  // both topics must have every connected peer subscribed AND in the mesh (no gossip-only paths)
+  // both topics must have every connected peer subscribed AND in the mesh (no gossip-only paths);
+  // a leaf-preset full mesh keeps only D of them, at least Dlo
+  const meshWanted = (i: number): number => Math.min(swarm.expectedPeers[i] as number, topology === 'mesh' && meshPreset === 'leaf' ? LEAF_MESH_LOW : Infinity)
   const ready = (): boolean => nodes.every((node, i) => [RAW_TOPIC, consensusTopic].every(topic =>
     node.services.pubsub.getSubscribers(topic).length >= (swarm.expectedPeers[i] as number) &&
-    (node.services.pubsub.getMeshPeers?.(topic).length ?? Infinity) >= (swarm.expectedPeers[i] as number)))
+    (node.services.pubsub.getMeshPeers?.(topic).length ?? Infinity) >= meshWanted(i)))
   if (!await waitFor(ready, 30_000)) {
     const short = nodes.map((node, i) => `${i}:${node.services.pubsub.getMeshPeers?.(RAW_TOPIC).length}/${node.services.pubsub.getMeshPeers?.(consensusTopic).length}`)
     log(`  warning: not every mesh is full after 30 s (node:raw/consensus mesh sizes ${short.join(' ')}); measuring anyway`)

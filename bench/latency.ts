@@ -8,6 +8,8 @@
  *   --sizes 10,25,50       swarm sizes N
  *   --topologies mesh,star mesh = full mesh over the memory transport; star = websockets hub on 127.0.0.1
  *   --mesh-max 25          no full mesh above this N (a 50-peer mesh in one process is ~50³ transmissions a round)
+ *   --mesh-preset hub      gossipsub preset of every full-mesh node: hub (each forwards to all others, flood-like)
+ *                          or leaf (gossipsub's default mesh degree, D = 6, Dhi = 12: what a peer-to-peer swarm runs)
  *   --rounds 12            measured round pairs per size and topology (one raw + one consensus each)…
  *   --budget 25            …but stop after this many seconds of measuring, once --min-rounds are done
  *   --min-rounds 6
@@ -32,6 +34,8 @@ export interface Options {
   topologies: Topology[]
   /** the largest full mesh to build (a 50-peer full mesh in one process costs ~50³ transmissions a round) */
   meshMax: number
+  /** gossipsub preset of every node of a full mesh */
+  meshPreset: 'hub' | 'leaf'
   rounds: number
   minRounds: number
   /** seconds of measured rounds per size and topology after which we stop (once minRounds are done) */
@@ -43,11 +47,11 @@ export interface Options {
   out: string
 }
 
-export const LATENCY_USAGE = '[--sizes 10,25,50] [--topologies mesh,star] [--mesh-max 25] [--rounds 12] [--min-rounds 6] [--budget 25] [--warmup 2] [--kinds raw,consensus] [--raw-bytes 12] [--out bench/latency-results.json]'
+export const LATENCY_USAGE = '[--sizes 10,25,50] [--topologies mesh,star] [--mesh-max 25] [--mesh-preset hub|leaf] [--rounds 12] [--min-rounds 6] [--budget 25] [--warmup 2] [--kinds raw,consensus] [--raw-bytes 12] [--out bench/latency-results.json]'
 
 /** Latency options from `--flag value` pairs (see the file header). */
 export function latencyOptions (flags: Map<string, string>): Options {
-  const opts: Options = { sizes: [10, 25, 50], topologies: ['mesh', 'star'], meshMax: 25, rounds: 12, minRounds: 6, budgetS: 25, warmup: 2, kinds: ['raw', 'consensus'], rawBytes: 12, out: 'bench/latency-results.json' }
+  const opts: Options = { sizes: [10, 25, 50], topologies: ['mesh', 'star'], meshMax: 25, meshPreset: 'hub', rounds: 12, minRounds: 6, budgetS: 25, warmup: 2, kinds: ['raw', 'consensus'], rawBytes: 12, out: 'bench/latency-results.json' }
   const list = (v: string): string[] => v.split(',').map(x => x.trim()).filter(x => x.length > 0)
   const int = (flag: string, v: string, min: number): number => {
     const n = Number(v)
@@ -60,6 +64,7 @@ export function latencyOptions (flags: Map<string, string>): Options {
       case '--topologies': opts.topologies = list(v) as Topology[]; break
       case '--kinds': opts.kinds = list(v) as Kind[]; break
       case '--mesh-max': opts.meshMax = int(flag, v, 3); break
+      case '--mesh-preset': opts.meshPreset = v as Options['meshPreset']; break
       case '--rounds': opts.rounds = int(flag, v, 1); break
       case '--min-rounds': opts.minRounds = int(flag, v, 1); break
       case '--budget': opts.budgetS = int(flag, v, 1); break
@@ -72,6 +77,7 @@ export function latencyOptions (flags: Map<string, string>): Options {
   opts.minRounds = Math.min(opts.minRounds, opts.rounds)
   if (opts.sizes.some(n => !Number.isInteger(n) || n < 3 || n > 200)) throw new Error('--sizes: integers from 3 to 200')
   if (opts.topologies.some(t => t !== 'mesh' && t !== 'star')) throw new Error('--topologies: mesh and/or star')
+  if (opts.meshPreset !== 'hub' && opts.meshPreset !== 'leaf') throw new Error('--mesh-preset: hub or leaf')
   if (opts.kinds.length === 0 || opts.kinds.some(k => k !== 'raw' && k !== 'consensus')) throw new Error('--kinds: raw and/or consensus')
   return opts
 }
@@ -108,7 +114,7 @@ async function runConfig (topology: Topology, n: number, opts: Options): Promise
   const loadBefore = os.loadavg().map(x => Math.round(x * 100) / 100)
   const label = `${topology} N=${n}`
   log(`${label}: starting ${n} nodes (${TOPOLOGY_NAME[topology].name}, ${TOPOLOGY_NAME[topology].transport})…`)
-  const swarm = await buildSwarm(topology, n)
+  const swarm = await buildSwarm(topology, n, opts.meshPreset)
   log(`${label}: connected in ${(swarm.setupMs / 1000).toFixed(1)} s; ${opts.warmup} warm-up + up to ${opts.rounds} measured round pairs`)
   const raw = new RawRounds(swarm, opts.rawBytes)
   const cons = new ConsensusRounds(swarm)
@@ -171,7 +177,7 @@ async function runConfig (topology: Topology, n: number, opts: Options): Promise
   const consSummary = summarize(consMs)
   const ratio = (a: number | null, b: number | null): number | null => a === null || b === null || b === 0 ? null : Math.round(a / b * 100) / 100
   const result: ConfigResult = {
-    topology: TOPOLOGY_NAME[topology].name,
+    topology: topology === 'mesh' && opts.meshPreset === 'leaf' ? 'full mesh, leaf preset' : TOPOLOGY_NAME[topology].name,
     transport: TOPOLOGY_NAME[topology].transport,
     n,
     setupMs: Math.round(swarm.setupMs),
