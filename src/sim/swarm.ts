@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { ConsensusManager, type ConsensusManagerInit, type Voter } from '../core/manager.js'
+import { loadKey } from '../core/store.js'
 import { MemoryNetwork, type MemoryNetworkInit } from '../transport/memory-network.js'
 import { createIdentity, type Identity } from '../wire/signing.js'
 import { SeededRandom } from './random.js'
@@ -77,6 +78,9 @@ export class SimulatedSwarm {
     // loaded here, not at import: it brings interface-datastore's Key and multiformats' every base
     // into the initial bundle of every browser app that imports the package
     const { MemoryDatastore } = await import('datastore-core')
+    // the store's lazily imported Key too, before any timer runs: a save that waits for a real
+    // import mid-simulation made the first run in a process differ from every later one
+    await loadKey()
     const agents: SimulatedAgent[] = []
     for (let index = 0; index < init.agents; index++) {
       const identity = await simulatedIdentity(index)
