@@ -1,6 +1,7 @@
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
 import { equals } from 'uint8arrays/equals'
 import { InvalidMessageError } from '../errors.js'
+import { decodePlainCanonical } from './fast-decode.js'
 
 /**
  * Canonical bytes: deterministic CBOR (RFC 8949 §4.2: shortest integers and lengths, bytewise-sorted
@@ -32,6 +33,10 @@ export function decodeCanonical (bytes: Uint8Array, maxBytes: number): unknown {
   if (bytes.byteLength > maxBytes) {
     throw new InvalidMessageError('oversize', `message is ${bytes.byteLength} bytes, limit ${maxBytes}`)
   }
+  // plain canonical shapes (every message body of this protocol, unless its payload or metadata holds
+  // floats) are read and checked in one pass; anything else, good or bad, takes the strict path below
+  const plain = decodePlainCanonical(bytes)
+  if (plain !== undefined) return plain
   let value: unknown
   try {
     value = decode(bytes, STRICT_DECODE)
