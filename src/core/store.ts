@@ -76,6 +76,9 @@ export class ProposalStore {
    */
   async * load (): AsyncGenerator<{ proposalKey: string, messages: Uint8Array[] }> {
     if (this.datastore === undefined) return
+    // the manager loads before it takes any message: `Key` is ready by the first save, so saving
+    // never waits on a module load (its real-time delay would make seeded simulations differ)
+    await loadKey()
     const byProposal = new Map<string, Array<{ sortKey: string, bytes: Uint8Array }>>()
     for await (const { key, value } of this.datastore.query({ prefix: this.prefix })) {
       const [proposalKey, kind, id] = key.toString().slice(this.prefix.length + 1).split('/')
