@@ -6,7 +6,7 @@ import { VoteType, type CborRecord } from '../types.js'
 import { decodeMessage, openMessage, sealMessage, sealWant, verifyMessage, type AnyOpened, type OpenedAck, type OpenedClose, type OpenedProposal, type OpenedVote, type OpenedWant } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { PROTOCOL_VERSION } from '../wire/messages.js'
-import { contentId, idFromString, idKey, idToString, type Identity } from '../wire/signing.js'
+import { contentId, forgetVerified, idFromString, idKey, idToString, type Identity } from '../wire/signing.js'
 import { systemClock, type Clock } from './clock.js'
 import * as C from './constants.js'
 import { checkProposal } from './context.js'
@@ -817,8 +817,10 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       const round = this.rounds.get(oldest)
       this.rounds.delete(oldest)
       this.clearTimers(oldest)
+      if (round === undefined) continue
+      forgetVerified(round.envelopes.keys())
       // the datastore keeps what memory keeps, or it would grow without bound
-      if (round !== undefined) this.store.forget(oldest, round.envelopes.values()).catch(err => { this.log.error('could not drop proposal %s from the datastore: %e', oldest, err) })
+      this.store.forget(oldest, round.envelopes.values()).catch(err => { this.log.error('could not drop proposal %s from the datastore: %e', oldest, err) })
     }
   }
 }

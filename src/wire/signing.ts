@@ -159,6 +159,15 @@ export async function verifySignature (type: string, signer: string, body: Uint8
   }
 }
 
+/**
+ * Drop the cached verifications of these body ids (hex): a manager calls it for the messages of a
+ * proposal it forgets, so the cache holds what is still held somewhere rather than filling to its
+ * cap with the long decided. Another holder in the same process at worst verifies once more.
+ */
+export function forgetVerified (idKeys: Iterable<string>): void {
+  for (const idKey of idKeys) verified.delete(idKey)
+}
+
 /*
  * Verifying goes through WebCrypto Ed25519 where the platform has it (Node ≥ 22, Chromium, Firefox,
  * Safari 17+), with each signer's key imported once and kept: `@libp2p/crypto` imports the key again
