@@ -7,7 +7,7 @@ import { DEFAULT_TOPIC, DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS } from './constants.js
 import { DirectMessaging, type DirectMessagingComponents, type DirectMessagingInit } from './direct.js'
 import { NotEnoughPeersError } from './errors.js'
 import { Presence, type PresenceInit } from './presence.js'
-import { isPublishError, PubSubValidatorResult, type PubSub, type PubSubTopicValidator } from './pubsub.js'
+import { isPublishError, PubSubValidatorResult, type PubSub, type PubSubMessage, type PubSubTopicValidator } from './pubsub.js'
 import { decodeMessage, type DecodedMessage } from '../wire/envelope.js'
 import type { Coordinator, HandlerOptions, MessageHandler, TopologyInfo, ValidationResult } from '../transport/coordinator.js'
 import type { AbortOptions, Libp2pEvents, Logger, PeerId, PrivateKey } from '@libp2p/interface'
@@ -112,6 +112,8 @@ export class PubSubCoordinator implements Coordinator {
   private handler: MessageHandler | undefined
   private started = false
   private readonly rosterSentAt = new Map<string, number>()
+  /** Per propagation source: the validation of the last proposal or close it sent, while running. */
+  private readonly inFlightAnchors = new Map<string, Promise<unknown>>()
 
   constructor (components: PubSubCoordinatorComponents, init: PubSubCoordinatorInit = {}) {
     this.components = components
@@ -300,16 +302,36 @@ export class PubSubCoordinator implements Coordinator {
    * is deliberately not listened to: the handler has already processed them.
    */
   private readonly validate: PubSubTopicValidator = async (propagationSource, message) => {
-    const presence = this.presenceMessage(message.data)
+    const decoded = this.decode(message.data)
+    const presence = decoded?.opened.body.type === 'presence' ? decoded : undefined
     if (presence !== undefined) {
       if (this.presence === undefined) return PubSubValidatorResult.Ignore
       const verdict = await this.presence.receive(presence)
       if (verdict.result === 'reject') this.log('rejected a presence message from %s: %s', propagationSource, verdict.reason)
       return verdictToResult[verdict.result]
     }
+    if (this.handler === undefined) return PubSubValidatorResult.Ignore
+    const from = propagationSource.toString()
+    // Gossipsub validates the messages of one RPC stream concurrently, so a vote sent right behind
+    // its proposal (or an ack right behind its close) can finish verifying first: the vote would be
+    // held as early and not relayed, the ack would make us pull the close. Messages from a source
+    // therefore wait for the proposal or close that source sent before them.
+    const anchor = this.inFlightAnchors.get(from)
+    const type = decoded?.opened.body.type
+    if (type === 'proposal' || type === 'close') {
+      const done = (anchor ?? Promise.resolve()).then(async () => this.handleInOrder(message, from)).finally(() => {
+        if (this.inFlightAnchors.get(from) === done) this.inFlightAnchors.delete(from)
+      })
+      this.inFlightAnchors.set(from, done)
+      return done
+    }
+    if (anchor !== undefined) await anchor
+    return this.handleInOrder(message, from)
+  }
+
+  private async handleInOrder (message: PubSubMessage, from: string): Promise<PubSubValidatorResult> {
     const handler = this.handler
     if (handler === undefined) return PubSubValidatorResult.Ignore
-    const from = propagationSource.toString()
     try {
       // the verdict comes back as soon as the message is verified; our reaction (vote, close, ack)
       // runs after gossipsub has forwarded it, so a relay never sends its reaction ahead of the message
@@ -327,15 +349,20 @@ export class PubSubCoordinator implements Coordinator {
     }
   }
 
-  /** The decoded message when it is a presence announcement; anything else goes to the handler. */
-  private presenceMessage (data: Uint8Array): DecodedMessage | undefined {
+  /** The decoded message, or undefined if it does not decode (the handler then rejects it with the reason). */
+  private decode (data: Uint8Array): DecodedMessage | undefined {
     try {
-      // decoding is cached per buffer, so the handler's own decode of a non-presence message is free
-      const decoded = decodeMessage(data)
-      return decoded.opened.body.type === 'presence' ? decoded : undefined
+      // decoding is cached per buffer, so the handler's own decode of the message is free
+      return decodeMessage(data)
     } catch {
       return undefined
     }
+  }
+
+  /** The decoded message when it is a presence announcement; anything else goes to the handler. */
+  private presenceMessage (data: Uint8Array): DecodedMessage | undefined {
+    const decoded = this.decode(data)
+    return decoded?.opened.body.type === 'presence' ? decoded : undefined
   }
 
   /**
