@@ -60,7 +60,7 @@ export const MAX_STRETCHED_PRESENCE_INTERVAL_MS = 60_000
 const DEFAULT_MAX_PEERS = 10_000
 /** An announcement dated this far in our future is ignored (clocks differ that much at most). */
 const FUTURE_TOLERANCE_MS = 5_000
-/** Answering newcomers: at most one extra announcement per this long. */
+/** Answering newcomers: at most one extra announcement per this long (or a quarter interval, if longer). */
 const MIN_ANNOUNCE_GAP_MS = 1_000
 /** Wait a little before answering a newcomer, so several newcomers share one answer. */
 const ANSWER_DELAY_MS = 100
@@ -188,12 +188,15 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
   }
 
   /**
-   * A peer subscribed next to us: announce soon (at most once a second), so that it, and the peers
-   * it relays to, learn about us without waiting a whole interval.
+   * A peer subscribed next to us: announce soon (at most once a second, or a quarter interval if
+   * longer), so that it, and the peers it relays to, learn about us without waiting a whole interval.
    */
   greet (): void {
     if (!this.enabled || this.timer === undefined || this.answerTimer !== undefined) return
-    const wait = Math.max(ANSWER_DELAY_MS, this.lastAnnouncedAt + MIN_ANNOUNCE_GAP_MS - this.now())
+    // while a swarm forms every peer sees newcomer after newcomer: answering each within a second
+    // was ~N announcements a second, each to every peer (newcomers get our roster directly anyway)
+    const gap = Math.max(MIN_ANNOUNCE_GAP_MS, this.intervalMs / 4)
+    const wait = Math.max(ANSWER_DELAY_MS, this.lastAnnouncedAt + gap - this.now())
     this.answerTimer = setTimeout(() => {
       this.answerTimer = undefined
       void this.announce()
