@@ -41,7 +41,9 @@ export async function sealMessage <B extends SignedBody> (identity: Identity, bo
   const bodyBytes = encodeCanonical(body)
   const signature = await signBody(identity, body.type, bodyBytes)
   const id = contentId(bodyBytes)
-  return { body, id, key: idToString(id), bytes: encodeCanonical([bodyBytes, signature]) }
+  // a copy of its own: in Node, cborg's output is a view of a shared 64 KB Buffer-pool slab, which a
+  // held message would otherwise keep alive (measured: closed proposals pinned a slab per ~30)
+  return { body, id, key: idToString(id), bytes: new Uint8Array(encodeCanonical([bodyBytes, signature])) }
 }
 
 /** Wrap an unsigned want. */
