@@ -38,9 +38,6 @@ export class ProposalStore {
     this.prefix = `/libp2p-consensus/${encodeURIComponent(namespace)}`
   }
 
-  /** Whether messages outlive this manager (a datastore was given). */
-  get persistent (): boolean { return this.datastore !== undefined }
-
   /** Keep one verified message of a proposal (idempotent: the key is its content id). */
   async save (proposalKey: string, message: AnyOpened): Promise<void> {
     if (this.datastore === undefined) return
