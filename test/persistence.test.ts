@@ -1,6 +1,7 @@
 import { decode } from 'cborg'
 import { describe, expect, it } from 'vitest'
-import { ProposalClosedError, SimulatedSwarm, VoteType, type EvidenceEvent } from '../src/index.js'
+import { NotEligibleError, ProposalClosedError, SimulatedSwarm, VoteType, type EvidenceEvent } from '../src/index.js'
+import { decodeMessage } from '../src/wire/envelope.js'
 
 describe('persistence through the datastore', () => {
   it('an agent restarted mid-proposal keeps its vote (no second, different one), resumes and reaches the same decision', async () => {
@@ -34,6 +35,42 @@ describe('persistence through the datastore', () => {
     expect(result?.votesAgainst).toBe(0)
     expect(evidence).toEqual([])
     expect(swarm.agent(3).decisions.get(result!.proposalId)?.certificate?.id).toBe(result?.certificate?.id)
+    await swarm.stop()
+  })
+
+  it('a proposal older than what the datastore dropped is only observed after a restart: no second vote', async () => {
+    let restarted = false
+    const swarm = await SimulatedSwarm.create({
+      agents: 5,
+      seed: 32,
+      latencyMs: [1, 10],
+      // one decided proposal kept: older ones leave memory and the datastore
+      manager: { maxClosedProposals: 1 },
+      vote: (i) => i === 3 && restarted ? VoteType.Against : VoteType.For
+    })
+    const proposals: Uint8Array[] = []
+    const votesOf3AfterRestart: Uint8Array[] = []
+    swarm.network.monitor = (event, message) => {
+      if (event.event !== 'send') return
+      const type = decodeMessage(message).opened.body.type
+      if (type === 'proposal' && event.from === swarm.agent(0).identity.peerId) proposals.push(message)
+      if (type === 'vote' && restarted && event.from === swarm.agent(3).identity.peerId) votesOf3AfterRestart.push(message)
+    }
+    for (const round of [1, 2, 3]) {
+      const result = await swarm.request(0, { round }, { timeoutMs: 60_000 })
+      expect(result?.decision).toBe('approved')
+    }
+    // agent 3 voted for the first proposal, which every agent has since dropped
+    await swarm.crash(3)
+    restarted = true
+    await swarm.restart(3)
+    const first = proposals[0]!
+    await swarm.agent(3).manager.handleMessage(first, swarm.agent(0).identity.peerId)
+    await swarm.clock.advance(100)
+    const open = swarm.agent(3).manager.getOpenProposals()
+    expect(open).toHaveLength(1)
+    await expect(swarm.agent(3).manager.recordVote(open[0]!.id, VoteType.Against)).rejects.toThrow(NotEligibleError)
+    expect(votesOf3AfterRestart).toEqual([])
     await swarm.stop()
   })
 

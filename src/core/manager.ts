@@ -94,6 +94,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private seq = 0
   private running = false
   private replaying = false
+  /** newest `createdAt` of a proposal the datastore dropped: older ones it does not hold are only observed (see Round.observeOnly) */
+  private forgottenUpTo = -Infinity
 
   constructor (init: ConsensusManagerInit) {
     super()
@@ -125,6 +127,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   /** Start taking messages from the coordinator. */
   async start (): Promise<void> {
     this.running = true
+    this.forgottenUpTo = await this.store.forgottenUpTo()
     await this.replay()
     this.coordinator.setHandler(async (bytes, from, options) => this.handleMessage(bytes, from, options))
   }
@@ -290,6 +293,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const metadata = checkCbor(options.metadata ?? {}, 'metadata')
     if (round.closed) throw new ProposalClosedError(`proposal ${proposalId} is already closed`)
     if (!round.ctx.electorate.has(this.peerId)) throw new NotEligibleError(`${this.peerId} is not in the electorate of ${proposalId}`)
+    if (round.observeOnly) throw new NotEligibleError(`${proposalId} is older than proposals this peer's datastore already dropped: a vote it cast before a restart may be forgotten, so it does not vote on it`)
     if (round.myVote !== undefined) throw new AlreadyVotedError(`${this.peerId} already voted on ${proposalId}`)
     await this.castVote(round, vote, metadata)
   }
@@ -416,6 +420,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (ctx === undefined) return ignore('unknown-algorithm')
     const round = new Round(ctx)
     round.knownSince = this.clock.now()
+    // no older than a proposal the datastore dropped, and not replayed from it: we may have signed
+    // for it before a restart and forgotten (while running, `decided` catches those we dropped)
+    round.observeOnly = !this.replaying && proposal.body.createdAt <= this.forgottenUpTo
     this.rounds.set(round.key, round)
     await this.remember(round.key, proposal)
     this.schedule(round)
@@ -547,7 +554,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       const other = [...round.closes.values()].find(c => c.close.key !== checked.close.key) as CheckedClose
       this.emit('evidence', { detail: { kind: 'conflicting-close', proposalId: round.key, offender: checked.close.body.closer, messages: [other.close.bytes, checked.close.bytes] } })
     }
-    if (round.myAck !== undefined || !round.ctx.electorate.has(this.peerId)) return false
+    if (round.myAck !== undefined || round.observeOnly || !round.ctx.electorate.has(this.peerId)) return false
     round.myAck = checked.close.key
     return true
   }
@@ -586,7 +593,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   // ---- acting: votes, closes, pulls ------------------------------------------------------------
 
   private async maybeAutoVote (round: Round): Promise<void> {
-    if (this.voter !== undefined && round.ctx.electorate.has(this.peerId) && round.myVote === undefined && !round.closed) await this.autoVote(round)
+    if (this.voter !== undefined && round.ctx.electorate.has(this.peerId) && round.myVote === undefined && !round.closed && !round.observeOnly) await this.autoVote(round)
   }
 
   private async autoVote (round: Round): Promise<void> {
@@ -634,7 +641,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private async tryClose (round: Round, rank: number): Promise<void> {
     const body = round.ctx.proposal.body
     const now = this.clock.now()
-    if (body.closers[rank] !== this.peerId || round.closing || round.closed || round.awaitsPendingClose(rank, now, body.closers.length * body.step)) return
+    if (body.closers[rank] !== this.peerId || round.closing || round.closed || round.observeOnly || round.awaitsPendingClose(rank, now, body.closers.length * body.step)) return
     if (rank > 0 && now < round.knownSince + body.step) {
       // we learnt of this proposal late: first ask a peer whether a close is already out
       await this.pull(round, [], this.pullPeer(round))
@@ -820,7 +827,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       if (round === undefined) continue
       forgetVerified(round.envelopes.keys())
       // the datastore keeps what memory keeps, or it would grow without bound
-      this.store.forget(oldest, round.envelopes.values()).catch(err => { this.log.error('could not drop proposal %s from the datastore: %e', oldest, err) })
+      const createdAt = round.ctx.proposal.body.createdAt
+      if (createdAt > this.forgottenUpTo) this.forgottenUpTo = createdAt
+      this.store.forget(oldest, round.envelopes.values(), createdAt).catch(err => { this.log.error('could not drop proposal %s from the datastore: %e', oldest, err) })
     }
   }
 }

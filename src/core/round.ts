@@ -46,6 +46,12 @@ export class Round {
   myAck: string | undefined
   /** set while this peer is signing a close, so it never signs two */
   closing = false
+  /**
+   * The proposal is no newer than one the datastore dropped (beyond `maxClosedProposals`) and the
+   * datastore did not give it back: this peer may have voted, acked or closed on it before a
+   * restart and forgotten, so it signs nothing for it (it still verifies and adopts the decision).
+   */
+  observeOnly = false
   finalized: CheckedClose | undefined
   finalizedAt: number | undefined
   /** pulls made while waiting, to rotate through peers */

@@ -32,10 +32,31 @@ export async function loadKey (): Promise<typeof Key> {
 export class ProposalStore {
   private readonly datastore: Datastore | undefined
   private readonly prefix: string
+  /** where the newest `createdAt` of a forgotten proposal is kept (outside `prefix`) */
+  private readonly forgottenKey: string
+  private forgotten = -Infinity
 
   constructor (datastore: Datastore | undefined, namespace: string) {
     this.datastore = datastore
     this.prefix = `/libp2p-consensus/${encodeURIComponent(namespace)}`
+    this.forgottenKey = `/libp2p-consensus-forgotten/${encodeURIComponent(namespace)}`
+  }
+
+  /**
+   * The newest `createdAt` among the proposals this store dropped ({@link forget}), as stored
+   * (`-Infinity` if none): a proposal that old which the store does not hold may be one this peer
+   * voted or acked on and no longer remembers.
+   */
+  async forgottenUpTo (): Promise<number> {
+    if (this.datastore === undefined) return this.forgotten
+    const KeyClass = keyClass ?? await loadKey()
+    try {
+      const stored = Number(new TextDecoder().decode(await this.datastore.get(new KeyClass(this.forgottenKey))))
+      if (Number.isFinite(stored) && stored > this.forgotten) this.forgotten = stored
+    } catch {
+      // nothing forgotten yet (NotFoundError)
+    }
+    return this.forgotten
   }
 
   /** Keep one verified message of a proposal (idempotent: the key is its content id). */
@@ -50,13 +71,18 @@ export class ProposalStore {
    * holds), so that the store stays as bounded as memory: what is evicted from memory is not
    * replayed after a restart either.
    */
-  async forget (proposalKey: string, messages: Iterable<AnyOpened>): Promise<void> {
+  async forget (proposalKey: string, messages: Iterable<AnyOpened>, createdAt: number): Promise<void> {
     if (this.datastore === undefined) return
     const KeyClass = keyClass ?? await loadKey()
     const batch = this.datastore.batch()
     for (const message of messages) {
       const key = this.keyOf(KeyClass, proposalKey, message)
       if (key !== undefined) batch.delete(key)
+    }
+    // remember how far back we forgot, in the same batch: a restart must know it may have signed for older proposals
+    if (createdAt > this.forgotten) {
+      this.forgotten = createdAt
+      batch.put(new KeyClass(this.forgottenKey), new TextEncoder().encode(String(createdAt)))
     }
     await batch.commit()
   }
