@@ -94,8 +94,6 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private seq = 0
   private running = false
   private replaying = false
-  /** newest `createdAt` of a proposal the datastore dropped: older ones it does not hold are only observed (see Round.observeOnly) */
-  private forgottenUpTo = -Infinity
 
   constructor (init: ConsensusManagerInit) {
     super()
@@ -127,7 +125,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   /** Start taking messages from the coordinator. */
   async start (): Promise<void> {
     this.running = true
-    this.forgottenUpTo = await this.store.forgottenUpTo()
+    await this.store.loadForgotten()
     await this.replay()
     this.coordinator.setHandler(async (bytes, from, options) => this.handleMessage(bytes, from, options))
   }
@@ -422,7 +420,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     round.knownSince = this.clock.now()
     // no older than a proposal the datastore dropped, and not replayed from it: we may have signed
     // for it before a restart and forgotten (while running, `decided` catches those we dropped)
-    round.observeOnly = !this.replaying && proposal.body.createdAt <= this.forgottenUpTo
+    round.observeOnly = !this.replaying && proposal.body.createdAt <= this.store.forgottenUpTo
     this.rounds.set(round.key, round)
     await this.remember(round.key, proposal)
     this.schedule(round)
@@ -827,9 +825,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       if (round === undefined) continue
       forgetVerified(round.envelopes.keys())
       // the datastore keeps what memory keeps, or it would grow without bound
-      const createdAt = round.ctx.proposal.body.createdAt
-      if (createdAt > this.forgottenUpTo) this.forgottenUpTo = createdAt
-      this.store.forget(oldest, round.envelopes.values(), createdAt).catch(err => { this.log.error('could not drop proposal %s from the datastore: %e', oldest, err) })
+      this.store.forget(oldest, round.envelopes.values(), round.ctx.proposal.body.createdAt).catch(err => { this.log.error('could not drop proposal %s from the datastore: %e', oldest, err) })
     }
   }
 }

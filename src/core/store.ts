@@ -36,19 +36,24 @@ export class ProposalStore {
   private readonly forgottenKey: string
   private forgotten = -Infinity
 
+  /**
+   * The newest `createdAt` among the proposals this store dropped ({@link forget}), this run or —
+   * once {@link loadForgotten} ran — before a restart (`-Infinity` if none): a proposal that old
+   * which the store does not hold may be one this peer voted or acked on and no longer remembers.
+   */
+  get forgottenUpTo (): number {
+    return this.forgotten
+  }
+
   constructor (datastore: Datastore | undefined, namespace: string) {
     this.datastore = datastore
     this.prefix = `/libp2p-consensus/${encodeURIComponent(namespace)}`
     this.forgottenKey = `/libp2p-consensus-forgotten/${encodeURIComponent(namespace)}`
   }
 
-  /**
-   * The newest `createdAt` among the proposals this store dropped ({@link forget}), as stored
-   * (`-Infinity` if none): a proposal that old which the store does not hold may be one this peer
-   * voted or acked on and no longer remembers.
-   */
-  async forgottenUpTo (): Promise<number> {
-    if (this.datastore === undefined) return this.forgotten
+  /** Read {@link forgottenUpTo} as a previous run stored it (call once, before replaying). */
+  async loadForgotten (): Promise<void> {
+    if (this.datastore === undefined) return
     const KeyClass = keyClass ?? await loadKey()
     try {
       const stored = Number(new TextDecoder().decode(await this.datastore.get(new KeyClass(this.forgottenKey))))
@@ -56,7 +61,6 @@ export class ProposalStore {
     } catch {
       // nothing forgotten yet (NotFoundError)
     }
-    return this.forgotten
   }
 
   /** Keep one verified message of a proposal (idempotent: the key is its content id). */
@@ -72,6 +76,9 @@ export class ProposalStore {
    * replayed after a restart either.
    */
   async forget (proposalKey: string, messages: Iterable<AnyOpened>, createdAt: number): Promise<void> {
+    // raised at once (synchronously): from now on such a proposal is one we may have forgotten
+    const raised = createdAt > this.forgotten
+    if (raised) this.forgotten = createdAt
     if (this.datastore === undefined) return
     const KeyClass = keyClass ?? await loadKey()
     const batch = this.datastore.batch()
@@ -79,11 +86,8 @@ export class ProposalStore {
       const key = this.keyOf(KeyClass, proposalKey, message)
       if (key !== undefined) batch.delete(key)
     }
-    // remember how far back we forgot, in the same batch: a restart must know it may have signed for older proposals
-    if (createdAt > this.forgotten) {
-      this.forgotten = createdAt
-      batch.put(new KeyClass(this.forgottenKey), new TextEncoder().encode(String(createdAt)))
-    }
+    // in the same batch: a restart must know how far back it may have signed and forgotten
+    if (raised) batch.put(new KeyClass(this.forgottenKey), new TextEncoder().encode(String(createdAt)))
     await batch.commit()
   }
 
