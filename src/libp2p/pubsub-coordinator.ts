@@ -6,6 +6,7 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { DEFAULT_TOPIC, DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS } from './constants.js'
 import { DirectMessaging, type DirectMessagingComponents, type DirectMessagingInit } from './direct.js'
 import { NotEnoughPeersError } from './errors.js'
+import { PeerThrottle } from './peer-throttle.js'
 import { Presence, type PresenceInit } from './presence.js'
 import { isPublishError, PubSubValidatorResult, type PubSub, type PubSubMessage, type PubSubTopicValidator } from './pubsub.js'
 import { decodeMessage, type DecodedMessage } from '../wire/envelope.js'
@@ -111,7 +112,7 @@ export class PubSubCoordinator implements Coordinator {
   private readonly log: Logger
   private handler: MessageHandler | undefined
   private started = false
-  private readonly rosterSentAt = new Map<string, number>()
+  private readonly rosterSent = new PeerThrottle()
   /** Per propagation source: the validation of the last proposal or close it sent, while running. */
   private readonly inFlightAnchors = new Map<string, Promise<unknown>>()
 
@@ -374,10 +375,7 @@ export class PubSubCoordinator implements Coordinator {
     if (presence === undefined || !presence.enabled || !evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) return
     presence.greet()
     const peer = evt.detail.peerId.toString()
-    const now = Date.now()
-    if ((this.rosterSentAt.get(peer) ?? -Infinity) + presence.intervalMs > now) return
-    if (this.rosterSentAt.size >= 10_000) this.rosterSentAt.clear()
-    this.rosterSentAt.set(peer, now)
+    if (!this.rosterSent.take(peer, presence.intervalMs)) return
     for (const bytes of presence.snapshot()) void this.direct.send(peer, bytes)
   }
 

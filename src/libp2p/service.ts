@@ -3,6 +3,7 @@ import { TypedEventEmitter } from 'main-event'
 import { ConsensusManager } from '../core/manager.js'
 import { topicFor } from './constants.js'
 import { ConsensusMetrics } from './metrics.js'
+import { PeerThrottle } from './peer-throttle.js'
 import { PubSubCoordinator } from './pubsub-coordinator.js'
 import type { DirectMessagingComponents, DirectMessagingInit } from './direct.js'
 import type { PresenceInit } from './presence.js'
@@ -84,7 +85,7 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
   readonly manager: ConsensusManager
   private readonly components: ConsensusServiceComponents
   private readonly catchUpIntervalMs: number
-  private readonly caughtUpAt = new Map<string, number>()
+  private readonly caughtUp = new PeerThrottle()
 
   constructor (components: ConsensusServiceComponents, init: ConsensusServiceInit = {}) {
     super()
@@ -181,16 +182,13 @@ export class ConsensusService extends TypedEventEmitter<ConsensusManagerEvents> 
 
   /** A peer that reconnects may have missed anything meanwhile: let it catch up at once. */
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
-    this.caughtUpAt.delete(evt.detail.toString())
+    this.caughtUp.reset(evt.detail.toString())
   }
 
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
     const peer = evt.detail.peerId.toString()
     if (!evt.detail.subscriptions.some(s => s.topic === this.coordinator.topic && s.subscribe)) return
-    const now = Date.now()
-    if ((this.caughtUpAt.get(peer) ?? -Infinity) + this.catchUpIntervalMs > now) return
-    if (this.caughtUpAt.size >= 10_000) this.caughtUpAt.clear()
-    this.caughtUpAt.set(peer, now)
+    if (!this.caughtUp.take(peer, this.catchUpIntervalMs)) return
     // the request lists what we hold, so the answer carries only what we missed
     this.manager.catchUp(peer).catch(() => {})
   }
