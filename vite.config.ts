@@ -10,6 +10,7 @@ export default defineConfig({
     alias: {
       'libp2p-consensus/libp2p': fileURLToPath(new URL('./src/libp2p/index.ts', import.meta.url)),
       'libp2p-consensus/agent': fileURLToPath(new URL('./src/agent/index.ts', import.meta.url)),
+      'libp2p-consensus/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
       'libp2p-consensus/hub': fileURLToPath(new URL('./src/hub/index.ts', import.meta.url)),
       'libp2p-consensus': fileURLToPath(new URL('./src/index.ts', import.meta.url))
     }

@@ -23,13 +23,14 @@
  *   datastore, so the heap must level off once the process-wide caches are full too (verified
  *   signatures: 50,000 entries, 6 per proposal here; decided ids: 100,000 per peer).
  */
-import { ConsensusManager, MemoryNetwork, VirtualClock, type ConsensusResult } from '../src/index.js'
+import { ConsensusManager, type ConsensusResult } from '../src/index.js'
+import { MemoryNetwork, VirtualClock } from '../src/testing/index.js'
 import { MemoryDatastore } from 'datastore-core'
 import { decodeMessage, sealMessage, verifyMessage, type AnyOpened } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
 import { createIdentity, type Identity } from '../src/wire/signing.js'
-import { simulatedIdentity } from '../src/sim/swarm.js'
-import { macrotask } from '../src/sim/virtual-clock.js'
+import { simulatedIdentity } from '../src/testing/swarm.js'
+import { macrotask } from '../src/testing/virtual-clock.js'
 import { quorum } from '../src/algorithms/index.js'
 import { VoteType } from '../src/types.js'
 import { exitSoon, heapUsed, isMain, log, n0, parseFlags } from './util.js'

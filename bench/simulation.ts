@@ -11,7 +11,7 @@
  * managers) is reported separately.
  */
 import { performance } from 'node:perf_hooks'
-import { SimulatedSwarm } from '../src/index.js'
+import { SimulatedSwarm } from '../src/testing/index.js'
 import { exitSoon, isMain, log, n0, parseFlags } from './util.js'
 
 /** One swarm size. */

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { SimulatedSwarm, decodeCertificate, encodeCertificate, verifyCertificate, type Certificate, type ConsensusResult } from '../src/index.js'
+import { decodeCertificate, encodeCertificate, verifyCertificate, type Certificate, type ConsensusResult } from '../src/index.js'
+import { SimulatedSwarm } from '../src/testing/index.js'
 
 let result: ConsensusResult
 let certificate: Certificate

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ciSlice, FACTORS, matrixCells, trialOptions, uncoveredPairs } from '../src/sim/matrix.js'
-import { TrialStats } from '../src/sim/reliability.js'
-import { HORIZONS, runTrial, type TrialReport } from '../src/sim/trial.js'
+import { ciSlice, FACTORS, matrixCells, trialOptions, uncoveredPairs } from '../scripts/soak/matrix.js'
+import { TrialStats } from '../scripts/soak/reliability.js'
+import { HORIZONS, runTrial, type TrialReport } from '../scripts/soak/trial.js'
 
 // The CI slice of the fault matrix (the full matrix runs in `npm run soak`, see docs/RELIABILITY.md):
 // every crash point × every partition × skew ±500 ms and ±5 s, at N = 5 and N = 20, loss, jitter and

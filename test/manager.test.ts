@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  AbortError, AlreadyVotedError, ConsensusDecision, ConsensusManager, InvalidParametersError, MemoryNetwork, NotEligibleError,
-  NotStartedError, ProposalClosedError, SimulatedSwarm, UnknownAlgorithmError, UnknownProposalError, VoteType,
-  WeightedAlgorithm, createIdentity, simulatedIdentity, verifyCertificate, type AlgorithmInput, type ConsensusAlgorithm, type ConsensusResult
-} from '../src/index.js'
+import { AbortError, AlreadyVotedError, ConsensusDecision, ConsensusManager, InvalidParametersError, NotEligibleError, NotStartedError, ProposalClosedError, UnknownAlgorithmError, UnknownProposalError, VoteType, WeightedAlgorithm, createIdentity, verifyCertificate, type AlgorithmInput, type ConsensusAlgorithm, type ConsensusResult } from '../src/index.js'
+import { MemoryNetwork, SimulatedSwarm, simulatedIdentity } from '../src/testing/index.js'
 
 function decisionsOf (swarm: SimulatedSwarm, proposalId: string): Array<ConsensusResult | undefined> {
   return swarm.agents.map(a => a.decisions.get(proposalId))

@@ -1,6 +1,7 @@
 import { decode } from 'cborg'
 import { describe, expect, it } from 'vitest'
-import { NotEligibleError, ProposalClosedError, SimulatedSwarm, VoteType, type EvidenceEvent } from '../src/index.js'
+import { NotEligibleError, ProposalClosedError, VoteType, type EvidenceEvent } from '../src/index.js'
+import { SimulatedSwarm } from '../src/testing/index.js'
 import { decodeMessage } from '../src/wire/envelope.js'
 
 describe('persistence through the datastore', () => {

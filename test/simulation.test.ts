@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { SimulatedSwarm } from '../src/index.js'
-import { runTrial } from '../src/sim/trial.js'
+import { SimulatedSwarm } from '../src/testing/index.js'
+import { runTrial } from '../scripts/soak/trial.js'
 
 async function traceOf (seed: number): Promise<string> {
   const swarm = await SimulatedSwarm.create({ agents: 8, seed, loss: 0.2, latencyMs: [0, 100], duplicate: 0.2, reorder: 0.2, reorderMs: 200, recordTrace: true })

@@ -1,5 +1,8 @@
 import type { CborRecord, VoteType } from '../types.js'
 
+/** Largest weight one member of an electorate may carry, so sums stay exact in a JS number. */
+export const MAX_WEIGHT = 2 ** 32
+
 /**
  * What an algorithm says about a vote set. `pending` until no set of the missing votes could change
  * the outcome (etcd-raft's Pending/Won/Lost): only a settled outcome lets the coordinator close early.

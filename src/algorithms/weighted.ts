@@ -1,11 +1,8 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { parseRatio, ratioToNumber, thresholdToRatio } from './ratio.js'
 import { thresholdOutcome } from './threshold-rule.js'
-import type { AlgorithmEvaluation, AlgorithmInput, ConsensusAlgorithm } from './interface.js'
+import { MAX_WEIGHT, type AlgorithmEvaluation, type AlgorithmInput, type ConsensusAlgorithm } from './interface.js'
 import type { CborRecord } from '../types.js'
-
-/** Largest weight one member may carry, so sums stay exact in a JS number. */
-export const MAX_WEIGHT = 2 ** 32
 
 /** Options of {@link WeightedAlgorithm}. */
 export interface WeightedAlgorithmInit {

@@ -1,5 +1,5 @@
 import { InvalidMessageError } from '../errors.js'
-import { MAX_WEIGHT } from '../algorithms/weighted.js'
+import { MAX_WEIGHT } from '../algorithms/interface.js'
 import { publicKeyOf } from '../wire/signing.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { OpenedProposal } from '../wire/envelope.js'

@@ -7,7 +7,7 @@ import { decodeMessage, openMessage, sealMessage, sealWant, verifyMessage, type 
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { PROTOCOL_VERSION } from '../wire/messages.js'
 import { contentId, forgetVerified, idFromString, idKey, idToString, type Identity } from '../wire/signing.js'
-import { systemClock, type Clock } from './clock.js'
+import { systemClock, type Clock } from '../clock.js'
 import * as C from './constants.js'
 import { checkProposal } from './context.js'
 import { buildElectorate } from './electorate.js'

@@ -1,7 +1,7 @@
 import { InvalidParametersError } from '../errors.js'
 import { VoteType, type CborRecord } from '../types.js'
 import { decodeCanonical, encodeCanonical } from '../wire/codec.js'
-import type { Clock } from './clock.js'
+import type { Clock } from '../clock.js'
 import type { ConsensusResult, ProposalView } from './results.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { Coordinator } from '../transport/coordinator.js'

@@ -15,8 +15,8 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { verifyCertificate } from '../../src/core/certificate.js'
-import { SimulatedSwarm, simulatedIdentity, type SwarmInit } from '../../src/sim/swarm.js'
-import { macrotask } from '../../src/sim/virtual-clock.js'
+import { SimulatedSwarm, simulatedIdentity, type SwarmInit } from '../../src/testing/swarm.js'
+import { macrotask } from '../../src/testing/virtual-clock.js'
 import { decodeCanonical, encodeCanonical } from '../../src/wire/codec.js'
 import { openMessage, sealMessage, type AnyOpened, type OpenedProposal, type OpenedVote } from '../../src/wire/envelope.js'
 import { compareBytes, type CloseBody, type ProposalBody, type VoteBody } from '../../src/wire/messages.js'

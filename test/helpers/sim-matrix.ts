@@ -1,4 +1,4 @@
-import { runTrial, type CoordinatorCrash, type TrialOptions, type TrialReport } from '../../src/sim/trial.js'
+import { runTrial, type CoordinatorCrash, type TrialOptions, type TrialReport } from '../../scripts/soak/trial.js'
 
 export const CRASHES: CoordinatorCrash[] = ['none', 'before-spread', 'mid-vote', 'at-deadline', 'after-close-reached-one']
 const LOSSES = [0, 0.1, 0.3]

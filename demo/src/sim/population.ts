@@ -2,7 +2,8 @@
  * Who votes how: the crowd of the simulation (opinions drawn from a seed), and the seed project's
  * six personas and three scenarios, shared by the page and `npm run scenarios`. Browser-safe.
  */
-import { SeededRandom, VoteType, type ProposalView, type VoteDecision } from '../../../src/index.js'
+import { VoteType, type ProposalView, type VoteDecision } from '../../../src/index.js'
+import { SeededRandom } from '../../../src/testing/index.js'
 
 /** One of the seed's named agents, with its expert weight and its way of voting. */
 export interface Persona {

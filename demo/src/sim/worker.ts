@@ -2,10 +2,8 @@
  * The simulation, off the page's main thread: a SimulatedSwarm on a MemoryNetwork in virtual time,
  * advanced only as far as the page asks, reporting what it draws (see protocol.ts).
  */
-import {
-  QuorumAlgorithm, SimulatedSwarm, SupermajorityAlgorithm, UnanimousAlgorithm, WeightedAlgorithm,
-  type ConsensusAlgorithm, type ConsensusResult, type ProposalView, type SimulatedAgent, type VoteType
-} from '../../../src/index.js'
+import { QuorumAlgorithm, SupermajorityAlgorithm, UnanimousAlgorithm, WeightedAlgorithm, type ConsensusAlgorithm, type ConsensusResult, type ProposalView, type VoteType } from '../../../src/index.js'
+import { SimulatedSwarm, type SimulatedAgent } from '../../../src/testing/index.js'
 import { decodeMessage } from '../../../src/wire/index.js'
 import { crowdChoice, crowdWeight, isSilent, seedPersonas } from './population.js'
 import type { AgentInfo, Choice, Decision, FromWorker, ProposeRequest, ResultSummary, SimEvent, SwarmSettings, ToWorker } from './protocol.js'

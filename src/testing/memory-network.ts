@@ -1,7 +1,7 @@
 import { InvalidParametersError } from '@libp2p/interface'
-import { systemClock, type Clock } from '../core/clock.js'
-import { SeededRandom } from '../sim/random.js'
-import type { Coordinator, MessageHandler, TopologyInfo, Verdict } from './coordinator.js'
+import { systemClock, type Clock } from '../clock.js'
+import { SeededRandom } from './random.js'
+import type { Coordinator, MessageHandler, TopologyInfo, Verdict } from '../transport/coordinator.js'
 
 /** Fault knobs of a {@link MemoryNetwork}; all default to a perfect network. */
 export interface NetworkFaults {

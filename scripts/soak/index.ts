@@ -1,15 +1,15 @@
 /**
  * The fault-matrix soak: `npm run soak` (default `--seeds 10000 --workers 2`).
  *
- * Runs seeds 0…seeds−1 of the fault matrix (`src/sim/matrix.ts`), each one seeded trial in virtual
- * time (`src/sim/trial.ts`), spread over worker threads, prints progress with an ETA every few
+ * Runs seeds 0…seeds−1 of the fault matrix (`scripts/soak/matrix.ts`), each one seeded trial in virtual
+ * time (`scripts/soak/trial.ts`), spread over worker threads, prints progress with an ETA every few
  * seconds, and writes docs/RELIABILITY.md (generated: never edit it by hand).
  *
- *   npx tsx scripts/soak.ts --seeds 10000 --workers 2   # the full soak
- *   npx tsx scripts/soak.ts --seeds 300 --out /tmp/r.md  # a quick look, elsewhere
- *   npx tsx scripts/soak.ts --seed 1234                  # re-run one seed, print its report
- *   npx tsx scripts/soak.ts --raw /tmp/soak.json          # also keep every trial's report …
- *   npx tsx scripts/soak.ts --render /tmp/soak.json       # … and re-render the page from it later
+ *   npx tsx scripts/soak/index.ts --seeds 10000 --workers 2   # the full soak
+ *   npx tsx scripts/soak/index.ts --seeds 300 --out /tmp/r.md  # a quick look, elsewhere
+ *   npx tsx scripts/soak/index.ts --seed 1234                  # re-run one seed, print its report
+ *   npx tsx scripts/soak/index.ts --raw /tmp/soak.json          # also keep every trial's report …
+ *   npx tsx scripts/soak/index.ts --render /tmp/soak.json       # … and re-render the page from it later
  *
  * Exit code 1 if any trial broke safety (a disagreement, conflicting certificates) or detection, or
  * threw.
@@ -19,9 +19,9 @@ import { cpus, availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Worker, isMainThread, parentPort } from 'node:worker_threads'
-import { matrixCells, SoakPlan, type Cell } from '../src/sim/matrix.js'
-import { renderReliability, SoakAggregate, type SoakMeta } from '../src/sim/reliability.js'
-import { runTrial, type TrialOptions, type TrialReport } from '../src/sim/trial.js'
+import { matrixCells, SoakPlan, type Cell } from './matrix.js'
+import { renderReliability, SoakAggregate, type SoakMeta } from './reliability.js'
+import { runTrial, type TrialOptions, type TrialReport } from './trial.js'
 
 interface Job { seed: number, options: TrialOptions }
 type Outcome = { seed: number, report: TrialReport, wallMs: number } | { seed: number, error: string }
@@ -54,8 +54,8 @@ async function main (): Promise<void> {
     options: {
       seeds: { type: 'string', default: '10000' },
       workers: { type: 'string', default: '2' },
-      out: { type: 'string', default: fileURLToPath(new URL('../docs/RELIABILITY.md', import.meta.url)) },
-      corpus: { type: 'string', default: fileURLToPath(new URL('../docs/adversarial-corpus.md', import.meta.url)) },
+      out: { type: 'string', default: fileURLToPath(new URL('../../docs/RELIABILITY.md', import.meta.url)) },
+      corpus: { type: 'string', default: fileURLToPath(new URL('../../docs/adversarial-corpus.md', import.meta.url)) },
       // how often a cell of each N appears in the seed cycle, e.g. "5:2,20:2,50:1"
       weights: { type: 'string', default: '5:1,20:1,50:1' },
       progress: { type: 'string', default: '5' },

@@ -1,10 +1,10 @@
 import { decode } from 'cborg'
-import { defaultCloseStepMs } from '../core/constants.js'
-import { VoteType } from '../types.js'
-import { contentId, idToString } from '../wire/signing.js'
-import { SeededRandom } from './random.js'
-import { SimulatedSwarm } from './swarm.js'
-import type { NetworkFaults, TraceEvent } from '../transport/memory-network.js'
+import { defaultCloseStepMs } from '../../src/core/constants.js'
+import { VoteType } from '../../src/types.js'
+import { contentId, idToString } from '../../src/wire/signing.js'
+import { SeededRandom } from '../../src/testing/random.js'
+import { SimulatedSwarm } from '../../src/testing/swarm.js'
+import type { NetworkFaults, TraceEvent } from '../../src/testing/memory-network.js'
 
 /** When the coordinator dies, relative to its proposal. */
 export type CoordinatorCrash = 'none' | 'before-spread' | 'mid-vote' | 'at-deadline' | 'after-close-reached-one'

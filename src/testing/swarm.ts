@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { ConsensusManager, type ConsensusManagerInit, type Voter } from '../core/manager.js'
 import { loadKey } from '../core/store.js'
-import { MemoryNetwork, type MemoryNetworkInit } from '../transport/memory-network.js'
+import { MemoryNetwork, type MemoryNetworkInit } from './memory-network.js'
 import { createIdentity, type Identity } from '../wire/signing.js'
 import { SeededRandom } from './random.js'
 import { macrotask, VirtualClock } from './virtual-clock.js'

@@ -1,4 +1,4 @@
-import { defaultCloseStepMs } from '../core/constants.js'
+import { defaultCloseStepMs } from '../../src/core/constants.js'
 import { FACTORS, FIXED, ALGORITHMS, type Cell, type Factor } from './matrix.js'
 import { HORIZONS, type TrialReport } from './trial.js'
 
@@ -174,7 +174,7 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
   const safe = t.disagreements === 0 && t.conflictingCertificates === 0
   const out: string[] = []
   out.push(
-    '<!-- GENERATED FILE — do not edit by hand. Regenerate with `npm run soak` (scripts/soak.ts). -->',
+    '<!-- GENERATED FILE — do not edit by hand. Regenerate with `npm run soak` (scripts/soak/index.ts). -->',
     '',
     '# Reliability',
     '',
@@ -184,7 +184,7 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     `> ${int(t.trials)} seeded trials in ${duration(meta.wallMs)} of wall time.`,
     '',
     'Each trial is one proposal on a `SimulatedSwarm`: N agents on a seeded `MemoryNetwork` in virtual',
-    'time (`src/sim/trial.ts`), faults drawn from the seed, the coordinator (agent 0) possibly crashed at',
+    'time (`scripts/soak/trial.ts`), faults drawn from the seed, the coordinator (agent 0) possibly crashed at',
     'a staged point, the network possibly partitioned from the start until 1 ms after the deadline.',
     'Times are virtual milliseconds of shared time (not any agent\'s skewed clock); "d + kΔ" is the',
     'proposal\'s deadline plus k close steps (Δ = the default close step: a quarter of the timeout, at least 2 s). Liveness shares count the agents still',
@@ -193,7 +193,7 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
   )
   if (!safe || t.badSeeds.length > 0 || t.errorSeeds.length > 0) {
     out.push('## ⚠ Violations', '')
-    if (t.badSeeds.length > 0) out.push(`Seeds that broke safety or detection: ${t.badSeeds.slice(0, 50).join(', ')}${t.badSeeds.length > 50 ? ', …' : ''}. Re-run one with \`npx tsx scripts/soak.ts --seed <n>\`.`, '')
+    if (t.badSeeds.length > 0) out.push(`Seeds that broke safety or detection: ${t.badSeeds.slice(0, 50).join(', ')}${t.badSeeds.length > 50 ? ', …' : ''}. Re-run one with \`npx tsx scripts/soak/index.ts --seed <n>\`.`, '')
     if (t.errorSeeds.length > 0) out.push(`Seeds whose trial threw: ${t.errorSeeds.slice(0, 50).join(', ')}.`, '')
   }
 
@@ -264,7 +264,7 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
 
   out.push('## The matrix', '',
     `The full cross product of the factors has ${Object.values(FACTORS).reduce((n, levels) => n * levels.length, 1).toLocaleString('en-US')} cells. The soak runs a covering`,
-    'design instead (`src/sim/matrix.ts`):', '',
+    'design instead (`scripts/soak/matrix.ts`):', '',
     '1. **crash × partition, fully crossed at N = 20** (cells `X01`–`X25`), the other factors assigned greedily;',
     '2. **pairwise covering** (cells `P…`): rows added greedily until every level of every factor appears',
     '   with every level of every other factor in at least one cell.', '',
@@ -283,7 +283,7 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     'to one seeded peer, and dies once it is delivered.', '',
     `Seeds 0…${int(meta.seeds - 1)} run the cells in a fixed cycle of ${meta.cycle} (each cell appears in it ${Object.entries(meta.weights).map(([n, w]) => `${w}× for N = ${n}`).join(', ')}),`,
     'and each cell\'s seeds rotate through the algorithms. Any seed re-runs alone, printing its report,',
-    'with `npx tsx scripts/soak.ts --seed <s>`.', '')
+    'with `npx tsx scripts/soak/index.ts --seed <s>`.', '')
 
   out.push('## Per cell', '',
     'Safety columns must read 0. "closes det/ver": peers that raised conflicting-close evidence / peers',

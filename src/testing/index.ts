@@ -1,0 +1,16 @@
+/**
+ * @packageDocumentation
+ *
+ * Tools for testing and simulating swarms without libp2p: an in-memory network with seeded faults,
+ * a virtual clock, seeded randomness, and a swarm of managers that runs in virtual time.
+ *
+ * @example
+ * ```ts
+ * import { MemoryNetwork } from 'libp2p-consensus/testing'
+ * const network = new MemoryNetwork({ latencyMs: [1, 20] })
+ * ```
+ */
+export { MemoryNetwork, type MemoryNetworkInit, type NetworkFaults, type NetworkCounters, type TraceEvent, type SendFilter } from './memory-network.js'
+export { VirtualClock } from './virtual-clock.js'
+export { SeededRandom } from './random.js'
+export { SimulatedSwarm, simulatedIdentity, type SimulatedAgent, type SwarmInit } from './swarm.js'
