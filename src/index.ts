@@ -4,10 +4,20 @@
  * Signed, certificate-backed consensus for swarms of agents. Any peer can coordinate: it proposes,
  * peers answer with signed votes, and every peer runs the same pure algorithm over the same signed
  * vote set, so every honest peer that decides reaches the same decision.
+ *
+ * The libp2p service is `libp2p-consensus/libp2p`; ready nodes are `libp2p-consensus/agent` and
+ * `libp2p-consensus/hub`; the in-memory network and simulation tools are `libp2p-consensus/testing`.
  */
 export { ConsensusDecision, VoteType, type CborValue, type CborRecord, type ElectorateMember } from './types.js'
 export * from './errors.js'
-export * from './algorithms/index.js'
+export {
+  QuorumAlgorithm, quorum, type QuorumAlgorithmInit,
+  WeightedAlgorithm, weighted, type WeightedAlgorithmInit,
+  UnanimousAlgorithm, unanimous,
+  SupermajorityAlgorithm, supermajority,
+  defaultAlgorithms,
+  Outcome, MAX_WEIGHT, type Tally, type AlgorithmInput, type AlgorithmEvaluation, type ConsensusAlgorithm
+} from './algorithms/index.js'
 export {
   ConsensusManager,
   type ConsensusManagerInit,
@@ -21,6 +31,5 @@ export {
 export type { ConsensusResult, AlgorithmStats, AlgorithmStatsEntry, ProposalView } from './core/results.js'
 export { verifyCertificate, encodeCertificate, decodeCertificate, type Certificate, type VerifiedCertificate, type VerifyCertificateOptions } from './core/certificate.js'
 export { systemClock, type Clock } from './clock.js'
-export * as constants from './core/constants.js'
 export type { Coordinator, MessageHandler, TopologyInfo, ValidationResult, Verdict } from './transport/coordinator.js'
 export { createIdentity, type Identity } from './wire/signing.js'
