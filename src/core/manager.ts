@@ -292,7 +292,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (round.closed) throw new ProposalClosedError(`proposal ${proposalId} is already closed`)
     if (!round.ctx.electorate.has(this.peerId)) throw new NotEligibleError(`${this.peerId} is not in the electorate of ${proposalId}`)
     if (round.observeOnly) throw new NotEligibleError(`${proposalId} is older than proposals this peer's datastore already dropped: a vote it cast before a restart may be forgotten, so it does not vote on it`)
-    if (round.myVote !== undefined) throw new AlreadyVotedError(`${this.peerId} already voted on ${proposalId}`)
+    if (round.ownVote.state !== 'none') throw new AlreadyVotedError(`${this.peerId} already voted on ${proposalId}`)
     await this.castVote(round, vote, metadata)
   }
 
@@ -416,11 +416,10 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (refusal !== undefined) return ignore(refusal)
     const ctx = checkProposal(proposal, kind => this.kinds.get(kind))
     if (ctx === undefined) return ignore('unknown-algorithm')
-    const round = new Round(ctx)
-    round.knownSince = this.clock.now()
     // no older than a proposal the datastore dropped, and not replayed from it: we may have signed
     // for it before a restart and forgotten (while running, `decided` catches those we dropped)
-    round.observeOnly = !this.replaying && proposal.body.createdAt <= this.store.forgottenUpTo
+    const observeOnly = !this.replaying && proposal.body.createdAt <= this.store.forgottenUpTo
+    const round = new Round(ctx, { knownSince: this.clock.now(), observeOnly })
     this.rounds.set(round.key, round)
     await this.remember(round.key, proposal)
     this.schedule(round)
@@ -439,7 +438,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const effect = round.addVote(vote)
     if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
     if (effect === 'duplicate' || effect === 'repeat-equivocation') return ignore('duplicate')
-    if (vote.body.voter === this.peerId && round.myVote === undefined) round.myVote = vote
+    if (vote.body.voter === this.peerId) round.adoptOwnVote(vote)
     await this.remember(round.key, vote)
     if (effect === 'equivocation') {
       const pair = round.equivocations.get(vote.body.voter) as [OpenedVote, OpenedVote]
@@ -456,7 +455,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   }
 
   private async onClose (round: Round, close: OpenedClose, from: string, reactions: Reactions, held = false): Promise<Verdict> {
-    if (round.closes.has(close.key) || round.pendingCloses.has(close.key) || round.earlyClosers.has(close.key)) return ignore('duplicate')
+    if (round.holdsClose(close.key)) return ignore('duplicate')
     // a closer that signs close after close is keeping us busy: one, plus one more as evidence, is all we hold
     if (round.closesBy(close.body.closer) >= 2) return ignore('close-limit')
     const notBefore = closeSlot(round.ctx, close)
@@ -465,9 +464,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       // checked now (a bad close is rejected at once), but a clock can be wrong, so an early close is
       // not provably bad: hold it, and adopt it only if its time comes here.
       checkClose(round.ctx, close, key => round.vote(key))
-      round.earlyClosers.set(close.key, close.body.closer)
+      round.holdEarlyClose(close)
       this.at(round, notBefore - this.clockToleranceMs, async () => {
-        round.earlyClosers.delete(close.key)
+        round.releaseEarlyClose(close.key)
         const later: Reactions = []
         await this.onClose(round, close, from, later, true)
         await this.react(later)
@@ -498,7 +497,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       return ignore('conflicting-ack')
     }
     const closeKey = idKey(ack.body.close)
-    if (ack.body.signer === this.peerId) round.myAck ??= closeKey
+    if (ack.body.signer === this.peerId) round.chooseAck(closeKey)
     await this.remember(round.key, ack)
     if (!round.closes.has(closeKey) && !round.pendingCloses.has(closeKey)) await this.pull(round, [closeKey], from)
     this.checkFinality(round)
@@ -547,14 +546,13 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
    * while the ack is being signed). Returns whether this peer must now sign that ack.
    */
   private noteVerifiedClose (round: Round, checked: CheckedClose): boolean {
-    if (checked.close.body.closer === this.peerId) round.closing = true
+    if (checked.close.body.closer === this.peerId) round.markClosing()
     if (round.closes.size > 1) {
       const other = [...round.closes.values()].find(c => c.close.key !== checked.close.key) as CheckedClose
       this.emit('evidence', { detail: { kind: 'conflicting-close', proposalId: round.key, offender: checked.close.body.closer, messages: [other.close.bytes, checked.close.bytes] } })
     }
-    if (round.myAck !== undefined || round.observeOnly || !round.ctx.electorate.has(this.peerId)) return false
-    round.myAck = checked.close.key
-    return true
+    if (round.observeOnly || !round.ctx.electorate.has(this.peerId)) return false
+    return round.chooseAck(checked.close.key)
   }
 
   /** Keep a verified close, sign and send this peer's ack if {@link noteVerifiedClose} chose it, check finality. */
@@ -576,9 +574,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (round.finalized !== undefined) return
     const final = round.finalCandidate()
     if (final === undefined) return
-    round.finalized = final
-    round.finalizedAt = this.clock.now()
-    const result = finalResult(round, final, round.finalizedAt)
+    const at = this.clock.now()
+    round.finalize(final, at)
+    const result = finalResult(round, final, at)
     this.stats.record(result)
     this.log('proposal %s decided %s by close %s', round.key, result.decision, final.close.key)
     this.clearTimers(round.key)
@@ -591,11 +589,11 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   // ---- acting: votes, closes, pulls ------------------------------------------------------------
 
   private async maybeAutoVote (round: Round): Promise<void> {
-    if (this.voter !== undefined && round.ctx.electorate.has(this.peerId) && round.myVote === undefined && !round.closed && !round.observeOnly) await this.autoVote(round)
+    if (this.voter !== undefined && round.ctx.electorate.has(this.peerId) && round.ownVote.state === 'none' && !round.closed && !round.observeOnly) await this.autoVote(round)
   }
 
   private async autoVote (round: Round): Promise<void> {
-    round.myVote = 'signing'
+    round.lockOwnVote()
     let answer: VoteType | VoteDecision | undefined
     try {
       answer = await this.voter?.(proposalView(round))
@@ -605,7 +603,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const decision = typeof answer === 'string' ? { vote: answer } : answer
     if (decision === undefined || !isVoteType(decision.vote)) {
       if (decision !== undefined) this.log.error('voter returned %o, not a VoteType; not voting', decision)
-      round.myVote = undefined
+      round.releaseOwnVote()
       return
     }
     let metadata: CborRecord
@@ -615,16 +613,16 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       this.log.error('voter metadata rejected: %e', err)
       metadata = {}
     }
-    round.myVote = undefined
+    round.releaseOwnVote()
     if (!round.closed) await this.castVote(round, decision.vote, metadata)
   }
 
   private async castVote (round: Round, vote: VoteType, metadata: CborRecord): Promise<void> {
-    round.myVote = 'signing'
+    round.lockOwnVote()
     const sealed = await sealMessage(this.identity, {
       type: 'vote', v: PROTOCOL_VERSION, ns: this.namespace, proposal: round.ctx.proposal.id, voter: this.peerId, choice: vote, metadata
     })
-    round.myVote = sealed
+    round.recordOwnVote(sealed)
     // stored before it leaves: after a crash we must never sign a different vote
     await this.store.save(round.key, sealed)
     await this.processNow(sealed, this.peerId)
@@ -651,7 +649,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (rank > 0 && rank < body.closers.length - 1 && now >= body.deadline + (rank + 1) * body.step) return
     const evaluation = round.evaluate()
     if (evaluation.outcome === 'pending' && now < body.deadline) return
-    round.closing = true
+    round.markClosing()
     const close = await sealMessage(this.identity, round.draftClose(this.peerId, rank, decisionFor(evaluation), Math.ceil(now)))
     await this.store.save(round.key, close)
     await this.broadcast(close)
@@ -710,8 +708,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private pullPeer (round: Round, besides = ''): string {
     const peers = (this.coordinator.getNeighbours?.() ?? this.coordinator.getPeers()).filter(p => p !== this.peerId && p !== besides).sort()
     if (peers.length === 0) return ''
-    round.pulls++
-    return peers[(round.pulls + this.peerId.length) % peers.length] as string
+    return peers[(round.advancePulls() + this.peerId.length) % peers.length] as string
   }
 
   private async holdEarly (proposalKey: string, opened: AnyOpened, from: string): Promise<void> {
@@ -771,7 +768,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const resend = async (): Promise<void> => {
       if (round.closed) return
       if (body.coordinator === this.peerId) await this.broadcast(round.ctx.proposal)
-      if (typeof round.myVote === 'object') await this.broadcast(round.myVote)
+      const own = round.ownVote
+      if (own.state === 'cast') await this.broadcast(own.vote)
     }
     this.at(round, body.createdAt + (body.deadline - body.createdAt) / 2, resend)
     if (rank >= 0) this.at(round, body.deadline + rank * body.step, async () => this.tryClose(round, rank))
@@ -781,7 +779,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     for (let i = 0; i < rounds; i++) {
       this.at(round, retriesFrom + body.step / 2 + i * body.step, async () => {
         await resend()
-        const acked = round.myAck === undefined ? undefined : round.closes.get(round.myAck)
+        const acked = round.ackedClose === undefined ? undefined : round.closes.get(round.ackedClose)
         if (acked !== undefined) await this.broadcast(acked.close)
         const myAck = round.ackBySigner.get(this.peerId)
         if (myAck !== undefined) await this.broadcast(myAck)
@@ -793,7 +791,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       const waiter = this.waiters.get(round.key)
       this.waiters.delete(round.key)
       waiter?.resolve(unconfirmedResult(round, this.clock.now()))
-      round.gaveUp = true
+      round.giveUp()
       // still open, but no longer worth a slot forever: it ages out like a decided one
       this.closedOrder.push(round.key)
       this.evictOldest()
