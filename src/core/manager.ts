@@ -63,7 +63,7 @@ function isAborted (signal: AbortSignal | undefined): boolean {
  * ```
  */
 export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> {
-  readonly [Symbol.toStringTag] = 'libp2p-consensus'
+  readonly [Symbol.toStringTag] = 'libp2p-consensus/manager'
   readonly peerId: string
   readonly namespace: string
   private readonly identity: Identity
