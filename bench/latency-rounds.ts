@@ -3,7 +3,7 @@
  * round (the baseline) and a consensus round, plus building the swarm and waiting for it to go quiet.
  */
 import { performance } from 'node:perf_hooks'
-import { connectFullMesh, createConsensusNode, stopAll, type ConsensusNode } from '../demo/swarm.js'
+import { connectFullMesh, startNode, stopAll, type ConsensusNode } from '../test/helpers/libp2p-nodes.js'
 import { VoteType, type ConsensusResult } from '../src/index.js'
 import { limited, log, sleep } from './util.js'
 
@@ -49,21 +49,21 @@ export async function buildSwarm (topology: Topology, n: number, meshPreset: 'hu
     if (topology === 'mesh') {
       // 'hub': every peer keeps every other in its mesh and forwards everything to all (flood-like);
       // 'leaf': gossipsub's default degree (D = 6, Dhi = 12), own messages still go to every peer (flood publish)
-      for (let i = 0; i < n; i++) nodes.push(await createConsensusNode({ transport: 'memory', consensus, preset: meshPreset }))
+      for (let i = 0; i < n; i++) nodes.push(await startNode({ transport: 'memory', consensus, preset: meshPreset }))
       await connectFullMesh(nodes, 60_000)
     } else {
-      const hub = await createConsensusNode({ transport: 'websockets', preset: 'hub', consensus })
+      const hub = await startNode({ transport: 'websockets', preset: 'hub', consensus })
       nodes.push(hub)
-      for (let i = 1; i < n; i++) nodes.push(await createConsensusNode({ transport: 'websockets', preset: 'leaf', consensus }))
+      for (let i = 1; i < n; i++) nodes.push(await startNode({ transport: 'websockets', preset: 'leaf', consensus }))
       await limited(8, nodes.slice(1).map(leaf => async () => leaf.dial(hub.getMultiaddrs())))
-      await hub.services.consensus.coordinator.waitForPeers(n - 1, { timeoutMs: 60_000 })
-      await Promise.all(nodes.slice(1).map(async leaf => leaf.services.consensus.coordinator.waitForPeers(1, { timeoutMs: 60_000 })))
+      await hub.services.consensus.waitForPeers(n - 1, { timeoutMs: 60_000 })
+      await Promise.all(nodes.slice(1).map(async leaf => leaf.services.consensus.waitForPeers(1, { timeoutMs: 60_000 })))
     }
   } catch (err) {
     await stopAll(nodes)
     throw err
   }
-  const consensusTopic = (nodes[0] as ConsensusNode).services.consensus.coordinator.topic
+  const consensusTopic = (nodes[0] as ConsensusNode).services.consensus.topic
   const swarm: Swarm = {
     topology,
     nodes,
@@ -264,7 +264,7 @@ export class ConsensusRounds {
   }
 
   private directFrames (): number {
-    return this.swarm.nodes.reduce((sum, node) => sum + node.services.consensus.coordinator.direct.counters.sent, 0)
+    return this.swarm.nodes.reduce((sum, node) => sum + node.services.consensus.getDirectCounters().sent, 0)
   }
 
   /** One proposal by `originator`, quorum, every peer in the electorate and voting 'for' at once. */

@@ -22,7 +22,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { dirname } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { stopAll } from '../demo/swarm.js'
+import { stopAll } from '../test/helpers/libp2p-nodes.js'
 import { buildSwarm, ConsensusRounds, PROPOSAL_TIMEOUT_MS, RAW_TOPIC, RawRounds, ROUND_TIMEOUT_MS, settle, type ConsensusSample, type Kind, type RawSample, type Topology } from './latency-rounds.js'
 import { exitSoon, f, gitRevision, isMain, log, machineInfo, markdown, monoUs, summarize, times, versionOf, type Summary } from './util.js'
 

@@ -1,14 +1,14 @@
 /**
  * `npm run scenarios`: a real swarm. Six libp2p peers on loopback websockets, each running the consensus
- * service with its own voting persona. Each of the seed's scenarios (feature flag, database migration,
+ * service with its own voting persona. Each of the Python demo's scenarios (feature flag, database migration,
  * emergency rollback, then timeout handling) is coordinated by a different peer, and every peer
  * prints the decision and certificate it holds.
  */
 import { WeightedAlgorithm, verifyCertificate, type ConsensusResult } from '../src/index.js'
 import { seedPersonas } from './src/sim/population.js'
-import { connectFullMesh, createConsensusNode, stopAll, type ConsensusNode } from './swarm.js'
+import { connectFullMesh, startLoopbackPeer, stopAll, type ConsensusNode } from './swarm.js'
 
-// the seed's agents, shared with the demo page's scenario button
+// the Python demo's agents, shared with the demo page's scenario button
 const personas = seedPersonas
 
 const tty = process.stdout.isTTY
@@ -26,7 +26,7 @@ async function main (): Promise<void> {
   console.log(bold('libp2p-consensus: six peers on loopback websockets, gossipsub, signed votes\n'))
   const nodes: ConsensusNode[] = []
   for (const persona of personas) {
-    nodes.push(await createConsensusNode({ transport: 'websockets', consensus: { voter: (proposal) => persona.decide(proposal) } }))
+    nodes.push(await startLoopbackPeer({ voter: (proposal) => persona.decide(proposal) }))
   }
   const ids = nodes.map(n => n.peerId.toString())
   const names = new Map(ids.map((id, i) => [id, personas[i]?.name ?? id]))
@@ -34,7 +34,7 @@ async function main (): Promise<void> {
   await connectFullMesh(nodes)
   console.log(dim(`  full mesh: ${nodes.length} peers, ${nodes.reduce((n, node) => n + node.getConnections().length, 0) / 2} connections\n`))
 
-  // the seed's expert weights, by peer id, registered on every peer (the kind is what peers must share)
+  // the Python demo's expert weights, by peer id, registered on every peer (the kind is what peers must share)
   const expertWeighted = new WeightedAlgorithm({ threshold: 0.6, agentWeights: Object.fromEntries(ids.map((id, i) => [id, personas[i]?.weight ?? 1])) })
   const decided = nodes.map(() => new Map<string, ConsensusResult>())
   const votes = new Map<string, string>()

@@ -1,7 +1,7 @@
 /**
  * End to end: build the demo page, serve the build, start a hub and three Node agents, and drive
  * the page in headless Debian chromium. Checks what a visitor would read: the simulation's decision,
- * tally and agreement, the seed's scenarios, and a live proposal whose certificate id in the tab is
+ * tally and agreement, the Python demo's scenarios, and a live proposal whose certificate id in the tab is
  * the one every Node agent holds. Saves screenshots under test-results/.
  */
 import { mkdir } from 'node:fs/promises'
@@ -9,10 +9,17 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright'
 import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLiveSwarm, type LiveSwarm } from '../demo/live-swarm.js'
+import { VoteType } from '../src/index.js'
+import { startLiveSwarm, type LiveSwarm, type VotingRule } from './helpers/live-swarm.js'
 
 const config = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
 const artifacts = fileURLToPath(new URL('../test-results/', import.meta.url))
+/** The demo's three Node agents: optimist, cautious (against production or high risk), auditor (for when a version is named). */
+const NODE_AGENTS: VotingRule[] = [
+  () => VoteType.For,
+  (p) => p.payload.target === 'production' || p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For,
+  (p) => typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain
+]
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 /** Move a slider as a hand would: set its value and let the page hear `input` and `change`. */
@@ -40,7 +47,7 @@ describe('the built demo page in headless chromium', () => {
     server = await preview({ configFile: config, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } })
     url = server.resolvedUrls?.local[0] ?? ''
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
-    swarm = await startLiveSwarm({ thinkMs: 600 })
+    swarm = await startLiveSwarm({ rules: NODE_AGENTS, thinkMs: 600 })
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS })
     await mkdir(artifacts, { recursive: true })
   }, 60_000)
@@ -90,7 +97,7 @@ describe('the built demo page in headless chromium', () => {
     await page.close()
   })
 
-  it("runs the seed's three scenarios from the button and shows their outcomes", async () => {
+  it("runs the Python demo's three scenarios from the button and shows their outcomes", async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' })
     await page.goto(`${url}?agents=6&autoplay=0#sim`)
     await page.locator('#sim-scenarios:not([disabled])').waitFor({ timeout: 20_000 })
@@ -99,7 +106,7 @@ describe('the built demo page in headless chromium', () => {
     await expect.poll(async () => page.locator('#sim-scenario-results .scenario').count(), { timeout: 45_000, interval: 250 }).toBe(3)
     const cards = await page.locator('#sim-scenario-results .scenario').allTextContents()
     const decisions = await page.locator('#sim-scenario-results .scenario').evaluateAll(els => els.map(el => (el as HTMLElement).dataset.decision))
-    // the seed's personas: 5 for + 1 abstain on the flag; 5 of 7 weight for the migration (> 60 %); all for the rollback
+    // the Python demo's personas: 5 for + 1 abstain on the flag; 5 of 7 weight for the migration (> 60 %); all for the rollback
     expect(decisions).toEqual(['approved', 'approved', 'approved'])
     expect(cards[0]).toContain("enable_feature_flag('new_checkout_flow', rollout=10)")
     expect(cards[1]).toContain('weighted approval')
@@ -113,12 +120,12 @@ describe('the built demo page in headless chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 950 }, colorScheme: 'dark' })
     const errors: string[] = []
     page.on('pageerror', (err) => { errors.push(err.message) })
-    await page.goto(`${url}?hub=${encodeURIComponent(swarm.info.hub)}#live`)
+    await page.goto(`${url}?hub=${encodeURIComponent(swarm.hubAddr)}#live`)
     await page.locator('#live-status[data-state="connected"]').waitFor({ timeout: 20_000 })
     const self = (await page.locator('#live-peer').textContent()) ?? ''
     expect(self).toMatch(/^12D3KooW/)
     // presence: the tab learns of the three Node agents behind the hub
-    const nodeAgents = swarm.info.agents.map(a => a.peerId)
+    const nodeAgents = swarm.agents.map(a => a.peerId.toString())
     for (const id of nodeAgents) await page.locator(`#live-peers li[data-peer="${id}"]`).waitFor({ timeout: 20_000 })
 
     // optimist for, cautious against (production), auditor for (a version is named): this tab's vote decides

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
-import { connectFullMesh, createConsensusNode, stopAll, type ConsensusNode } from '../demo/swarm.js'
+import { connectFullMesh, startNode, stopAll, type ConsensusNode } from './helpers/libp2p-nodes.js'
 import { VoteType, type ProposalView } from '../src/index.js'
 import { sleep } from './helpers/wait.js'
 
@@ -19,7 +19,7 @@ describe('a flooding peer over real gossipsub', () => {
 
   it('the honest outcome is unchanged, state stays bounded, and the flooder is scored down', async () => {
     for (let i = 0; i < 4; i++) {
-      nodes.push(await createConsensusNode({ transport: 'websockets', consensus: { voter: async () => { await sleep(2_500); return VoteType.For } } }))
+      nodes.push(await startNode({ transport: 'websockets', consensus: { voter: async () => { await sleep(2_500); return VoteType.For } } }))
     }
     await connectFullMesh(nodes)
     const members = nodes.map(n => n.peerId.toString())
@@ -27,8 +27,8 @@ describe('a flooding peer over real gossipsub', () => {
     nodes.forEach((n, i) => n.services.consensus.addEventListener('decision', (e) => { decided[i] = `${e.detail.decision}/${e.detail.certificate?.id}` }))
     let validated = 0
     for (const n of nodes) {
-      const validator = n.services.pubsub.topicValidators.get(n.services.consensus.coordinator.topic)!
-      n.services.pubsub.topicValidators.set(n.services.consensus.coordinator.topic, async (peer, message) => { validated++; return validator(peer, message) })
+      const validator = n.services.pubsub.topicValidators.get(n.services.consensus.topic)!
+      n.services.pubsub.topicValidators.set(n.services.consensus.topic, async (peer, message) => { validated++; return validator(peer, message) })
     }
 
     const opened = new Promise<ProposalView>(resolve => nodes[1]!.services.consensus.addEventListener('proposal', (e) => { resolve(e.detail) }, { once: true }))

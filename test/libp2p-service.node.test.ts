@@ -5,9 +5,10 @@
  * non-member votes over real gossipsub.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectFullMesh, createConsensusNode, stopAll, type ConsensusNode } from '../demo/swarm.js'
+import { connectFullMesh, startNode, stopAll, type ConsensusNode } from './helpers/libp2p-nodes.js'
 import { VoteType, WeightedAlgorithm, createIdentity, verifyCertificate, type ConsensusResult, type ProposalView } from '../src/index.js'
-import { ConsensusMetrics, NotEnoughPeersError } from '../src/libp2p/index.js'
+import { NotEnoughPeersError } from '../src/libp2p/index.js'
+import { ConsensusMetrics } from '../src/libp2p/metrics.js'
 import { sealMessage } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
 import { idFromString } from '../src/wire/signing.js'
@@ -29,9 +30,9 @@ interface Swarm {
 
 async function startSwarm (transport: 'memory' | 'websockets'): Promise<Swarm> {
   const nodes: ConsensusNode[] = []
-  for (let i = 0; i < N; i++) nodes.push(await createConsensusNode({ transport, consensus: { voter: voterFor(i) } }))
+  for (let i = 0; i < N; i++) nodes.push(await startNode({ transport, consensus: { voter: voterFor(i) } }))
   const ids = nodes.map(n => n.peerId.toString())
-  // the seed's expert weights, by peer: the first two are experts
+  // expert weights, by peer: the first two are experts
   const expertWeighted = new WeightedAlgorithm({ threshold: 0.6, agentWeights: Object.fromEntries(ids.map((id, i) => [id, i === 0 ? 3 : i === 1 ? 2 : 1])) })
   const decisions = nodes.map(() => new Map<string, ConsensusResult>())
   nodes.forEach((node, i) => {
@@ -77,7 +78,7 @@ describe('a coordinator stopped right after proposing, and a late joiner', () =>
   it('the fallback closer finishes, every surviving peer agrees, and a peer joining after the close pulls and verifies the certificate', async () => {
     // voters take a moment, so the coordinator is gone before any vote reaches it
     for (let i = 0; i < 6; i++) {
-      nodes.push(await createConsensusNode({ transport: 'memory', consensus: { voter: async () => { await sleep(150); return VoteType.For } } }))
+      nodes.push(await startNode({ transport: 'memory', consensus: { voter: async () => { await sleep(150); return VoteType.For } } }))
     }
     await connectFullMesh(nodes)
     const [coordinator, ...survivors] = nodes as [ConsensusNode, ...ConsensusNode[]]
@@ -97,7 +98,7 @@ describe('a coordinator stopped right after proposing, and a late joiner', () =>
     expect(results[0]?.voters).not.toContain(coordinator.peerId.toString())
 
     // a new peer joins after the close: it asks for recent decisions when the first peers subscribe
-    const late = await createConsensusNode({ transport: 'memory' })
+    const late = await startNode({ transport: 'memory' })
     nodes.push(late)
     let lateResult: ConsensusResult | undefined
     late.services.consensus.addEventListener('decision', (evt) => { lateResult = evt.detail })
@@ -114,11 +115,11 @@ describe('a peer publishing forged, replayed and non-member votes over gossipsub
 
   it('none is counted, and gossipsub scores the publisher down', async () => {
     for (let i = 0; i < 5; i++) {
-      nodes.push(await createConsensusNode({ transport: 'memory', consensus: { voter: async () => { await sleep(300); return VoteType.For } } }))
+      nodes.push(await startNode({ transport: 'memory', consensus: { voter: async () => { await sleep(300); return VoteType.For } } }))
     }
     // the adversary runs the service too (so it is subscribed with the same gossipsub settings), but
     // is not in the electorate and publishes hand-made bytes on the topic
-    const adversary = await createConsensusNode({ transport: 'memory' })
+    const adversary = await startNode({ transport: 'memory' })
     nodes.push(adversary)
     await connectFullMesh(nodes)
     const honest = nodes.slice(0, 5)
@@ -146,7 +147,7 @@ describe('a peer publishing forged, replayed and non-member votes over gossipsub
     for (let round = 0; round < 4; round++) {
       for (const [k, bytes] of bad.entries()) {
         // each publish must be new bytes to gossipsub: vary a trailing copy where the signature allows it
-        await adversary.services.pubsub.publish(adversary.services.consensus.coordinator.topic, round === 0 ? bytes : flip(bytes, 8 + (round + k) % 16)).catch(() => {})
+        await adversary.services.pubsub.publish(adversary.services.consensus.topic, round === 0 ? bytes : flip(bytes, 8 + (round + k) % 16)).catch(() => {})
       }
     }
     const result = await request
@@ -167,7 +168,7 @@ describe('waiting for the swarm, and metrics', () => {
   afterAll(async () => { await stopAll(nodes) })
 
   it('minPeers fails with NotEnoughPeersError saying how many came, not a gossipsub PublishError', async () => {
-    nodes = [await createConsensusNode({ transport: 'memory' }), await createConsensusNode({ transport: 'memory', consensus: { voter: () => VoteType.For } })]
+    nodes = [await startNode({ transport: 'memory' }), await startNode({ transport: 'memory', consensus: { voter: () => VoteType.For } })]
     await connectFullMesh(nodes)
     const failure = await nodes[0]!.services.consensus.requestConsensus({ action: 'deploy' }, { minPeers: 3, waitForPeersMs: 300 }).catch(err => err)
     expect(failure).toBeInstanceOf(NotEnoughPeersError)

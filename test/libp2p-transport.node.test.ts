@@ -2,25 +2,14 @@
  * Real libp2p nodes in one process: the gossipsub Coordinator and the direct pull protocol over the
  * memory transport (full mesh and a line), then a websockets star of one hub and 50 leaves.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
 import { memory } from '@libp2p/memory'
 import { webSockets } from '@libp2p/websockets'
-import { createLibp2p, type Libp2p } from 'libp2p'
 import { fromString as utf8, toString as text } from 'uint8arrays'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  connectionManagerOptions,
-  consensusGossipsub,
-  NotEnoughPeersError,
-  PubSubCoordinator,
-  type ConsensusPubSub,
-  type DirectMessagingInit,
-  type GossipsubPreset,
-  type PubSubCoordinatorComponents,
-  type PubSubCoordinatorInit
-} from '../src/libp2p/index.js'
+import { createConsensusNode } from '../src/agent/node.js'
+import { consensusGossipsub, NotEnoughPeersError, type ConsensusPubSub, type DirectMessagingInit, type GossipsubPreset } from '../src/libp2p/index.js'
+import { PubSubCoordinator, type PubSubCoordinatorComponents, type PubSubCoordinatorInit } from '../src/libp2p/pubsub-coordinator.js'
+import type { Libp2p } from 'libp2p'
 import type { ValidationResult } from '../src/transport/coordinator.js'
 import { sleep, waitUntil } from './helpers/wait.js'
 import type { Startable } from '@libp2p/interface'
@@ -56,14 +45,12 @@ async function makeNode (options: { transport: 'memory' | 'websockets', listen: 
   // the memory-transport tests count direct frames and streams exactly: no presence traffic there
   const presence = { intervalMs: options.transport === 'memory' ? 0 : undefined }
   const preset = options.preset ?? 'leaf'
-  const libp2p = await createLibp2p({
-    addresses: { listen: options.listen },
+  // the library's node with the service swapped for a bare coordinator, on the test topic
+  const libp2p = await createConsensusNode({
+    listen: options.listen,
     transports: [options.transport === 'memory' ? memory() : webSockets()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionManager: connectionManagerOptions(preset),
+    preset,
     services: {
-      identify: identify(),
       pubsub: consensusGossipsub({ topics: TOPIC, preset }),
       consensus: (components: PubSubCoordinatorComponents) => new CoordinatorService(components, { topic: TOPIC, direct: options.direct, presence })
     }
@@ -214,7 +201,7 @@ describe('PubSubCoordinator over memory transport, a line a — b — c', () => 
 
     // an unused stream is closed after idleTimeoutMs and a new one opened on the next send
     await waitUntil(() => a.coordinator.direct.openStreams.length === 0, 2_000, 'the idle stream to close')
-    await sleep(1_000) // let b's one-second window pass
+    await sleep(1_000) // let b's bucket refill
     await a.coordinator.send(b.peerId, utf8('after idle'))
     await waitUntil(() => got(b, 'after idle').length > 0, 2_000, 'a frame on a reopened stream')
     expect(got(b, 'after idle')).toEqual([{ text: 'after idle', from: a.peerId }])

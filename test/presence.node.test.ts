@@ -39,14 +39,14 @@ describe('presence behind a hub', () => {
 
   it('every leaf sees the hub and every other leaf, though it is connected to the hub alone', async () => {
     const everyone = [hub, ...leaves].map(n => n.peerId.toString()).sort()
-    await Promise.all(leaves.map(async leaf => leaf.services.consensus.coordinator.waitForPeers(LEAVES, { timeoutMs: 10_000 })))
+    await Promise.all(leaves.map(async leaf => leaf.services.consensus.waitForPeers(LEAVES, { timeoutMs: 10_000 })))
     for (const leaf of leaves) {
       expect(leaf.getConnections().map(c => c.remotePeer.toString())).toEqual([hub.peerId.toString()])
       expect(leaf.services.consensus.getPeers()).toEqual(everyone.filter(id => id !== leaf.peerId.toString()))
       expect(leaf.services.consensus.getTopologyInfo().agentCount).toBe(LEAVES + 1)
     }
     // the observer sees every voter; no voter counts the observer
-    await observer.services.consensus.coordinator.waitForPeers(LEAVES + 1, { timeoutMs: 10_000 })
+    await observer.services.consensus.waitForPeers(LEAVES + 1, { timeoutMs: 10_000 })
     expect(observer.services.consensus.getPeers()).toEqual(everyone)
   })
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
-import { connectFullMesh, createConsensusNode, stopAll, type ConsensusNode } from '../demo/swarm.js'
+import { connectFullMesh, startNode, stopAll, type ConsensusNode } from './helpers/libp2p-nodes.js'
 import { VoteType, type ConsensusResult } from '../src/index.js'
 
 const fixture = new URL('./fixtures/restartable-peer.ts', import.meta.url).pathname
@@ -44,12 +44,12 @@ describe('a real peer killed mid-proposal and restarted', () => {
   })
 
   it('resumes from its datastore, never votes twice, and decides the same', async () => {
-    for (let i = 0; i < 3; i++) nodes.push(await createConsensusNode({ transport: 'websockets' }))
+    for (let i = 0; i < 3; i++) nodes.push(await startNode({ transport: 'websockets' }))
     await connectFullMesh(nodes)
     const addresses = nodes.map(n => n.getMultiaddrs()[0]!.toString())
     child = startPeer(dir, 'for', addresses)
     const childId = (await child.waitFor(/^READY (\S+)/))[1] as string
-    await Promise.all(nodes.map(async n => n.services.consensus.coordinator.waitForPeers(3, { timeoutMs: 10_000, neighbours: true })))
+    await Promise.all(nodes.map(async n => n.services.consensus.waitForPeers(3, { timeoutMs: 10_000, neighbours: true })))
 
     const decided = nodes.map(() => undefined as ConsensusResult | undefined)
     nodes.forEach((n, i) => n.services.consensus.addEventListener('decision', (e) => { decided[i] = e.detail }))
@@ -62,7 +62,7 @@ describe('a real peer killed mid-proposal and restarted', () => {
     // restarted with the opposite opinion: if it forgot its vote it would now vote against
     child = startPeer(dir, 'against', addresses)
     expect((await child.waitFor(/^READY (\S+) open=(\d+)/))[2]).toBe('1')
-    await Promise.all(nodes.map(async n => n.services.consensus.coordinator.waitForPeers(3, { timeoutMs: 10_000, neighbours: true })))
+    await Promise.all(nodes.map(async n => n.services.consensus.waitForPeers(3, { timeoutMs: 10_000, neighbours: true })))
 
     await nodes[1]!.services.consensus.recordVote(proposalId, VoteType.For)
     await nodes[2]!.services.consensus.recordVote(proposalId, VoteType.For)

@@ -13,21 +13,19 @@
  * const result = await agent.services.consensus.requestConsensus({ action: 'deploy' }, { algorithm: 'quorum' })
  * ```
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify, type Identify } from '@libp2p/identify'
 import { InvalidParametersError } from '@libp2p/interface'
 import { isPrivate } from '@libp2p/utils'
-import { webSockets } from '@libp2p/websockets'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { connectionManagerOptions, consensus, consensusGossipsub, type ConsensusPubSub, type ConsensusService, type ConsensusServiceInit, type GossipsubPreset, topicFor } from '../libp2p/index.js'
+import { createConsensusNode, type ConsensusNode } from './node.js'
+import type { ConsensusInit, GossipsubPreset } from '../libp2p/index.js'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-/** A libp2p node running the consensus service (`agent.services.consensus`). */
-export type ConsensusAgent = Libp2p<{ identify: Identify, pubsub: ConsensusPubSub, consensus: ConsensusService }>
+export { createConsensusNode, type ConsensusNode, type ConsensusNodeInit, type ConsensusNodeServices } from './node.js'
+
+/** A libp2p node running the consensus service (`agent.services.consensus`), made by {@link createAgent}. */
+export type ConsensusAgent = ConsensusNode
 
 /** Options of {@link createAgent}; every field is optional. */
 export interface AgentInit {
@@ -53,7 +51,7 @@ export interface AgentInit {
    */
   preset?: GossipsubPreset
   /** Options of the consensus service (voter, algorithms, namespace, timeouts...). */
-  consensus?: ConsensusServiceInit
+  consensus?: ConsensusInit
   /** The agent's Ed25519 key (its PeerId and vote signatures); a fresh one when absent. */
   privateKey?: PrivateKey
   /** Where the agent keeps proposals, votes and decisions across restarts (memory when absent). */
@@ -90,26 +88,15 @@ const MAX_REDIAL_DELAY_MS = 30_000
  */
 export async function createAgent (init: AgentInit = {}): Promise<ConsensusAgent> {
   const hubs = parseHubs(init.hubs ?? [])
-  const listen = init.listen ?? []
-  if (!Array.isArray(listen) || listen.some(a => typeof a !== 'string')) throw new InvalidParametersError('listen must be an array of multiaddr strings')
-  const preset = init.preset ?? (listen.length > 0 ? 'hub' : 'leaf')
   const redialDelayMs = init.redialDelayMs ?? 1000
   if (!(redialDelayMs > 0)) throw new InvalidParametersError(`redialDelayMs must be > 0, got ${String(init.redialDelayMs)}`)
-  const node: ConsensusAgent = await createLibp2p({
+  const node: ConsensusAgent = await createConsensusNode({
+    ...(init.listen === undefined ? {} : { listen: init.listen }),
+    ...(init.preset === undefined ? {} : { preset: init.preset }),
+    ...(init.consensus === undefined ? {} : { consensus: init.consensus }),
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
-    addresses: { listen },
-    transports: [webSockets()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionManager: connectionManagerOptions(preset),
-    ...(init.allowLocalHubs === false || hubs.length === 0 ? {} : { connectionGater: hubGater(hubs) }),
-    services: {
-      identify: identify(),
-      // gossipsub scores the same topic the service uses, so that a Reject costs the sender
-      pubsub: consensusGossipsub({ preset, topics: init.consensus?.topic ?? topicFor(init.consensus?.namespace ?? 'default') }),
-      consensus: consensus(init.consensus)
-    }
+    ...(init.allowLocalHubs === false || hubs.length === 0 ? {} : { connectionGater: hubGater(hubs) })
   })
   const redial = keepConnected(node, hubs, redialDelayMs)
   // a hub that is not up yet is retried in the background, like one that goes away later

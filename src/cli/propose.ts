@@ -94,7 +94,7 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
 async function waitForSwarm (agent: ConsensusAgent, minPeers: number): Promise<void> {
   const consensus = agent.services.consensus
   try {
-    await consensus.coordinator.waitForPeers(minPeers, { timeoutMs: WAIT_FOR_PEERS_MS })
+    await consensus.waitForPeers(minPeers, { timeoutMs: WAIT_FOR_PEERS_MS })
   } catch (err: any) {
     if (err?.name === 'NotEnoughPeersError') {
       throw new CliError(`only ${consensus.getPeers().length} of the ${minPeers} peers asked for (--min-peers) were on the topic after ${WAIT_FOR_PEERS_MS / 1000} s; same --namespace as the hub?`)

@@ -18,7 +18,8 @@ import { TypedEventEmitter } from 'main-event'
 import { createAgent, type ConsensusAgent } from '../agent/index.js'
 import { DEFAULT_HUB_HOST, hubListenAddress } from './listen.js'
 import type { ConsensusResult } from '../core/results.js'
-import type { ConsensusService, ConsensusServiceInit, PubSubSubscriptionChange } from '../libp2p/index.js'
+import type { Consensus, ConsensusInit } from '../libp2p/index.js'
+import type { PubSubSubscriptionChange } from '../libp2p/pubsub.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
@@ -40,7 +41,7 @@ export interface HubInit {
    */
   port?: number
   /** Options of the hub's consensus service (namespace, voter, algorithms...). Without a `voter` the hub relays and watches but does not vote. */
-  consensus?: ConsensusServiceInit
+  consensus?: ConsensusInit
   /** The hub's Ed25519 key. Keep it (e.g. `privateKeyFromProtobuf` of saved bytes) so the hub's multiaddr stays the same across restarts; a fresh one when absent. */
   privateKey?: PrivateKey
   /** Where the hub keeps proposals, votes and decisions across restarts (memory when absent). */
@@ -70,11 +71,11 @@ export interface ConsensusHubEvents {
  * consensus traffic and re-dispatches what it sees as events.
  */
 export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
-  readonly [Symbol.toStringTag] = '@libp2p-consensus/hub'
+  readonly [Symbol.toStringTag] = 'libp2p-consensus/hub'
   /** The libp2p node (a {@link ConsensusAgent} that listens, with the `hub` gossipsub preset). */
   readonly node: ConsensusAgent
   /** The hub's consensus service. */
-  readonly consensus: ConsensusService
+  readonly consensus: Consensus
   private readonly present = new Set<string>()
 
   constructor (node: ConsensusAgent) {
@@ -114,7 +115,7 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
   }
 
   private readonly onSubscriptionChange = (evt: CustomEvent<PubSubSubscriptionChange>): void => {
-    const change = evt.detail.subscriptions.findLast(s => s.topic === this.consensus.coordinator.topic)
+    const change = evt.detail.subscriptions.findLast(s => s.topic === this.consensus.topic)
     if (change === undefined) return
     if (change.subscribe) this.join(evt.detail.peerId)
     else this.leave(evt.detail.peerId.toString())

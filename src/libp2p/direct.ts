@@ -15,6 +15,8 @@ import {
   DEFAULT_SEND_TIMEOUT_MS,
   DIRECT_PROTOCOL
 } from './constants.js'
+import { systemClock, type Clock } from '../clock.js'
+import { PeerLimiter } from '../limiter.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamMessageEvent } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -40,7 +42,8 @@ export interface DirectMessagingInit {
    */
   maxFrameBytes?: number
   /**
-   * Inbound frames accepted per peer per second (over all its streams); the excess is dropped.
+   * Inbound frames accepted per peer per second (over all its streams), as a token bucket that
+   * holds at most one second's worth; the excess is dropped.
    *
    * @default 1024
    */
@@ -100,11 +103,6 @@ interface OutboundChannel {
   lastUsed: number
 }
 
-interface RateWindow {
-  start: number
-  count: number
-}
-
 function positiveInteger (value: number | undefined, fallback: number, name: string): number {
   const n = value ?? fallback
   if (!Number.isInteger(n) || n <= 0) throw new InvalidParametersError(`${name} must be a positive integer, got ${String(value)}`)
@@ -122,7 +120,7 @@ function positiveInteger (value: number | undefined, fallback: number, name: str
  * ```
  */
 export class DirectMessaging implements Startable {
-  readonly [Symbol.toStringTag] = 'libp2p-consensus:direct'
+  readonly [Symbol.toStringTag] = 'libp2p-consensus/direct'
   readonly protocol: string
   readonly counters: DirectCounters = { sent: 0, dropped: 0, received: 0, refused: 0 }
   private readonly components: DirectMessagingComponents
@@ -139,12 +137,16 @@ export class DirectMessaging implements Startable {
   private readonly opening = new Map<string, Promise<OutboundChannel | undefined>>()
   /** inbound streams and when each last carried a frame */
   private readonly inbound = new Map<Stream, number>()
-  private readonly rates = new Map<string, RateWindow>()
-  private sweepTimer: ReturnType<typeof setInterval> | undefined
+  private readonly clock: Clock
+  private inboundFrames: PeerLimiter
+  /** peers whose frames are being refused now: their first refusal is logged, the rest are not */
+  private readonly refusing = new Set<string>()
+  private sweepTimer: unknown
   private started = false
 
-  constructor (components: DirectMessagingComponents, onFrame: DirectFrameHandler, init: DirectMessagingInit = {}) {
+  constructor (components: DirectMessagingComponents, onFrame: DirectFrameHandler, init: DirectMessagingInit = {}, clock: Clock = systemClock) {
     this.components = components
+    this.clock = clock
     this.onFrame = onFrame
     this.log = components.logger.forComponent('libp2p:consensus:direct')
     this.protocol = init.protocol ?? DIRECT_PROTOCOL
@@ -155,6 +157,11 @@ export class DirectMessaging implements Startable {
     this.maxQueuedBytes = positiveInteger(init.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES, 'maxQueuedBytes')
     this.maxStreamsPerConnection = positiveInteger(init.maxStreamsPerConnection, DEFAULT_MAX_STREAMS_PER_CONNECTION, 'maxStreamsPerConnection')
     this.dialUnconnected = init.dialUnconnected ?? false
+    this.inboundFrames = this.newInboundLimiter()
+  }
+
+  private newInboundLimiter (): PeerLimiter {
+    return new PeerLimiter({ clock: this.clock, ratePerSecond: this.maxInboundFramesPerSecond, burst: this.maxInboundFramesPerSecond })
   }
 
   /** Whether `start` has run and `stop` has not. */
@@ -170,9 +177,17 @@ export class DirectMessaging implements Startable {
       maxOutboundStreams: this.maxStreamsPerConnection
     })
     this.started = true
-    this.sweepTimer = setInterval(() => { this.sweep() }, Math.max(250, Math.floor(this.idleTimeoutMs / 2)))
+    this.scheduleSweep()
+  }
+
+  private scheduleSweep (): void {
+    this.sweepTimer = this.clock.setTimeout(() => {
+      if (!this.started) return
+      this.sweep()
+      this.scheduleSweep()
+    }, Math.max(250, Math.floor(this.idleTimeoutMs / 2)))
     // a pending sweep must not keep a Node process alive (browsers' timers are plain numbers)
-    const timer: unknown = this.sweepTimer
+    const timer = this.sweepTimer
     if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') timer.unref()
   }
 
@@ -180,14 +195,15 @@ export class DirectMessaging implements Startable {
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    clearInterval(this.sweepTimer)
+    this.clock.clearTimeout(this.sweepTimer)
     this.sweepTimer = undefined
     await this.components.registrar.unhandle(this.protocol)
     const closing = [...this.outbound.values()].map(async channel => this.closeStream(channel.stream))
     this.outbound.clear()
     for (const stream of this.inbound.keys()) stream.abort(new Error('direct messaging stopped'))
     this.inbound.clear()
-    this.rates.clear()
+    this.inboundFrames = this.newInboundLimiter()
+    this.refusing.clear()
     await Promise.all(closing)
   }
 
@@ -204,7 +220,7 @@ export class DirectMessaging implements Startable {
       return this.drop('%d bytes already queued to %s, dropping frame', channel.stream.writeBufferLength, peerId)
     }
     try {
-      channel.lastUsed = Date.now()
+      channel.lastUsed = this.clock.now()
       await channel.writer.write(frame, { signal: AbortSignal.timeout(this.sendTimeoutMs) })
       this.counters.sent++
       return true
@@ -264,7 +280,7 @@ export class DirectMessaging implements Startable {
       return undefined
     }
     // the remote never writes on our outbound stream: a few bytes of slack, then the reader aborts it
-    const channel: OutboundChannel = { stream, writer: lpStream(stream, { maxBufferSize: 1024 }), lastUsed: Date.now() }
+    const channel: OutboundChannel = { stream, writer: lpStream(stream, { maxBufferSize: 1024 }), lastUsed: this.clock.now() }
     stream.addEventListener('close', () => { this.forget(peerIdString, channel) })
     this.outbound.set(peerIdString, channel)
     return channel
@@ -290,9 +306,9 @@ export class DirectMessaging implements Startable {
     const from = connection.remotePeer.toString()
     // a varint prefix is at most 10 bytes; the buffer holds one partial frame plus one chunk
     const decoder = new LengthPrefixedDecoder({ maxDataLength: this.maxFrameBytes, maxBufferSize: 4 * this.maxFrameBytes })
-    this.inbound.set(stream, Date.now())
+    this.inbound.set(stream, this.clock.now())
     stream.addEventListener('message', (evt: StreamMessageEvent) => {
-      this.inbound.set(stream, Date.now())
+      this.inbound.set(stream, this.clock.now())
       try {
         for (const frame of decoder.decode(evt.data)) this.deliver(frame.slice(), from)
       } catch (err) {
@@ -305,17 +321,15 @@ export class DirectMessaging implements Startable {
   }
 
   private deliver (frame: Uint8Array, from: string): void {
-    const now = Date.now()
-    let window = this.rates.get(from)
-    if (window === undefined || now - window.start >= 1000) {
-      window = { start: now, count: 0 }
-      this.rates.set(from, window)
-    }
-    if (++window.count > this.maxInboundFramesPerSecond) {
+    if (!this.inboundFrames.take(from)) {
       this.counters.refused++
-      if (window.count === this.maxInboundFramesPerSecond + 1) this.log('%s sent over %d frames in a second, dropping the rest of this second', from, this.maxInboundFramesPerSecond)
+      if (!this.refusing.has(from)) {
+        this.refusing.add(from)
+        this.log('%s sent over %d frames a second, dropping the excess', from, this.maxInboundFramesPerSecond)
+      }
       return
     }
+    this.refusing.delete(from)
     this.counters.received++
     try {
       const result = this.onFrame(frame, from)
@@ -326,7 +340,7 @@ export class DirectMessaging implements Startable {
   }
 
   private sweep (): void {
-    const now = Date.now()
+    const now = this.clock.now()
     for (const [peerId, channel] of this.outbound) {
       if (now - channel.lastUsed >= this.idleTimeoutMs) {
         this.forget(peerId, channel)
@@ -340,8 +354,6 @@ export class DirectMessaging implements Startable {
         stream.abort(new Error('direct stream idle'))
       }
     }
-    for (const [peerId, window] of this.rates) {
-      if (now - window.start >= 1000) this.rates.delete(peerId)
-    }
+    this.refusing.clear()
   }
 }

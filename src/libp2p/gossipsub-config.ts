@@ -1,7 +1,7 @@
 /**
  * The one place that names the pubsub package (`@libp2p/gossipsub`) and the options we recommend
- * for it. Every non-default value carries a one-line why; the measurements behind them are in
- * `shared/notes/libp2p-findings.md`.
+ * for it. Every non-default value carries a one-line why, from measurements on real nodes (the
+ * hub-and-leaves test in `test/libp2p-transport.node.test.ts` holds the main one).
  */
 import { gossipsub, StrictNoSign, type GossipSub, type GossipSubComponents, type GossipsubOpts } from '@libp2p/gossipsub'
 import { InvalidParametersError } from '@libp2p/interface'

@@ -10,6 +10,7 @@
  */
 import { InvalidParametersError } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
+import { systemClock, type Clock } from '../clock.js'
 import { InvalidMessageError } from '../errors.js'
 import { sealMessage, verifyMessage, type DecodedMessage } from '../wire/envelope.js'
 import { PROTOCOL_VERSION, type PresenceBody } from '../wire/messages.js'
@@ -49,6 +50,13 @@ export interface PresenceInit {
    * @default 10000
    */
   maxPeers?: number
+  /**
+   * Where the jitter of announcement times comes from: a number in [0, 1), like `Math.random`. A
+   * simulation passes a seeded generator so that a run replays exactly.
+   *
+   * @default Math.random
+   */
+  random?: () => number
 }
 
 /** The defaults of {@link PresenceInit}. */
@@ -72,7 +80,8 @@ export interface PresenceContext {
   log: Logger
   /** publish on the topic; resolves with the number of recipients (0 when nobody is there yet) */
   publish: (bytes: Uint8Array) => Promise<number>
-  now?: () => number
+  /** where time comes from: announcement dates, expiry and timers */
+  clock?: Clock
 }
 
 /** Events of {@link Presence}. */
@@ -85,33 +94,40 @@ export interface PresenceEvents {
 
 /** The roster of peers heard from on the topic, and this peer's own announcements. */
 export class Presence extends TypedEventEmitter<PresenceEvents> {
-  private readonly baseIntervalMs: number
+  private readonly configuredIntervalMs: number
   /** whether the interval follows the roster's size (`intervalMs` unset) */
   private readonly stretched: boolean
   private readonly fixedTtlMs: number | undefined
   private readonly maxPeers: number
   private readonly ctx: PresenceContext
-  private readonly now: () => number
+  private readonly clock: Clock
+  private readonly random: () => number
   /** Whether this peer announces itself as a voter. */
   readonly voter: boolean
   /** peer id → its latest signed announcement, its `at`, whether it votes, and when we heard it (our clock) */
   private readonly roster = new Map<string, { at: number, heardAt: number, voter: boolean, bytes: Uint8Array }>()
   private own: { at: number, bytes: Uint8Array } | undefined
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private answerTimer: ReturnType<typeof setTimeout> | undefined
+  private timer: unknown
+  private answerTimer: unknown
   private lastAnnouncedAt = -Infinity
 
   constructor (ctx: PresenceContext, init: PresenceInit = {}) {
     super()
     this.ctx = ctx
-    this.now = ctx.now ?? Date.now
+    this.clock = ctx.clock ?? systemClock
+    this.random = init.random ?? Math.random
     this.stretched = init.intervalMs === undefined
-    this.baseIntervalMs = init.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS
-    if (!(this.baseIntervalMs >= 0) || !Number.isFinite(this.baseIntervalMs)) throw new InvalidParametersError(`presence intervalMs must be a finite number ≥ 0, got ${String(init.intervalMs)}`)
+    this.configuredIntervalMs = init.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS
+    if (!(this.configuredIntervalMs >= 0) || !Number.isFinite(this.configuredIntervalMs)) throw new InvalidParametersError(`presence intervalMs must be a finite number ≥ 0, got ${String(init.intervalMs)}`)
     this.fixedTtlMs = init.ttlMs
     if (init.ttlMs !== undefined && !(init.ttlMs > 0)) throw new InvalidParametersError(`presence ttlMs must be > 0, got ${String(init.ttlMs)}`)
     this.maxPeers = init.maxPeers ?? DEFAULT_MAX_PEERS
     this.voter = init.voter ?? true
+  }
+
+  /** The interval as configured (`intervalMs`, or 5 s when unset), before any stretching. */
+  get baseIntervalMs (): number {
+    return this.configuredIntervalMs
   }
 
   /**
@@ -119,8 +135,8 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
    * stretched to 1 s per peer in the roster, at most 60 s.
    */
   get intervalMs (): number {
-    if (!this.stretched) return this.baseIntervalMs
-    return Math.min(MAX_STRETCHED_PRESENCE_INTERVAL_MS, Math.max(this.baseIntervalMs, this.roster.size * PRESENCE_INTERVAL_PER_PEER_MS))
+    if (!this.stretched) return this.configuredIntervalMs
+    return Math.min(MAX_STRETCHED_PRESENCE_INTERVAL_MS, Math.max(this.configuredIntervalMs, this.roster.size * PRESENCE_INTERVAL_PER_PEER_MS))
   }
 
   /** How long a peer stays in the roster unheard: `ttlMs` as given, else 3 × {@link intervalMs} + 2 s. */
@@ -130,7 +146,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
 
   /** Whether announcements are on (`intervalMs > 0`). */
   get enabled (): boolean {
-    return this.baseIntervalMs > 0
+    return this.configuredIntervalMs > 0
   }
 
   /** Announce now and then every {@link intervalMs}. */
@@ -147,17 +163,18 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
    */
   private scheduleNext (first = false): void {
     const interval = this.intervalMs
-    const wait = interval * (first ? 0.25 + 0.75 * Math.random() : 0.9 + 0.2 * Math.random())
-    this.timer = setTimeout(() => {
+    const wait = interval * (first ? 0.25 + 0.75 * this.random() : 0.9 + 0.2 * this.random())
+    this.timer = this.clock.setTimeout(() => {
       this.expire()
       void this.announce()
       if (this.timer !== undefined) this.scheduleNext()
     }, wait)
   }
 
+  /** Stop announcing and forget the roster. */
   stop (): void {
-    clearTimeout(this.timer)
-    clearTimeout(this.answerTimer)
+    this.clock.clearTimeout(this.timer)
+    this.clock.clearTimeout(this.answerTimer)
     this.timer = undefined
     this.answerTimer = undefined
     this.roster.clear()
@@ -183,7 +200,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
    */
   snapshot (): Uint8Array[] {
     this.expire()
-    const cutoff = this.now() - this.ttlMs
+    const cutoff = this.clock.now() - this.ttlMs
     return [...(this.own !== undefined && this.own.at >= cutoff ? [this.own.bytes] : []), ...[...this.roster.values()].map(e => e.bytes)]
   }
 
@@ -194,10 +211,10 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
   greet (): void {
     if (!this.enabled || this.timer === undefined || this.answerTimer !== undefined) return
     // while a swarm forms every peer sees newcomer after newcomer: answering each within a second
-    // was ~N announcements a second, each to every peer (newcomers get our roster directly anyway)
+    // would be ~N announcements a second, each to every peer (newcomers get our roster directly anyway)
     const gap = Math.max(MIN_ANNOUNCE_GAP_MS, this.intervalMs / 4)
-    const wait = Math.max(ANSWER_DELAY_MS, this.lastAnnouncedAt + gap - this.now())
-    this.answerTimer = setTimeout(() => {
+    const wait = Math.max(ANSWER_DELAY_MS, this.lastAnnouncedAt + gap - this.clock.now())
+    this.answerTimer = this.clock.setTimeout(() => {
       this.answerTimer = undefined
       void this.announce()
     }, wait)
@@ -217,7 +234,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     const body = decoded.opened.body as PresenceBody
     if (body.ns !== this.ctx.namespace) return { result: 'reject', reason: 'wrong-namespace' }
     if (body.peer === this.ctx.identity.peerId) return { result: 'ignore', reason: 'own' }
-    const now = this.now()
+    const now = this.clock.now()
     if (body.at > now + FUTURE_TOLERANCE_MS || body.at < now - this.ttlMs) return { result: 'ignore', reason: 'stale' }
     const known = this.roster.get(body.peer)
     if (known !== undefined && body.at <= known.at) return { result: 'ignore', reason: 'duplicate' }
@@ -245,7 +262,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
   /** Sign and publish one announcement. Never rejects. */
   async announce (): Promise<void> {
     if (!this.enabled) return
-    this.lastAnnouncedAt = this.now()
+    this.lastAnnouncedAt = this.clock.now()
     try {
       const body: PresenceBody = { type: 'presence', v: PROTOCOL_VERSION, ns: this.ctx.namespace, peer: this.ctx.identity.peerId, at: Math.floor(this.lastAnnouncedAt), voter: this.voter }
       const sealed = await sealMessage(this.ctx.identity, body)
@@ -257,7 +274,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
   }
 
   private expire (): void {
-    const cutoff = this.now() - this.ttlMs
+    const cutoff = this.clock.now() - this.ttlMs
     for (const [peer, entry] of this.roster) {
       if (entry.heardAt < cutoff) {
         this.roster.delete(peer)

@@ -6,10 +6,12 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { DEFAULT_TOPIC, DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS } from './constants.js'
 import { DirectMessaging, type DirectMessagingComponents, type DirectMessagingInit } from './direct.js'
 import { NotEnoughPeersError } from './errors.js'
-import { PeerThrottle } from './peer-throttle.js'
 import { Presence, type PresenceInit } from './presence.js'
 import { isPublishError, PubSubValidatorResult, type PubSub, type PubSubMessage, type PubSubTopicValidator } from './pubsub.js'
+import { systemClock, type Clock } from '../clock.js'
+import { PeerLimiter } from '../limiter.js'
 import { decodeMessage, type DecodedMessage } from '../wire/envelope.js'
+import type { WaitForPeersOptions } from './index.js'
 import type { Coordinator, HandlerOptions, MessageHandler, TopologyInfo, ValidationResult } from '../transport/coordinator.js'
 import type { AbortOptions, Libp2pEvents, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TypedEventTarget } from 'main-event'
@@ -50,23 +52,13 @@ export interface PubSubCoordinatorInit {
    * on the topic in {@link PubSubCoordinator.getPeers}, the default electorate.
    */
   presence?: PresenceInit
-}
-
-/** Options of {@link PubSubCoordinator.waitForPeers}. */
-export interface WaitForPeersOptions extends AbortOptions {
   /**
-   * Give up after this long (`Infinity`: only the signal ends the wait).
+   * Where time comes from (presence announcements and expiry, the direct protocol's limits): the
+   * wall clock in production, a virtual clock in a simulation.
    *
-   * @default 10000
+   * @default systemClock
    */
-  timeoutMs?: number
-  /**
-   * Count only peers this node is connected to and knows to be subscribed ({@link PubSubCoordinator.getNeighbours}),
-   * not peers known from presence: what to wait for before publishing straight to them.
-   *
-   * @default false
-   */
-  neighbours?: boolean
+  clock?: Clock
 }
 
 /** Runs a handler's reaction on a later task: gossipsub forwards a message once its validator's promise settles. */
@@ -101,7 +93,7 @@ const verdictToResult: Record<ValidationResult, PubSubValidatorResult> = {
  * ```
  */
 export class PubSubCoordinator implements Coordinator {
-  readonly [Symbol.toStringTag] = 'libp2p-consensus:pubsub-coordinator'
+  readonly [Symbol.toStringTag] = 'libp2p-consensus/pubsub-coordinator'
   readonly peerId: string
   readonly topic: string
   /** The point-to-point channel `send` uses. */
@@ -112,7 +104,8 @@ export class PubSubCoordinator implements Coordinator {
   private readonly log: Logger
   private handler: MessageHandler | undefined
   private started = false
-  private readonly rosterSent = new PeerThrottle()
+  /** at most one roster hand-over per peer per presence interval (the interval as configured, unstretched) */
+  private readonly rosterSent: PeerLimiter | undefined
   /** Per propagation source: the validation of the last proposal or close it sent, while running. */
   private readonly inFlightAnchors = new Map<string, Promise<unknown>>()
 
@@ -122,15 +115,18 @@ export class PubSubCoordinator implements Coordinator {
     this.topic = init.topic ?? DEFAULT_TOPIC
     if (typeof this.topic !== 'string' || this.topic.length === 0) throw new InvalidParametersError(`topic must be a non-empty string, got ${String(init.topic)}`)
     this.log = components.logger.forComponent('libp2p:consensus:pubsub')
-    this.direct = new DirectMessaging(components, async (frame, from) => this.onDirectFrame(frame, from), init.direct)
+    const clock = init.clock ?? systemClock
+    this.direct = new DirectMessaging(components, async (frame, from) => this.onDirectFrame(frame, from), init.direct, clock)
     this.presence = components.privateKey?.type === 'Ed25519'
       ? new Presence({
         identity: { peerId: this.peerId, privateKey: components.privateKey },
         namespace: init.namespace ?? 'default',
         log: this.log,
-        publish: async (bytes) => this.broadcast(bytes)
+        publish: async (bytes) => this.broadcast(bytes),
+        clock
       }, init.presence)
       : undefined
+    this.rosterSent = this.presence?.enabled === true ? PeerLimiter.oncePer(this.presence.baseIntervalMs, clock) : undefined
   }
 
   /** Whether `start` has run and `stop` has not. */
@@ -375,7 +371,7 @@ export class PubSubCoordinator implements Coordinator {
     if (presence === undefined || !presence.enabled || !evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) return
     presence.greet()
     const peer = evt.detail.peerId.toString()
-    if (!this.rosterSent.take(peer, presence.intervalMs)) return
+    if (this.rosterSent?.take(peer) !== true) return
     for (const bytes of presence.snapshot()) void this.direct.send(peer, bytes)
   }
 

@@ -89,7 +89,7 @@ export const browserCommands: Record<string, BrowserCommand<any>> = {
   nodeDecision: (async (_ctx, index: number, proposalId: string) => (await nodeAgent(index)).decision(proposalId)) satisfies BrowserCommand<[number, string]>,
   hubSubscribers: (async () => {
     const { hub } = await swarm()
-    return hub.node.services.pubsub.getSubscribers(hub.consensus.coordinator.topic).map(String)
+    return hub.node.services.pubsub.getSubscribers(hub.consensus.topic).map(String)
   }) satisfies BrowserCommand<[]>,
   hubHangUp: (async (_ctx, peerId: string) => {
     const { hub } = await swarm()

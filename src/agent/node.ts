@@ -1,0 +1,94 @@
+/**
+ * The one place that builds a libp2p node running the consensus service: transports, encryption,
+ * muxing, identify, gossipsub with the consensus topic scored, and the service itself. Agents, hubs,
+ * the demo, the benchmarks and the tests all build their nodes here.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import { InvalidParametersError } from '@libp2p/interface'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import { connectionManagerOptions, consensus, consensusGossipsub, topicFor, type Consensus, type ConsensusInit, type ConsensusPubSub, type GossipsubPreset } from '../libp2p/index.js'
+import type { ConnectionGater, PrivateKey, ServiceMap } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+
+/** The services of a node made by {@link createConsensusNode} (a type, not an interface: libp2p's `ServiceMap` wants an index signature). */
+export type ConsensusNodeServices = {
+  identify: Identify
+  pubsub: ConsensusPubSub
+  consensus: Consensus
+}
+
+/** A libp2p node running the consensus service (`node.services.consensus`). */
+export type ConsensusNode = Libp2p<ConsensusNodeServices>
+
+/** Options of {@link createConsensusNode}; every field is optional. */
+export interface ConsensusNodeInit<S extends ServiceMap = Record<never, never>> {
+  /**
+   * Addresses to listen on (Node only: browsers cannot accept connections), e.g.
+   * `['/ip4/0.0.0.0/tcp/9090/ws']`.
+   *
+   * @default []
+   */
+  listen?: string[]
+  /**
+   * libp2p transports. Tests pass `memory()` from `@libp2p/memory` (with `/memory/<name>` listen
+   * addresses) to run whole swarms in one process.
+   *
+   * @default [webSockets()]
+   */
+  transports?: Libp2pOptions['transports']
+  /**
+   * The gossipsub shape of this node: a `hub` keeps every peer in its mesh and relays for all of them.
+   *
+   * @default 'hub' when `listen` is given, else 'leaf'
+   */
+  preset?: GossipsubPreset
+  /** Options of the consensus service (voter, algorithms, namespace, timeouts...). */
+  consensus?: ConsensusInit
+  /** The node's Ed25519 key (its PeerId and vote signatures); a fresh one when absent. */
+  privateKey?: PrivateKey
+  /** Where the node keeps proposals, votes and decisions across restarts (memory when absent). */
+  datastore?: Datastore
+  /** libp2p's connection gater (libp2p's default when absent). */
+  connectionGater?: ConnectionGater
+  /** Services added to, or replacing, the default `identify`, `pubsub` and `consensus`. */
+  services?: Libp2pOptions<S>['services']
+}
+
+/**
+ * Create and start a libp2p node with the consensus service.
+ *
+ * @example
+ * ```ts
+ * const node = await createConsensusNode({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], consensus: { voter: () => 'for' } })
+ * await node.dial(other.getMultiaddrs())
+ * const result = await node.services.consensus.requestConsensus({ action: 'deploy' })
+ * ```
+ */
+export async function createConsensusNode<S extends ServiceMap = Record<never, never>> (
+  init: ConsensusNodeInit<S> = {}
+): Promise<Libp2p<Omit<ConsensusNodeServices, keyof S> & S>> {
+  const listen = init.listen ?? []
+  if (!Array.isArray(listen) || listen.some(a => typeof a !== 'string')) throw new InvalidParametersError('listen must be an array of multiaddr strings')
+  const preset = init.preset ?? (listen.length > 0 ? 'hub' : 'leaf')
+  const services = {
+    identify: identify(),
+    // gossipsub scores the same topic the service uses, so that a Reject costs the sender
+    pubsub: consensusGossipsub({ preset, topics: init.consensus?.topic ?? topicFor(init.consensus?.namespace ?? 'default') }),
+    consensus: consensus(init.consensus),
+    ...init.services
+  }
+  return createLibp2p({
+    ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+    ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
+    ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
+    addresses: { listen },
+    transports: init.transports ?? [webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: connectionManagerOptions(preset),
+    services
+  }) as unknown as Promise<Libp2p<Omit<ConsensusNodeServices, keyof S> & S>>
+}
