@@ -117,7 +117,9 @@ function parseHubs (hubs: string[]): Hub[] {
     }
     const peerId = addr.getComponents().findLast(c => c.name === 'p2p')?.value
     if (peerId === undefined) throw new InvalidParametersError(`hub address ${text} must end in /p2p/<peer id> so the agent knows whom it reaches`)
-    if (!WebSockets.matches(addr) && !WebSocketsSecure.matches(addr)) throw new InvalidParametersError(`hub address ${text} is not a websocket address (…/ws or …/wss)`)
+    if (!WebSockets.matches(addr) && !WebSocketsSecure.matches(addr)) {
+      throw new InvalidParametersError(`hub address ${text} is not a websocket address (…/ws or …/wss)`)
+    }
     return { addr, peerId }
   })
 }

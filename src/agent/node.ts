@@ -9,7 +9,10 @@ import { identify, type Identify } from '@libp2p/identify'
 import { InvalidParametersError } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
-import { connectionManagerOptions, consensus, consensusGossipsub, topicFor, type Consensus, type ConsensusInit, type ConsensusPubSub, type GossipsubPreset } from '../libp2p/index.js'
+import {
+  connectionManagerOptions, consensus, consensusGossipsub, topicFor,
+  type Consensus, type ConsensusInit, type ConsensusPubSub, type GossipsubPreset
+} from '../libp2p/index.js'
 import type { ConnectionGater, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 

@@ -67,7 +67,8 @@ async function runAgent (options: AgentOptions): Promise<void> {
     agent.addEventListener('peer:connect', (evt) => {
       if (isHub(options.hub, evt.detail.toString())) line(`connected to the hub ${shortPeer(evt.detail.toString())}`)
     })
-    console.log(`agent ${agent.peerId.toString()} joined ${options.hub.join(', ')} on namespace "${options.namespace}", voting ${options.vote}; Ctrl-C stops it`)
+    const joined = `agent ${agent.peerId.toString()} joined ${options.hub.join(', ')}`
+    console.log(`${joined} on namespace "${options.namespace}", voting ${options.vote}; Ctrl-C stops it`)
   } else {
     printJson({ event: 'ready', peerId: agent.peerId.toString(), hubs: options.hub, namespace: options.namespace, vote: options.vote })
   }

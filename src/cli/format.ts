@@ -39,7 +39,8 @@ export function payloadText (payload: CborRecord | undefined, max = 120): string
 
 /** `proposal 3f2a91c0 by …abcd1234  quorum  {"action":"deploy"}` */
 export function proposalLine (proposal: ProposalView): string {
-  return `proposal ${shortId(proposal.id)} by ${shortPeer(proposal.coordinator)}  ${proposal.algorithm}  ${payloadText(proposal.payload)}  (${proposal.electorate.length} voters, ${Math.max(0, proposal.deadline - proposal.createdAt)} ms)`
+  const window = `${proposal.electorate.length} voters, ${Math.max(0, proposal.deadline - proposal.createdAt)} ms`
+  return `proposal ${shortId(proposal.id)} by ${shortPeer(proposal.coordinator)}  ${proposal.algorithm}  ${payloadText(proposal.payload)}  (${window})`
 }
 
 /** `APPROVED  3f2a91c0  quorum  for 3 · against 0 · abstain 0 of 3  142 ms  cert 9c1e2d4a  {"action":"deploy"}` */

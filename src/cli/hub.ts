@@ -30,7 +30,8 @@ export function hubCommand (): Command {
     .addOption(new Option('--port <port>', 'websocket port (0: any free port)').default(DEFAULT_CLI_HUB_PORT).argParser(integerIn(0, 65535)))
     .addOption(new Option('--namespace <name>', 'the swarm; every peer must use the same').default('default').argParser(parseNamespace))
     .option('--key-file <path>', 'keep the hub key in this file (created when missing) so its address stays the same across restarts')
-    .addOption(new Option('--vote <choice>', 'the hub votes too: for, against or abstain (default: it relays and watches)').argParser((text: string) => parseVote(text)))
+    .addOption(new Option('--vote <choice>', 'the hub votes too: for, against or abstain (default: it relays and watches)')
+      .argParser((text: string) => parseVote(text)))
     .addHelpText('after', `
 Examples:
   $ libp2p-consensus hub

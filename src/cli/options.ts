@@ -66,7 +66,8 @@ export function parseProposal (text: string): CborRecord {
     throw new InvalidArgumentError(`the proposal is not valid JSON (${(err as Error).message}); expected an object such as '{"action":"deploy"}'.`)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidArgumentError(`the proposal must be a JSON object such as '{"action":"deploy"}', got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}.`)
+    const got = Array.isArray(value) ? 'an array' : JSON.stringify(value)
+    throw new InvalidArgumentError(`the proposal must be a JSON object such as '{"action":"deploy"}', got ${got}.`)
   }
   try {
     return checkCbor(value, 'the proposal')
@@ -81,7 +82,9 @@ export function collectHub (text: string, previous: string[] = []): string[] {
   try {
     addr = multiaddr(text)
   } catch {
-    throw new InvalidArgumentError(`${JSON.stringify(text)} is not a multiaddr; expected the address the hub prints, like /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW….`)
+    throw new InvalidArgumentError(
+      `${JSON.stringify(text)} is not a multiaddr; expected the address the hub prints, like /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW….`
+    )
   }
   if (!WebSockets.matches(addr) && !WebSocketsSecure.matches(addr)) {
     throw new InvalidArgumentError(`${text} is not a websocket address; expected …/ws/p2p/<peer id> or …/wss/p2p/<peer id>, as the hub prints it.`)

@@ -4,7 +4,9 @@
  */
 import { Command, Option } from 'commander'
 import { decisionLine, payloadText } from './format.js'
-import { ALGORITHM_NAMES, THRESHOLD_DEFAULTS, collectHub, integerIn, parseAlgorithm, parseNamespace, parseProposal, parseThreshold, parseVote, type AlgorithmName } from './options.js'
+import {
+  ALGORITHM_NAMES, THRESHOLD_DEFAULTS, collectHub, integerIn, parseAlgorithm, parseNamespace, parseProposal, parseThreshold, parseVote, type AlgorithmName
+} from './options.js'
 import { CliError, joinHubs, printJson } from './runtime.js'
 import type { ConsensusAgent } from '../agent/index.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
@@ -35,11 +37,16 @@ export function proposeCommand (): Command {
     .argument('<json>', 'the proposal, a JSON object such as \'{"action":"deploy"}\'', parseProposal)
     .requiredOption('--hub <multiaddr>', 'a hub address as `libp2p-consensus hub` prints it (repeat for several)', collectHub)
     .addOption(new Option('--algorithm <name>', `how votes decide: ${ALGORITHM_NAMES.join(', ')}`).default('quorum').argParser(parseAlgorithm))
-    .addOption(new Option('--threshold <share>', 'quorum / weighted: approved when more than this share votes for (default 0.5 / 0.6)').argParser(parseThreshold))
+    .addOption(new Option('--threshold <share>', 'quorum / weighted: approved when more than this share votes for (default 0.5 / 0.6)')
+      .argParser(parseThreshold))
     .addOption(new Option('--timeout <ms>', 'how long votes are collected').default(30_000).argParser(integerIn(100, 300_000, ' ms')))
-    .addOption(new Option('--min-peers <n>', 'wait until this many voting agents are on the topic before proposing (default 1; a hub without --vote does not count)').argParser(integerIn(0, 100_000)))
+    .addOption(new Option(
+      '--min-peers <n>',
+      'wait until this many voting agents are on the topic before proposing (default 1; a hub without --vote does not count)'
+    ).argParser(integerIn(0, 100_000)))
     .addOption(new Option('--namespace <name>', 'the swarm; must match the hub\'s').default('default').argParser(parseNamespace))
-    .addOption(new Option('--vote <choice>', 'this terminal votes on its own proposal too: for, against or abstain').argParser((text: string) => parseVote(text)))
+    .addOption(new Option('--vote <choice>', 'this terminal votes on its own proposal too: for, against or abstain')
+      .argParser((text: string) => parseVote(text)))
     .option('--json', 'print the result as one JSON object (certificate as base64)')
     .addHelpText('after', `
 Prints the decision and exits 0 when the swarm approved or rejected, 1 when there was no decision
@@ -57,7 +64,11 @@ Examples:
 /** `--threshold` only means something to the algorithms that have one. */
 function checkThreshold (options: ProposeOptions, command: Command): void {
   if (options.threshold !== undefined && THRESHOLD_DEFAULTS[options.algorithm] === undefined) {
-    command.error(`error: --threshold applies to ${Object.keys(THRESHOLD_DEFAULTS).join(' and ')}; ${options.algorithm} has a fixed rule (${options.algorithm === 'unanimous' ? 'every vote for' : 'more than 2/3 for'}).`, { exitCode: 2, code: 'libp2p-consensus.usage' })
+    const rule = options.algorithm === 'unanimous' ? 'every vote for' : 'more than 2/3 for'
+    command.error(`error: --threshold applies to ${Object.keys(THRESHOLD_DEFAULTS).join(' and ')}; ${options.algorithm} has a fixed rule (${rule}).`, {
+      exitCode: 2,
+      code: 'libp2p-consensus.usage'
+    })
   }
 }
 
@@ -66,7 +77,8 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
   // a local algorithm under the same name: every peer evaluates with the params pinned in the proposal
   const custom: Record<string, ConsensusAlgorithm> = {}
   if (options.threshold !== undefined) {
-    custom[options.algorithm] = options.algorithm === 'weighted' ? algorithms.weighted({ threshold: options.threshold }) : algorithms.quorum({ threshold: options.threshold })
+    const threshold = options.threshold
+    custom[options.algorithm] = options.algorithm === 'weighted' ? algorithms.weighted({ threshold }) : algorithms.quorum({ threshold })
   }
   const vote = options.vote
   const agent = await joinHubs(options.hub, {
@@ -80,10 +92,12 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
       printJson(resultJson(result, payload))
     } else {
       console.log(decisionLine(result, payload))
-      console.log(`voters: ${result.voters.length} of ${result.participants.length} eligible${result.certificate === undefined ? '' : `, certificate ${result.certificate.id}`}`)
+      const certificate = result.certificate === undefined ? '' : `, certificate ${result.certificate.id}`
+      console.log(`voters: ${result.voters.length} of ${result.participants.length} eligible${certificate}`)
     }
     if (result.decision === 'timeout') {
-      throw new CliError(`no decision within ${options.timeout} ms: ${result.voters.length} of ${result.participants.length} eligible agents voted (${payloadText(payload, 60)}); are they running with a voter (agent, hub --vote)?`)
+      const voted = `${result.voters.length} of ${result.participants.length} eligible agents voted (${payloadText(payload, 60)})`
+      throw new CliError(`no decision within ${options.timeout} ms: ${voted}; are they running with a voter (agent, hub --vote)?`)
     }
   } finally {
     await agent.stop()
@@ -97,7 +111,8 @@ async function waitForSwarm (agent: ConsensusAgent, minPeers: number): Promise<v
     await consensus.waitForPeers(minPeers, { timeoutMs: WAIT_FOR_PEERS_MS })
   } catch (err: any) {
     if (err?.name === 'NotEnoughPeersError') {
-      throw new CliError(`only ${consensus.getPeers().length} of the ${minPeers} peers asked for (--min-peers) were on the topic after ${WAIT_FOR_PEERS_MS / 1000} s; same --namespace as the hub?`)
+      const found = `only ${consensus.getPeers().length} of the ${minPeers} peers asked for (--min-peers)`
+      throw new CliError(`${found} were on the topic after ${WAIT_FOR_PEERS_MS / 1000} s; same --namespace as the hub?`)
     }
     throw err
   }

@@ -42,7 +42,10 @@ export interface HubInit {
   port?: number
   /** Options of the hub's consensus service (namespace, voter, algorithms...). Without a `voter` the hub relays and watches but does not vote. */
   consensus?: ConsensusInit
-  /** The hub's Ed25519 key. Keep it (e.g. `privateKeyFromProtobuf` of saved bytes) so the hub's multiaddr stays the same across restarts; a fresh one when absent. */
+  /**
+   * The hub's Ed25519 key. Keep it (e.g. `privateKeyFromProtobuf` of saved bytes) so the hub's
+   * multiaddr stays the same across restarts; a fresh one when absent.
+   */
   privateKey?: PrivateKey
   /** Where the hub keeps proposals, votes and decisions across restarts (memory when absent). */
   datastore?: Datastore

@@ -36,7 +36,8 @@ export class ConsensusService extends TypedEventEmitter<ConsensusEvents> impleme
   constructor (components: ConsensusComponents, init: ConsensusInit = {}) {
     super()
     if (components.privateKey?.type !== 'Ed25519') {
-      throw new InvalidParametersError(`the consensus service signs with the node's key, which must be Ed25519; this node has ${String(components.privateKey?.type)}`)
+      const type = String(components.privateKey?.type)
+      throw new InvalidParametersError(`the consensus service signs with the node's key, which must be Ed25519; this node has ${type}`)
     }
     this.components = components
     const clock = init.clock ?? systemClock

@@ -213,7 +213,9 @@ export class DirectMessaging implements Startable {
    */
   async send (peerId: string, frame: Uint8Array): Promise<boolean> {
     if (!this.started) return this.drop('not started, dropping frame to %s', peerId)
-    if (frame.byteLength > this.maxFrameBytes) return this.drop('frame of %d bytes to %s is over the %d byte limit', frame.byteLength, peerId, this.maxFrameBytes)
+    if (frame.byteLength > this.maxFrameBytes) {
+      return this.drop('frame of %d bytes to %s is over the %d byte limit', frame.byteLength, peerId, this.maxFrameBytes)
+    }
     const channel = await this.channel(peerId)
     if (channel === undefined) return this.drop('no stream to %s, dropping frame', peerId)
     if (channel.stream.writeBufferLength + frame.byteLength > this.maxQueuedBytes) {

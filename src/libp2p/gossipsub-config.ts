@@ -78,8 +78,10 @@ export const consensusTopicScoreParams: Readonly<ConsensusTopicScoreParams> = Ob
   invalidMessageDeliveriesDecay: 0.95
 })
 
+type HubConnectionLimits = Pick<ConnectionManagerInit, 'inboundConnectionThreshold' | 'maxIncomingPendingConnections' | 'maxConnections'>
+
 /** Hub connection-manager limits for libp2p's `connectionManager` option (leaves keep the defaults). */
-export const hubConnectionManagerOptions: Readonly<Pick<ConnectionManagerInit, 'inboundConnectionThreshold' | 'maxIncomingPendingConnections' | 'maxConnections'>> = Object.freeze({
+export const hubConnectionManagerOptions: Readonly<HubConnectionLimits> = Object.freeze({
   // default 5 per second per host: leaves behind one address (NAT, or 127.0.0.1 in tests) were refused
   inboundConnectionThreshold: 100,
   // default 10: 19 of 24 simultaneous dials failed as `EncryptionFailedError: Unexpected EOF`
@@ -131,7 +133,9 @@ export function gossipsubOptions (init: GossipsubConfigInit = {}): Partial<Gossi
   const preset = init.preset ?? 'leaf'
   if (preset !== 'leaf' && preset !== 'hub') throw new InvalidParametersError(`preset must be 'leaf' or 'hub', got ${String(preset)}`)
   const hubMeshPeers = init.hubMeshPeers ?? DEFAULT_HUB_MESH_PEERS
-  if (!Number.isInteger(hubMeshPeers) || hubMeshPeers < 8) throw new InvalidParametersError(`hubMeshPeers must be an integer ≥ 8, got ${String(init.hubMeshPeers)}`)
+  if (!Number.isInteger(hubMeshPeers) || hubMeshPeers < 8) {
+    throw new InvalidParametersError(`hubMeshPeers must be an integer ≥ 8, got ${String(init.hubMeshPeers)}`)
+  }
 
   const options: Partial<GossipsubOpts> = {
     // our envelopes carry their own Ed25519 signatures; a second gossipsub signature per message
@@ -176,7 +180,10 @@ export type ConsensusPubSub = GossipSub & PubSub
  * })
  * ```
  */
-export function consensusGossipsub (init: GossipsubConfigInit = {}, overrides: Partial<GossipsubOpts> = {}): (components: GossipSubComponents) => ConsensusPubSub {
+export function consensusGossipsub (
+  init: GossipsubConfigInit = {},
+  overrides: Partial<GossipsubOpts> = {}
+): (components: GossipSubComponents) => ConsensusPubSub {
   const factory = gossipsub({ ...gossipsubOptions(init), ...overrides })
   return components => asPubSub(factory(components))
 }

@@ -15,7 +15,10 @@ export class ConsensusMetrics {
 
   constructor (metrics: Metrics) {
     this.proposals = metrics.registerCounter('libp2p_consensus_proposals_total', { help: 'Proposals this peer has seen' })
-    this.messages = metrics.registerCounterGroup('libp2p_consensus_messages_total', { label: 'verdict', help: 'Inbound consensus messages by verdict and reason' })
+    this.messages = metrics.registerCounterGroup('libp2p_consensus_messages_total', {
+      label: 'verdict',
+      help: 'Inbound consensus messages by verdict and reason'
+    })
     this.decisions = metrics.registerCounterGroup('libp2p_consensus_decisions_total', { label: 'decision', help: 'Final decisions by outcome' })
     this.latency = metrics.registerHistogram('libp2p_consensus_decision_latency_ms', {
       help: 'Milliseconds from proposal to final decision on this peer',

@@ -118,7 +118,9 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     this.random = init.random ?? Math.random
     this.stretched = init.intervalMs === undefined
     this.configuredIntervalMs = init.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS
-    if (!(this.configuredIntervalMs >= 0) || !Number.isFinite(this.configuredIntervalMs)) throw new InvalidParametersError(`presence intervalMs must be a finite number ≥ 0, got ${String(init.intervalMs)}`)
+    if (!(this.configuredIntervalMs >= 0) || !Number.isFinite(this.configuredIntervalMs)) {
+      throw new InvalidParametersError(`presence intervalMs must be a finite number ≥ 0, got ${String(init.intervalMs)}`)
+    }
     this.fixedTtlMs = init.ttlMs
     if (init.ttlMs !== undefined && !(init.ttlMs > 0)) throw new InvalidParametersError(`presence ttlMs must be > 0, got ${String(init.ttlMs)}`)
     this.maxPeers = init.maxPeers ?? DEFAULT_MAX_PEERS
@@ -264,7 +266,14 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     if (!this.enabled) return
     this.lastAnnouncedAt = this.clock.now()
     try {
-      const body: PresenceBody = { type: 'presence', v: PROTOCOL_VERSION, ns: this.ctx.namespace, peer: this.ctx.identity.peerId, at: Math.floor(this.lastAnnouncedAt), voter: this.voter }
+      const body: PresenceBody = {
+        type: 'presence',
+        v: PROTOCOL_VERSION,
+        ns: this.ctx.namespace,
+        peer: this.ctx.identity.peerId,
+        at: Math.floor(this.lastAnnouncedAt),
+        voter: this.voter
+      }
       const sealed = await sealMessage(this.ctx.identity, body)
       this.own = { at: body.at, bytes: sealed.bytes }
       await this.ctx.publish(sealed.bytes)

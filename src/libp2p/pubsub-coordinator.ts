@@ -13,7 +13,7 @@ import { PeerLimiter } from '../limiter.js'
 import { decodeMessage, type DecodedMessage } from '../wire/envelope.js'
 import type { WaitForPeersOptions } from './index.js'
 import type { Coordinator, HandlerOptions, MessageHandler, TopologyInfo, ValidationResult } from '../transport/coordinator.js'
-import type { AbortOptions, Libp2pEvents, Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Libp2pEvents, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TypedEventTarget } from 'main-event'
 
 /** What {@link PubSubCoordinator} needs from the node: only what it uses. */
@@ -113,7 +113,9 @@ export class PubSubCoordinator implements Coordinator {
     this.components = components
     this.peerId = components.peerId.toString()
     this.topic = init.topic ?? DEFAULT_TOPIC
-    if (typeof this.topic !== 'string' || this.topic.length === 0) throw new InvalidParametersError(`topic must be a non-empty string, got ${String(init.topic)}`)
+    if (typeof this.topic !== 'string' || this.topic.length === 0) {
+      throw new InvalidParametersError(`topic must be a non-empty string, got ${String(init.topic)}`)
+    }
     this.log = components.logger.forComponent('libp2p:consensus:pubsub')
     const clock = init.clock ?? systemClock
     this.direct = new DirectMessaging(components, async (frame, from) => this.onDirectFrame(frame, from), init.direct, clock)
