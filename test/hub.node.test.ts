@@ -8,7 +8,7 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgent, type ConsensusAgent } from '../src/agent/index.js'
 import { createHub, type ConsensusHub, type HubAgentEvent } from '../src/hub/index.js'
-import { sleep, waitUntil } from './helpers/wait.js'
+import { waitUntil } from './helpers/wait.js'
 import type { ConsensusResult } from '../src/index.js'
 
 describe('createHub', () => {

@@ -11,7 +11,7 @@ import { isPublishError, PubSubValidatorResult, type PubSub, type PubSubMessage,
 import { systemClock, type Clock } from '../clock.js'
 import { PeerLimiter } from '../limiter.js'
 import { decodeMessage, type DecodedMessage } from '../wire/envelope.js'
-import type { WaitForPeersOptions } from './index.js'
+import type { WaitForPeersOptions } from './interface.js'
 import type { Coordinator, HandlerOptions, MessageHandler, TopologyInfo, ValidationResult } from '../transport/coordinator.js'
 import type { Libp2pEvents, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TypedEventTarget } from 'main-event'
