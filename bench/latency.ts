@@ -28,7 +28,6 @@ import { exitSoon, f, gitRevision, isMain, log, machineInfo, markdown, monoUs, s
 
 // ---- options --------------------------------------------------------------------------------------
 
-
 export interface Options {
   sizes: number[]
   topologies: Topology[]
@@ -208,7 +207,6 @@ async function runConfig (topology: Topology, n: number, opts: Options): Promise
 }
 
 // ---- report -----------------------------------------------------------------------------------------
-
 
 function table (results: ConfigResult[]): string {
   const head = ['topology', 'transport', 'N', 'rounds', 'raw p50', 'raw p95', 'consensus p50', 'consensus p95', 'ratio p50', 'ratio p95', 'failed']

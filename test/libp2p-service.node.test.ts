@@ -72,7 +72,7 @@ describe.each(['memory', 'websockets'] as const)('consensus service, %s transpor
 })
 
 describe('a coordinator stopped right after proposing, and a late joiner', () => {
-  let nodes: ConsensusNode[] = []
+  const nodes: ConsensusNode[] = []
   afterAll(async () => { await stopAll(nodes) })
 
   it('the fallback closer finishes, every surviving peer agrees, and a peer joining after the close pulls and verifies the certificate', async () => {
@@ -110,7 +110,7 @@ describe('a coordinator stopped right after proposing, and a late joiner', () =>
 })
 
 describe('a peer publishing forged, replayed and non-member votes over gossipsub', () => {
-  let nodes: ConsensusNode[] = []
+  const nodes: ConsensusNode[] = []
   afterAll(async () => { await stopAll(nodes) })
 
   it('none is counted, and gossipsub scores the publisher down', async () => {
