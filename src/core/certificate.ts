@@ -52,7 +52,8 @@ export function encodeCertificate (certificate: Certificate): Uint8Array {
 export function decodeCertificate (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): Certificate {
   const value = decodeCanonical(bytes, limits.maxMessageBytes * 4) as any
   const isBytesList = (x: unknown): x is Uint8Array[] => Array.isArray(x) && x.every(b => b instanceof Uint8Array)
-  if (value?.v !== 1 || !(value.proposal instanceof Uint8Array) || !(value.close instanceof Uint8Array) || !isBytesList(value.votes) || !isBytesList(value.acks)) {
+  const parts = value?.v === 1 && value.proposal instanceof Uint8Array && value.close instanceof Uint8Array
+  if (!parts || !isBytesList(value.votes) || !isBytesList(value.acks)) {
     throw new InvalidMessageError('malformed', 'certificate: expected { v: 1, proposal, close, votes, acks }')
   }
   return { id: '', proposal: value.proposal, close: value.close, votes: value.votes, acks: value.acks }
@@ -81,7 +82,9 @@ export async function verifyCertificate (certificate: Certificate, options: Veri
   const kinds = new Map(Object.values({ ...defaultAlgorithms(), ...options.algorithms }).map(a => [a.kind, a]))
   const proposal = await open<OpenedProposal>(certificate.proposal, 'proposal', limits)
   const ctx = checkProposal(proposal, kind => kinds.get(kind))
-  if (ctx === undefined) throw new InvalidMessageError('unknown-algorithm', `certificate uses algorithm kind ${proposal.body.algorithm.kind}; pass it in options.algorithms`)
+  if (ctx === undefined) {
+    throw new InvalidMessageError('unknown-algorithm', `certificate uses algorithm kind ${proposal.body.algorithm.kind}; pass it in options.algorithms`)
+  }
   const round = new Round(ctx)
   for (const bytes of certificate.votes) {
     const effect = round.addVote(await open<OpenedVote>(bytes, 'vote', limits))

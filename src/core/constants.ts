@@ -1,8 +1,8 @@
-/** Default time a proposal stays open for votes (the seed's 30 s). */
+/** Default time a proposal stays open for votes. */
 export const DEFAULT_TIMEOUT_MS = 30_000
 /** Shortest allowed timeout. */
 export const MIN_TIMEOUT_MS = 100
-/** Longest allowed timeout (the seed's 300 s). */
+/** Longest allowed timeout. */
 export const MAX_TIMEOUT_MS = 300_000
 /** Topic/namespace when none is given. */
 export const DEFAULT_NAMESPACE = 'default'

@@ -1,6 +1,7 @@
 import { InvalidParametersError } from '../errors.js'
 import { VoteType, type CborRecord } from '../types.js'
 import { decodeCanonical, encodeCanonical } from '../wire/codec.js'
+import { DEFAULT_TIMEOUT_MS, defaultCloseStepMs, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from './constants.js'
 import type { Clock } from '../clock.js'
 import type { ConsensusResult, ProposalView } from './results.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
@@ -48,7 +49,7 @@ export interface ConsensusManagerEvents {
 export interface ConsensusManagerInit {
   /** This agent's Ed25519 identity; its PeerId must be the coordinator's. */
   identity: Identity
-  /** The network (the seed's `ICoordinator`): `MemoryNetwork`, gossipsub, … */
+  /** The network: `MemoryNetwork`, gossipsub, … */
   coordinator: Coordinator
   /**
    * Separates independent swarms sharing a network; signed into every message.
@@ -141,6 +142,17 @@ export interface RequestConsensusOptions extends AbortOptions {
   closeStepMs?: number
 }
 
+/** A request's timeout and Δ, defaulted and checked: throws `InvalidParametersError` saying what is out of range. */
+export function checkTiming (options: RequestConsensusOptions, clockToleranceMs: number): { timeoutMs: number, step: number } {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidParametersError(`timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
+  }
+  const step = options.closeStepMs ?? defaultCloseStepMs(timeoutMs, clockToleranceMs)
+  if (!Number.isInteger(step) || step < 1) throw new InvalidParametersError(`closeStepMs must be a positive integer, got ${String(step)}`)
+  return { timeoutMs, step }
+}
+
 /** True for the three vote values. */
 export function isVoteType (value: unknown): value is VoteType {
   return value === VoteType.For || value === VoteType.Against || value === VoteType.Abstain
@@ -154,7 +166,8 @@ export function checkCbor (value: unknown, what: string): CborRecord {
   try {
     decodeCanonical(encodeCanonical(value), Number.MAX_SAFE_INTEGER)
   } catch (err: any) {
-    throw new InvalidParametersError(`${what} must hold only strings, finite numbers, booleans, null, bytes, arrays and plain objects (no undefined): ${String(err?.message ?? err)}`)
+    const why = String(err?.message ?? err)
+    throw new InvalidParametersError(`${what} must hold only strings, finite numbers, booleans, null, bytes, arrays and plain objects (no undefined): ${why}`)
   }
   return value as CborRecord
 }

@@ -19,7 +19,7 @@ export interface ProposalView {
   deadline: number
 }
 
-/** The seed's `ConsensusResult`, plus the certificate that proves it. */
+/** The outcome of a proposal as this peer decided it, with the certificate that proves it. */
 export interface ConsensusResult {
   proposalId: string
   decision: ConsensusDecision
@@ -51,7 +51,7 @@ export interface AlgorithmStatsEntry {
   approvalRate: number
 }
 
-/** The seed's `get_algorithm_stats()`. */
+/** Decision figures over every proposal this peer saw decided, in all and by algorithm. */
 export interface AlgorithmStats {
   totalProposals: number
   approvalRate: number
@@ -154,8 +154,14 @@ export class StatsTracker {
       this.byAlgorithm.set(result.algorithmUsed, entry)
     }
     entry.proposals++
-    if (result.decision === ConsensusDecision.Approved) { entry.approved++; this.approved++ } else if (result.decision === ConsensusDecision.Rejected) entry.rejected++
-    else entry.timeouts++
+    if (result.decision === ConsensusDecision.Approved) {
+      entry.approved++
+      this.approved++
+    } else if (result.decision === ConsensusDecision.Rejected) {
+      entry.rejected++
+    } else {
+      entry.timeouts++
+    }
     entry.approvalRate = entry.approved / entry.proposals
   }
 

@@ -26,8 +26,8 @@ export async function loadKey (): Promise<typeof Key> {
  * statistics. Keys: `/libp2p-consensus/<namespace>/<proposal id>/<order>-<type>/<message id>`.
  *
  * Without a datastore nothing is written: the messages a proposal's round holds in memory are the
- * only copy, as they were with the in-memory datastore this used to default to (no other code could
- * reach that one, so no restart could replay it either).
+ * only copy (an in-memory datastore would only duplicate them: a restarted process could not reach
+ * it to replay it).
  */
 export class ProposalStore {
   private readonly datastore: Datastore | undefined

@@ -17,7 +17,9 @@ export interface CheckedClose {
 }
 
 /** Evaluate a pinned algorithm; a throwing custom algorithm is reported, not propagated. */
-export function evaluateAlgorithm (ctx: ProposalContext, counted: ReadonlyMap<string, VoteType>, tally = tallyVotes(ctx.electorate, counted)): AlgorithmEvaluation {
+export function evaluateAlgorithm (
+  ctx: ProposalContext, counted: ReadonlyMap<string, VoteType>, tally = tallyVotes(ctx.electorate, counted)
+): AlgorithmEvaluation {
   try {
     return ctx.algorithm.evaluate({ params: ctx.proposal.body.algorithm.params, tally, electorate: ctx.electorate, votes: counted })
   } catch (err: any) {
@@ -44,7 +46,8 @@ export function checkCloseHeader (ctx: ProposalContext, close: OpenedClose): voi
   if (idKey(body.proposal) !== ctx.proposal.key || body.ns !== proposal.ns) bad('wrong-proposal', 'close is for another proposal')
   if (proposal.closers[body.rank] !== body.closer) bad('not-closer', `${body.closer} is not closer of rank ${body.rank}`)
   if (body.closedAt < closeSlot(ctx, close)) {
-    bad(body.rank > 0 ? 'before-slot' : 'early-timeout', body.rank > 0 ? `fallback closer of rank ${body.rank} may not close before deadline + ${body.rank}·step` : 'timeout declared before the deadline')
+    if (body.rank > 0) bad('before-slot', `fallback closer of rank ${body.rank} may not close before deadline + ${body.rank}·step`)
+    bad('early-timeout', 'timeout declared before the deadline')
   }
 }
 
@@ -62,7 +65,9 @@ export function closeSlot (ctx: ProposalContext, close: OpenedClose): number {
  * missing (fetch them and call again), or the checked close; throws {@link InvalidMessageError} when
  * the close is provably bad.
  */
-export function checkClose (ctx: ProposalContext, close: OpenedClose, voteByKey: (key: string) => OpenedVote | undefined): CheckedClose | { missing: string[] } {
+export function checkClose (
+  ctx: ProposalContext, close: OpenedClose, voteByKey: (key: string) => OpenedVote | undefined
+): CheckedClose | { missing: string[] } {
   checkCloseHeader(ctx, close)
   const body = close.body
 

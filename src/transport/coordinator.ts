@@ -1,18 +1,138 @@
 /**
- * The seam between the core and a network — the seed's `ICoordinator`. The core never imports a
- * transport; a transport implements this (in memory, gossipsub, …) and hands inbound bytes to the
- * manager's handler, which answers how to treat them.
+ * The seam between the core and a network. The core never imports a transport; a transport
+ * implements this (in memory, gossipsub, …) and hands inbound bytes to the manager's handler, which
+ * answers how to treat them.
  */
 
 /** How a transport should treat an inbound message (gossipsub's three outcomes). */
 export type ValidationResult = 'accept' | 'ignore' | 'reject'
 
-/** The handler's answer: accept (deliver and relay), ignore (drop, no penalty), reject (drop and penalise the sender). */
-export interface Verdict {
-  result: ValidationResult
-  /** why, e.g. `duplicate`, `bad-signature`, `non-member` */
-  reason: string
+/** Why a message was accepted: deliver it and relay it. */
+export const AcceptReason = {
+  /** a new valid proposal */
+  New: 'new',
+  /** this peer's own proposal */
+  Own: 'own',
+  /** a vote, counted */
+  Counted: 'counted',
+  /** a second, different vote of one voter: relayed as evidence, the voter is no longer counted */
+  Equivocation: 'equivocation',
+  /** a close that passed every check */
+  Close: 'close',
+  /** an ack, counted */
+  Ack: 'ack',
+  /** a presence announcement (the libp2p transport's roster) */
+  Presence: 'presence'
+} as const
+
+/** Why a message was accepted. */
+export type AcceptReason = typeof AcceptReason[keyof typeof AcceptReason]
+
+/** Why a message was ignored: drop it, no penalty (not provably bad). */
+export const IgnoreReason = {
+  /** the manager is not started */
+  NotStarted: 'not-started',
+  /** over the sender's budget, before any signature check */
+  RateLimited: 'rate-limited',
+  /** presence reached the core: it is the transport's business */
+  Presence: 'presence',
+  /** a message already held */
+  Duplicate: 'duplicate',
+  /** a message for a decided proposal, or a vote after a close */
+  Late: 'late',
+  /** a message for a proposal not seen yet: kept and the proposal pulled */
+  UnknownProposal: 'unknown-proposal',
+  /** a proposal over the open-proposal limit of its coordinator or of all */
+  TooManyOpenProposals: 'too-many-open-proposals',
+  /** a proposal of an algorithm kind this peer does not know */
+  UnknownAlgorithm: 'unknown-algorithm',
+  /** the pinned algorithm threw: a local fault, not the sender's */
+  AlgorithmError: 'algorithm-error',
+  /** a third close from one closer */
+  CloseLimit: 'close-limit',
+  /** a close early by our clock: checked, then held until its slot */
+  EarlyClose: 'early-close',
+  /** a close still missing cited votes: kept and the votes pulled, never adopted until complete */
+  MissingVotes: 'missing-votes',
+  /** a second, different ack of one member: kept as evidence */
+  ConflictingAck: 'conflicting-ack',
+  /** this peer's own message (a pull or catch-up request, a presence announcement) */
+  Own: 'own',
+  /** a pull or catch-up request: answered directly, never relayed */
+  Pull: 'pull',
+  /** a catch-up request within the interval of the last one answered for that peer */
+  CatchUpTooSoon: 'catch-up-too-soon',
+  /** a presence announcement older than the transport's window */
+  Stale: 'stale',
+  /** a presence announcement from a new peer while the roster is full */
+  RosterFull: 'roster-full',
+  /** processing failed on this peer */
+  InternalError: 'internal-error'
+} as const
+
+/** Why a message was ignored. */
+export type IgnoreReason = typeof IgnoreReason[keyof typeof IgnoreReason]
+
+/** Why a message was rejected: drop it and penalise the sender (provably bad). */
+export const RejectReason = {
+  /** larger than the decode limits allow */
+  Oversize: 'oversize',
+  /** not a message of this protocol: bad CBOR, wrong shape, a wrong or missing field */
+  Malformed: 'malformed',
+  /** valid CBOR, but not the canonical encoding of its value */
+  NonCanonical: 'non-canonical',
+  /** the signature does not verify for the peer the body names */
+  BadSignature: 'bad-signature',
+  /** for another namespace */
+  WrongNamespace: 'wrong-namespace',
+  /** a vote or ack by, or a close counting, a peer outside the electorate */
+  NonMember: 'non-member',
+  /** a vote, ack or close that names another proposal */
+  WrongProposal: 'wrong-proposal',
+  /** an electorate weight above the maximum */
+  BadWeight: 'bad-weight',
+  /** an electorate member that is not an Ed25519 PeerId */
+  BadMember: 'bad-member',
+  /** an electorate that carries no weight */
+  NoWeight: 'no-weight',
+  /** a closer that is not an Ed25519 PeerId */
+  BadCloser: 'bad-closer',
+  /** algorithm parameters the pinned kind refuses */
+  BadParams: 'bad-params',
+  /** a close by a peer that is not the closer of its rank */
+  NotCloser: 'not-closer',
+  /** a fallback close dated before its slot (deadline + rank·Δ) */
+  BeforeSlot: 'before-slot',
+  /** a timeout close dated before the deadline */
+  EarlyTimeout: 'early-timeout',
+  /** a close whose equivocation evidence is not two votes of one voter */
+  BadEvidence: 'bad-evidence',
+  /** a close counting two votes of one voter, or an excluded equivocator */
+  DoubleVote: 'double-vote',
+  /** a close whose tally is not what its votes give */
+  WrongTally: 'wrong-tally',
+  /** a close whose decision is not what its votes give */
+  WrongDecision: 'wrong-decision'
+} as const
+
+/** Why a message was rejected. */
+export type RejectReason = typeof RejectReason[keyof typeof RejectReason]
+
+const REJECT_REASONS: ReadonlySet<string> = new Set(Object.values(RejectReason))
+
+/** Whether `reason` is one of {@link RejectReason} (e.g. an `InvalidMessageError`'s reason). */
+export function isRejectReason (reason: string): reason is RejectReason {
+  return REJECT_REASONS.has(reason)
 }
+
+/**
+ * The handler's answer: accept (deliver and relay), ignore (drop, no penalty), reject (drop and
+ * penalise the sender), each with its reason.
+ */
+export type Verdict =
+  | { result: 'accept', reason: AcceptReason }
+  | { result: 'ignore', reason: IgnoreReason }
+  | { result: 'reject', reason: RejectReason }
 
 /** What a transport may offer the handler besides the message. */
 export interface HandlerOptions {
@@ -28,7 +148,7 @@ export interface HandlerOptions {
 /** Receives every inbound message with the peer it came from (the relayer, not necessarily the author). */
 export type MessageHandler = (message: Uint8Array, from: string, options?: HandlerOptions) => Promise<Verdict>
 
-/** The seed's topology info. */
+/** The shape and health of a network, for display. */
 export interface TopologyInfo {
   type: string
   agentCount: number

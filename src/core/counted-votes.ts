@@ -1,0 +1,81 @@
+import type { VoteType } from '../types.js'
+import type { OpenedVote } from '../wire/envelope.js'
+
+/**
+ * The counted votes of a round as a read-only `voter → choice` map, kept in per-voter slots: one map
+ * lookup (voter → slot) per vote instead of the four of separate first-vote and counted maps, which
+ * at 10⁴ votes held cost ~250 ns each, cache misses mostly. Iterates in the order first votes
+ * arrived, leaving out excluded equivocators.
+ */
+export class CountedVotes implements ReadonlyMap<string, VoteType> {
+  /** voter → slot: the electorate's order */
+  readonly slots = new Map<string, number>()
+  /** weight by slot */
+  readonly weights: number[] = []
+  /** first vote held by slot */
+  readonly first: Array<OpenedVote | undefined> = []
+  private readonly arrival: number[] = []
+  private readonly excluded = new Set<number>()
+  private counted = 0
+
+  constructor (electorate: ReadonlyMap<string, number>) {
+    for (const [voter, weight] of electorate) {
+      this.slots.set(voter, this.weights.length)
+      this.weights.push(weight)
+      this.first.push(undefined)
+    }
+  }
+
+  /** @internal the first vote of the voter in `slot` */
+  count (slot: number, vote: OpenedVote): void {
+    this.first[slot] = vote
+    this.arrival.push(slot)
+    this.counted++
+  }
+
+  /** @internal the voter in `slot` equivocated: no longer counted */
+  exclude (slot: number): void {
+    if (this.excluded.has(slot)) return
+    this.excluded.add(slot)
+    this.counted--
+  }
+
+  get size (): number { return this.counted }
+
+  get (voter: string): VoteType | undefined {
+    const slot = this.slots.get(voter)
+    if (slot === undefined || this.excluded.has(slot)) return undefined
+    return this.first[slot]?.body.choice
+  }
+
+  has (voter: string): boolean {
+    return this.get(voter) !== undefined
+  }
+
+  /** The counted votes themselves, in arrival order. */
+  * votes (): IterableIterator<OpenedVote> {
+    for (const slot of this.arrival) {
+      if (!this.excluded.has(slot)) yield this.first[slot] as OpenedVote
+    }
+  }
+
+  * entries (): MapIterator<[string, VoteType]> {
+    for (const vote of this.votes()) yield [vote.body.voter, vote.body.choice]
+  }
+
+  * keys (): MapIterator<string> {
+    for (const vote of this.votes()) yield vote.body.voter
+  }
+
+  * values (): MapIterator<VoteType> {
+    for (const vote of this.votes()) yield vote.body.choice
+  }
+
+  [Symbol.iterator] (): MapIterator<[string, VoteType]> {
+    return this.entries()
+  }
+
+  forEach (callback: (value: VoteType, key: string, map: ReadonlyMap<string, VoteType>) => void, thisArg?: unknown): void {
+    for (const [voter, choice] of this.entries()) callback.call(thisArg, choice, voter, this)
+  }
+}

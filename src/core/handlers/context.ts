@@ -1,0 +1,63 @@
+import type { ConsensusManagerEvents, Voter } from '../options.js'
+import type { Outbox } from '../outbox.js'
+import type { PendingRequests } from '../requests.js'
+import type { StatsTracker } from '../results.js'
+import type { Rounds } from '../rounds.js'
+import type { Scheduler } from '../scheduler.js'
+import type { ProposalStore } from '../store.js'
+import type { AlgorithmLookup } from '../context.js'
+import type { EarlyBuffer } from '../early.js'
+import type { Clock } from '../../clock.js'
+import type { PeerLimiter } from '../../limiter.js'
+import type { Verdict } from '../../transport/coordinator.js'
+import type { AnyOpened } from '../../wire/envelope.js'
+import type { Identity } from '../../wire/signing.js'
+import type { Logger } from '@libp2p/interface'
+
+/**
+ * What a message makes this peer do beyond judging it — its own vote, close or ack, passing on
+ * evidence — collected while the message is processed and run after the verdict, so that a relay
+ * forwards a message before reacting to it (gossipsub forwards only once its validator returns).
+ */
+export type Reactions = Array<() => Promise<void>>
+
+/** Run reactions one after the other, in the order they were collected. */
+export async function react (reactions: Reactions): Promise<void> {
+  for (const reaction of reactions) await reaction()
+}
+
+/**
+ * What the message handlers share: this peer, its settings, the rounds it holds and the means to
+ * act on them. The manager builds one; a handler reaches nothing else of it.
+ */
+export interface HandlerContext {
+  readonly peerId: string
+  readonly namespace: string
+  /** signs this peer's votes, closes and acks */
+  readonly identity: Identity
+  readonly clock: Clock
+  readonly log: Logger
+  /** clock disagreement tolerated before an early close is held back */
+  readonly clockToleranceMs: number
+  /** answers proposals automatically, when given */
+  readonly voter: Voter | undefined
+  /** the local algorithm of a pinned kind */
+  readonly kinds: AlgorithmLookup
+  readonly rounds: Rounds
+  readonly early: EarlyBuffer
+  readonly scheduler: Scheduler
+  readonly outbox: Outbox
+  readonly store: ProposalStore
+  readonly requests: PendingRequests
+  readonly stats: StatsTracker
+  /** one catch-up answered per peer per interval */
+  readonly catchUps: PeerLimiter
+  /** true only while the datastore is replayed: nothing is stored again and no event dispatched */
+  replaying: boolean
+  /** Keep a received message in the datastore (not while replaying: it came from there). */
+  remember(proposalKey: string, message: AnyOpened): Promise<void>
+  /** Dispatch an event to listeners (none while replaying). */
+  emit<K extends keyof ConsensusManagerEvents>(type: K, init: { detail: ConsensusManagerEvents[K]['detail'] }): void
+  /** Process a verified message and run its reactions at once (own messages, replay, held messages). */
+  processNow(opened: AnyOpened, from: string): Promise<Verdict>
+}
