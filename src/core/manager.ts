@@ -57,7 +57,7 @@ export type { ConsensusManagerEvents, ConsensusManagerInit, EvidenceEvent, Reque
  * ```
  */
 export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> {
-  readonly [Symbol.toStringTag] = 'libp2p-consensus'
+  readonly [Symbol.toStringTag] = 'libp2p-consensus/manager'
   readonly peerId: string
   readonly namespace: string
   private readonly coordinator: Coordinator
@@ -147,10 +147,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   /** Whether `start` was called and `stop` was not. */
   isStarted (): boolean { return this.running }
 
-  /**
-   * Add an algorithm under a name. Its `kind` is what peers use to evaluate proposals made with it,
-   * so register the same kind on every peer.
-   */
+  /** Add an algorithm under a name; peers evaluate proposals by its `kind`, so register the same kind on every peer. */
   registerAlgorithm (name: string, algorithm: ConsensusAlgorithm): void {
     this.algorithms.register(name, algorithm)
   }
@@ -185,7 +182,6 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       throw new TooManyProposalsError(`${limits.maxOpenProposalsPerPeer} proposals of this peer are still open (or ${limits.maxOpenProposals} in all): ` +
         'peers would ignore another; wait for a decision')
     }
-
     const createdAt = Math.floor(this.core.clock.now())
     const draft = draftProposal(this.proposer, { seq: this.seq++, createdAt, timeoutMs, step, electorate, algorithmName, algorithm, payload })
     const sealed = await sealMessage(this.core.identity, draft)

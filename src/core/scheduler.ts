@@ -63,14 +63,14 @@ export class Scheduler {
   }
 
   /**
-   * Lay out a round's timeline: halfway to the deadline, resend; at each of this peer's closer slots,
+   * Lay out a round's timeline: halfway to the deadline, resend; at this peer's closer slot (if it is one),
    * close; after the deadline, every Δ, retry, until final; then give up.
    */
   schedule (round: Round, peerId: string, timeline: RoundTimeline): void {
     const body = round.ctx.proposal.body
     const rank = body.closers.indexOf(peerId)
-    // (the tasks hand back the timeline's own promises: no wrapper adds a turn of the microtask queue,
-    // so a simulation interleaves the same way whatever the shape of this code)
+    // each task hands back the timeline's own promise rather than wrapping it in one more async
+    // function: a turn of the microtask queue more or less changes how a seeded simulation interleaves
     this.at(round, body.createdAt + (body.deadline - body.createdAt) / 2, () => timeline.resend())
     if (rank >= 0) this.at(round, body.deadline + rank * body.step, async () => timeline.close(rank))
     const rounds = body.closers.length + EXTRA_FINALITY_ROUNDS
