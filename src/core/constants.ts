@@ -22,8 +22,9 @@ export const DEFAULT_MAX_OPEN_PROPOSALS = 1_024
 export const DEFAULT_MAX_CLOSED_PROPOSALS = 1_000
 /** Proposal ids remembered as decided after their state is dropped, so they are never re-opened. */
 export const DEFAULT_MAX_DECIDED_IDS = 100_000
-/** Early messages (proposal not seen yet) held per proposal, and proposals held for. */
+/** Early messages (proposal not seen yet) held per proposal. */
 export const MAX_EARLY_PER_PROPOSAL = 2_048
+/** Proposals not seen yet whose early messages are held (the oldest is dropped first). */
 export const MAX_EARLY_PROPOSALS = 64
 /** Minimum gap between two pulls of the same unknown proposal. */
 export const UNKNOWN_PROPOSAL_PULL_INTERVAL_MS = 250

@@ -41,7 +41,7 @@ const SIGNING: OwnVote = { state: 'signing' }
  * a second, different one is equivocation evidence and excludes the voter), a running tally kept in
  * O(1) per vote, the closes it verified, the acks per close, and finality. Synchronous and free of
  * I/O: the manager verifies signatures first and does all sending. Its state changes only through
- * its methods, so every rule about it (one vote, one ack, one close signed, final once) is here.
+ * its own methods; the handlers decide when to call them.
  */
 export class Round {
   readonly ctx: ProposalContext

@@ -4,16 +4,18 @@ import type { AnyOpened } from '../wire/envelope.js'
 /** Order in which a proposal's messages are replayed: own vote and ack are known before any close. */
 const TYPE_ORDER: Record<string, string> = { proposal: '0', vote: '1', ack: '2', close: '3' }
 
-/**
- * `interface-datastore`'s `Key`, loaded on first use: only a manager given a datastore needs it, and
- * it brings `uint8arrays`' every base (multiformats, ~18 KB minified) into a browser bundle, where a
- * bundler splits a dynamic import into its own chunk. An app that passes a datastore has that
- * package already (every datastore implementation depends on it). Exported so that a virtual-time
- * simulation can load it before time starts: a first save that waits for a real import would
- * otherwise land at a different point of virtual time than every later one.
- */
+// `interface-datastore`'s `Key`, loaded on first use: only a manager given a datastore needs it, and
+// it brings `uint8arrays`' every base (multiformats, ~18 KB minified) into a browser bundle, where a
+// bundler splits a dynamic import into its own chunk. An app that passes a datastore has that
+// package already (every datastore implementation depends on it).
 let keyClass: typeof Key | undefined
 let keyLoading: Promise<typeof Key> | undefined
+
+/**
+ * Load `interface-datastore`'s `Key` now. A virtual-time simulation calls this before time starts:
+ * a first save that waits for a real import would otherwise land at a different point of virtual
+ * time than every later one.
+ */
 export async function loadKey (): Promise<typeof Key> {
   keyLoading ??= import('interface-datastore').then(m => { keyClass = m.Key; return m.Key })
   return keyClass ?? keyLoading
