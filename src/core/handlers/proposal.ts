@@ -2,7 +2,7 @@ import { checkProposal } from '../context.js'
 import { proposalView } from '../results.js'
 import { Round } from '../round.js'
 import { accept, ignore } from '../verdicts.js'
-import { roundTimeline } from './timeline.js'
+import { Timeline } from './timeline.js'
 import { maybeAutoVote } from './vote.js'
 import type { HandlerContext, Reactions } from './context.js'
 import type { Verdict } from '../../transport/coordinator.js'
@@ -23,7 +23,7 @@ export async function onProposal (core: HandlerContext, proposal: OpenedProposal
   const round = new Round(ctx, { knownSince: core.clock.now(), observeOnly })
   core.rounds.add(round)
   await core.remember(round.key, proposal)
-  core.scheduler.schedule(round, core.peerId, roundTimeline(core, round))
+  core.scheduler.schedule(round, core.peerId, new Timeline(core, round))
   core.emit('proposal', { detail: proposalView(round) })
   const early = core.early.take(round.key)
   reactions.push(async () => {
