@@ -32,4 +32,4 @@ export type { ConsensusResult, AlgorithmStats, AlgorithmStatsEntry, ProposalView
 export { verifyCertificate, encodeCertificate, decodeCertificate, type Certificate, type VerifiedCertificate, type VerifyCertificateOptions } from './core/certificate.js'
 export { systemClock, type Clock } from './clock.js'
 export type { Coordinator, MessageHandler, TopologyInfo, ValidationResult, Verdict } from './transport/coordinator.js'
-export { createIdentity, type Identity } from './wire/signing.js'
+export { createIdentity, type Identity } from './wire/identity.js'

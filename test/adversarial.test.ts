@@ -22,7 +22,8 @@ import { simulatedIdentity } from '../src/testing/swarm.js'
 import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
 import { openMessage, sealMessage, type OpenedVote } from '../src/wire/envelope.js'
 import type { CloseBody, VoteBody } from '../src/wire/messages.js'
-import { idToString, signBody } from '../src/wire/signing.js'
+import { idToString } from '../src/wire/ids.js'
+import { signBody } from '../src/wire/identity.js'
 import {
   ADV, HONEST, MALLORY, bodyOf, cat, cbor, classOf, closeBody, concludeScenario, entriesOf, feed, flipBit,
   forgedClosesScenario, forgedVotesScenario, indexOf, makeSwarm, nonCanonicalScenario, nonMemberScenario, outsiders, oversizeScenario,

@@ -11,7 +11,7 @@ import { NotEnoughPeersError } from '../src/libp2p/index.js'
 import { ConsensusMetrics } from '../src/libp2p/metrics.js'
 import { sealMessage } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
-import { idFromString } from '../src/wire/signing.js'
+import { idFromString } from '../src/wire/ids.js'
 import { sleep, waitUntil } from './helpers/wait.js'
 
 const N = 10

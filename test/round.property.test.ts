@@ -8,7 +8,7 @@ import { simulatedIdentity } from '../src/testing/swarm.js'
 import { VoteType, type CborRecord } from '../src/types.js'
 import { sealMessage, type OpenedProposal, type OpenedVote } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
-import type { Identity } from '../src/wire/signing.js'
+import type { Identity } from '../src/wire/identity.js'
 
 const N = 9
 const CHOICES = [VoteType.For, VoteType.Against, VoteType.Abstain]

@@ -18,7 +18,9 @@ import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
 import { openMessage, sealMessage, sealWant, type AnyOpened, type Opened } from '../src/wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../src/wire/limits.js'
 import { compareBytes, parseBody, type AckBody, type CloseBody, type MessageBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody } from '../src/wire/messages.js'
-import { idToString, signBody, signingBytes, type Identity } from '../src/wire/signing.js'
+import { signingBytes } from '../src/wire/domain.js'
+import { idToString } from '../src/wire/ids.js'
+import { signBody, type Identity } from '../src/wire/identity.js'
 
 // ---------------------------------------------------------------------------------------------
 // a tiny hand CBOR encoder: every head, length and float width is explicit

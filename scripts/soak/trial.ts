@@ -1,7 +1,7 @@
 import { decode } from 'cborg'
 import { defaultCloseStepMs } from '../../src/core/constants.js'
 import { VoteType } from '../../src/types.js'
-import { contentId, idToString } from '../../src/wire/signing.js'
+import { contentId, idToString } from '../../src/wire/ids.js'
 import { SeededRandom } from '../../src/testing/random.js'
 import { SimulatedSwarm } from '../../src/testing/swarm.js'
 import type { NetworkFaults, TraceEvent } from '../../src/testing/memory-network.js'

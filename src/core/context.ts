@@ -1,6 +1,6 @@
 import { InvalidMessageError } from '../errors.js'
 import { MAX_WEIGHT } from '../algorithms/interface.js'
-import { publicKeyOf } from '../wire/signing.js'
+import { publicKeyOf } from '../wire/public-keys.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { OpenedProposal } from '../wire/envelope.js'
 

@@ -1,5 +1,5 @@
 import { InvalidParametersError } from '../errors.js'
-import { publicKeyOf } from '../wire/signing.js'
+import { publicKeyOf } from '../wire/public-keys.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 
 /**

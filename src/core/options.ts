@@ -7,7 +7,7 @@ import type { ConsensusResult, ProposalView } from './results.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { Coordinator } from '../transport/coordinator.js'
 import type { DecodeLimits } from '../wire/limits.js'
-import type { Identity } from '../wire/signing.js'
+import type { Identity } from '../wire/identity.js'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 

@@ -1,6 +1,6 @@
 import { sealWant, type AnyOpened } from '../wire/envelope.js'
 import { PROTOCOL_VERSION } from '../wire/messages.js'
-import { idFromString } from '../wire/signing.js'
+import { idFromString } from '../wire/ids.js'
 import type { Round } from './round.js'
 import type { Coordinator } from '../transport/coordinator.js'
 import type { DecodeLimits } from '../wire/limits.js'

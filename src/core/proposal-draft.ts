@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION, type ProposalBody } from '../wire/messages.js'
-import { contentId, idToString } from '../wire/signing.js'
+import { contentId, idToString } from '../wire/ids.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { CborRecord } from '../types.js'
 

@@ -1,6 +1,6 @@
 import { addToTally, emptyTally, removeFromTally, tallyTuple } from '../algorithms/tally.js'
 import { compareBytes, PROTOCOL_VERSION, type CloseBody } from '../wire/messages.js'
-import { idKey } from '../wire/signing.js'
+import { idKey } from '../wire/ids.js'
 import { CountedVotes } from './counted-votes.js'
 import { checkClose, evaluateAlgorithm, type CheckedClose } from './verify-close.js'
 import type { ProposalContext } from './context.js'

@@ -1,4 +1,4 @@
-import { forgetVerified } from '../wire/signing.js'
+import { forgetVerified } from '../wire/verify.js'
 import { DEFAULT_MAX_DECIDED_IDS } from './constants.js'
 import type { Round } from './round.js'
 import type { Scheduler } from './scheduler.js'

@@ -2,7 +2,7 @@ import { InvalidMessageError } from '../errors.js'
 import { Outcome, type AlgorithmEvaluation } from '../algorithms/interface.js'
 import { tallyTuple, tallyVotes } from '../algorithms/tally.js'
 import { ConsensusDecision, type VoteType } from '../types.js'
-import { idKey } from '../wire/signing.js'
+import { idKey } from '../wire/ids.js'
 import type { ProposalContext } from './context.js'
 import type { OpenedClose, OpenedVote } from '../wire/envelope.js'
 

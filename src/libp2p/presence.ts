@@ -15,7 +15,7 @@ import { InvalidMessageError } from '../errors.js'
 import { sealMessage, verifyMessage, type DecodedMessage } from '../wire/envelope.js'
 import { PROTOCOL_VERSION, type PresenceBody } from '../wire/messages.js'
 import type { Verdict } from '../transport/coordinator.js'
-import type { Identity } from '../wire/signing.js'
+import type { Identity } from '../wire/identity.js'
 import type { Logger } from '@libp2p/interface'
 
 /** Options of {@link Presence}; every field is optional. */

@@ -3,7 +3,9 @@ import { InvalidMessageError } from '../errors.js'
 import { decodeCanonical, encodeCanonical } from './codec.js'
 import { defaultDecodeLimits, type DecodeLimits } from './limits.js'
 import { parseBody, signerOf, type AckBody, type CloseBody, type MessageBody, type PresenceBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody } from './messages.js'
-import { contentId, idToString, signBody, verifySignature, type Identity } from './signing.js'
+import { contentId, idToString } from './ids.js'
+import { signBody, type Identity } from './identity.js'
+import { verifySignature } from './verify.js'
 
 /**
  * A message that passed every check: decoded under limits, canonical, schema-valid and (for signed

@@ -1,6 +1,6 @@
 import { sealMessage, type OpenedAck } from '../../wire/envelope.js'
 import { PROTOCOL_VERSION } from '../../wire/messages.js'
-import { idKey } from '../../wire/signing.js'
+import { idKey } from '../../wire/ids.js'
 import { finalResult } from '../results.js'
 import { accept, ignore, reject } from '../verdicts.js'
 import type { HandlerContext } from './context.js'

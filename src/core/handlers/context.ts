@@ -11,7 +11,7 @@ import type { Clock } from '../../clock.js'
 import type { PeerLimiter } from '../../limiter.js'
 import type { Verdict } from '../../transport/coordinator.js'
 import type { AnyOpened } from '../../wire/envelope.js'
-import type { Identity } from '../../wire/signing.js'
+import type { Identity } from '../../wire/identity.js'
 import type { Logger } from '@libp2p/interface'
 
 /**

@@ -1,5 +1,5 @@
 import { isCatchUp } from '../../wire/catch-up.js'
-import { idKey, idToString } from '../../wire/signing.js'
+import { idKey, idToString } from '../../wire/ids.js'
 import { ignore } from '../verdicts.js'
 import { onAck } from './ack.js'
 import { onCatchUp } from './catch-up.js'

@@ -1,4 +1,4 @@
-import { idToString } from '../../wire/signing.js'
+import { idToString } from '../../wire/ids.js'
 import { ignore } from '../verdicts.js'
 import type { HandlerContext } from './context.js'
 import type { Round } from '../round.js'
