@@ -31,5 +31,5 @@ export {
 export type { ConsensusResult, AlgorithmStats, AlgorithmStatsEntry, ProposalView } from './core/results.js'
 export { verifyCertificate, encodeCertificate, decodeCertificate, type Certificate, type VerifiedCertificate, type VerifyCertificateOptions } from './core/certificate.js'
 export { systemClock, type Clock } from './clock.js'
-export type { Coordinator, MessageHandler, TopologyInfo, ValidationResult, Verdict } from './transport/coordinator.js'
+export { AcceptReason, IgnoreReason, RejectReason, isRejectReason, type Coordinator, type HandlerOptions, type MessageHandler, type TopologyInfo, type ValidationResult, type Verdict } from './transport/coordinator.js'
 export { createIdentity, type Identity } from './wire/identity.js'

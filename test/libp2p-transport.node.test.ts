@@ -61,7 +61,8 @@ async function makeNode (options: { transport: 'memory' | 'websockets', listen: 
     const message = text(bytes)
     node.received.push({ text: message, from })
     const result = node.policy(message)
-    return { result, reason: result === 'accept' ? 'test' : 'test-refusal' }
+    // any reason of the outcome: the transport acts on the outcome only
+    return result === 'accept' ? { result, reason: 'new' } : result === 'ignore' ? { result, reason: 'duplicate' } : { result, reason: 'malformed' }
   })
   return node
 }

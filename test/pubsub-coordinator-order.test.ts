@@ -58,7 +58,7 @@ describe('PubSubCoordinator validation order', () => {
       events.push(`${kind} start`)
       if (kind === 'proposal') await new Promise<void>(resolve => { releaseProposal = resolve })
       events.push(`${kind} done`)
-      return { result: 'accept', reason: kind }
+      return { result: 'accept', reason: kind === 'proposal' ? 'new' : 'counted' }
     }
     coordinator.setHandler(handler)
     const validate = pubsub.topicValidators.get(coordinator.topic)!

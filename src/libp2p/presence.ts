@@ -14,7 +14,7 @@ import { systemClock, type Clock } from '../clock.js'
 import { InvalidMessageError } from '../errors.js'
 import { sealMessage, verifyMessage, type DecodedMessage } from '../wire/envelope.js'
 import { PROTOCOL_VERSION, type PresenceBody } from '../wire/messages.js'
-import type { Verdict } from '../transport/coordinator.js'
+import { isRejectReason, type Verdict } from '../transport/coordinator.js'
 import type { Identity } from '../wire/identity.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -247,7 +247,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     try {
       await verifyMessage(decoded)
     } catch (err) {
-      if (err instanceof InvalidMessageError) return { result: 'reject', reason: err.reason }
+      if (err instanceof InvalidMessageError) return { result: 'reject', reason: isRejectReason(err.reason) ? err.reason : 'malformed' }
       throw err
     }
     // re-read: another announcement of the same peer may have been verified meanwhile
