@@ -29,7 +29,13 @@ export {
   type EvidenceEvent
 } from './core/manager.js'
 export type { ConsensusResult, AlgorithmStats, AlgorithmStatsEntry, ProposalView } from './core/results.js'
-export { verifyCertificate, encodeCertificate, decodeCertificate, type Certificate, type VerifiedCertificate, type VerifyCertificateOptions } from './core/certificate.js'
+export {
+  verifyCertificate, encodeCertificate, decodeCertificate,
+  type Certificate, type VerifiedCertificate, type VerifyCertificateOptions
+} from './core/certificate.js'
 export { systemClock, type Clock } from './clock.js'
-export { AcceptReason, IgnoreReason, RejectReason, isRejectReason, type Coordinator, type HandlerOptions, type MessageHandler, type TopologyInfo, type ValidationResult, type Verdict } from './transport/coordinator.js'
+export {
+  AcceptReason, IgnoreReason, RejectReason, isRejectReason,
+  type Coordinator, type HandlerOptions, type MessageHandler, type TopologyInfo, type ValidationResult, type Verdict
+} from './transport/coordinator.js'
 export { createIdentity, type Identity } from './wire/identity.js'

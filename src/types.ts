@@ -2,7 +2,7 @@
  * Public value types shared by the core, the algorithms and the transports.
  */
 
-/** The outcome of a consensus request, as the seed's `ConsensusDecision`. */
+/** The outcome of a consensus request (`ConsensusDecision` of MoAI-Flow's Python API). */
 export const ConsensusDecision = {
   Approved: 'approved',
   Rejected: 'rejected',
@@ -12,7 +12,7 @@ export const ConsensusDecision = {
 /** One of `'approved' | 'rejected' | 'timeout'`. */
 export type ConsensusDecision = typeof ConsensusDecision[keyof typeof ConsensusDecision]
 
-/** A voter's answer, as the seed's `VoteType`. Abstain counts for turnout, never for approval. */
+/** A voter's answer (`VoteType` of MoAI-Flow's Python API). Abstain counts for turnout, never for approval. */
 export const VoteType = {
   For: 'for',
   Against: 'against',

@@ -24,7 +24,9 @@ export interface WeightedAlgorithmInit {
 
 function checkWeight (weight: number, who: string): number {
   if (!Number.isSafeInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
-    throw new InvalidParametersError(`weight of ${who} must be an integer in 0…${MAX_WEIGHT}, got ${weight} (scale fractional weights, e.g. 1.5 and 1 → 3 and 2)`)
+    throw new InvalidParametersError(
+      `weight of ${who} must be an integer in 0…${MAX_WEIGHT}, got ${weight} (scale fractional weights, e.g. 1.5 and 1 → 3 and 2)`
+    )
   }
   return weight
 }

@@ -75,7 +75,7 @@ function checkShare (value: number | undefined, name: string): number {
 }
 
 /**
- * An in-process network of agents (the seed's in-memory `ICoordinator`), with seeded faults: loss,
+ * An in-process network of agents (a `Coordinator` per agent, in memory), with seeded faults: loss,
  * latency, duplication, reordering, partitions and crashed peers. Every agent reaches every other
  * directly; nothing is relayed.
  *
