@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { playwright } from '@vitest/browser-playwright'
 import { configDefaults, defineConfig } from 'vitest/config'
+import { chromiumLaunchOptions } from './test/browser/chromium.js'
 import { browserCommands } from './test/browser/commands.js'
 
 // Unit, property, simulation and README tests run in Node; test/browser runs agents in headless Chromium tabs.
@@ -30,7 +31,7 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // tabs in headless Debian chromium, against one Node hub and a few Node agents (globalSetup)
+          // tabs in headless Chromium (test/browser/chromium.ts says which), against one Node hub and a few Node agents (globalSetup)
           name: 'browser',
           include: ['test/browser/**/*.browser.test.ts'],
           globalSetup: ['test/browser/hub.global-setup.ts'],
@@ -42,12 +43,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             provider: playwright({
-              launchOptions: {
-                executablePath: '/usr/bin/chromium',
-                // no --user-data-dir: playwright refuses it in launch args. --disable-dev-shm-usage: Debian's
-                // launcher adds it only when its /dev/shm probe works, and a CI container's /dev/shm is often 64 MB
-                args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
-              }
+              launchOptions: chromiumLaunchOptions()
             }),
             instances: [{ browser: 'chromium' }],
             commands: browserCommands

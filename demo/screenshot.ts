@@ -1,18 +1,19 @@
 /**
  * Regenerates demo/screenshot.png for the README: builds the page, serves the build, lets a
  * 120-agent simulation run a few proposals (so the charts have something to show), and shoots the
- * next one while its votes are in flight. Usage: `npx tsx demo/screenshot.ts` (needs /usr/bin/chromium).
+ * next one while its votes are in flight. Usage: `npx tsx demo/screenshot.ts` (the browser: see test/browser/chromium.ts).
  */
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright'
 import { build, preview } from 'vite'
+import { chromiumLaunchOptions } from '../test/browser/chromium.js'
 
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url))
 const out = fileURLToPath(new URL('./screenshot.png', import.meta.url))
 
 await build({ configFile, logLevel: 'warn', mode: 'production' })
 const server = await preview({ configFile, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } })
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
+const browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true })
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' })
   await page.goto(`${server.resolvedUrls?.local[0] ?? ''}?agents=120`)

@@ -1,6 +1,6 @@
 /**
  * End to end: build the demo page, serve the build, start a hub and three Node agents, and drive
- * the page in headless Debian chromium. Checks what a visitor would read: the simulation's decision,
+ * the page in headless Chromium (test/browser/chromium.ts says which). Checks what a visitor would read: the simulation's decision,
  * tally and agreement, the Python demo's scenarios, and a live proposal whose certificate id in the tab is
  * the one every Node agent holds. Saves screenshots under test-results/.
  */
@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright'
 import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { VoteType } from '../src/index.js'
+import { chromiumLaunchOptions } from './browser/chromium.js'
 import { startLiveSwarm, type LiveSwarm, type VotingRule } from './helpers/live-swarm.js'
 
 const config = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
@@ -20,7 +21,6 @@ const NODE_AGENTS: VotingRule[] = [
   (p) => p.payload.target === 'production' || p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For,
   (p) => typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain
 ]
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 /** Move a slider as a hand would: set its value and let the page hear `input` and `change`. */
 async function slide (page: Page, selector: string, value: number): Promise<void> {
@@ -48,7 +48,7 @@ describe('the built demo page in headless chromium', () => {
     url = server.resolvedUrls?.local[0] ?? ''
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
     swarm = await startLiveSwarm({ rules: NODE_AGENTS, thinkMs: 600 })
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS })
+    browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true })
     await mkdir(artifacts, { recursive: true })
   }, 60_000)
 
