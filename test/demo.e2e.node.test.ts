@@ -112,7 +112,7 @@ describe('the built demo page in headless chromium', () => {
     expect(cards[1]).toContain('weighted approval')
     expect(cards[1]).toContain("execute_migration('add_user_preferences')")
     expect(cards[2]).toContain('EMERGENCY ROLLBACK APPROVED')
-    expect(await page.locator('#sim-title').textContent()).toBe("The seed's six agents")
+    expect(await page.locator('#sim-title').textContent()).toBe("MoAI-Flow's six agents")
     await page.close()
   })
 

@@ -165,7 +165,7 @@ export class SimulationPanel {
       waitingBanner(input('sim-autoplay').checked ? 'The first proposal is on its way…' : 'Press Propose: the coordinator in the middle asks every agent')
       renderTally({ for: 0, against: 0, abstain: 0 }, message.agents.length, 0.5)
       const s = message.settings
-      byId('sim-title').textContent = s.population === 'seed-personas' ? "The seed's six agents" : `${s.agents} simulated agents`
+      byId('sim-title').textContent = s.population === 'seed-personas' ? "MoAI-Flow's six agents" : `${s.agents} simulated agents`
       describeNetwork(s.loss, s.latencyMs)
       this.nextAutoAt = performance.now() + 500
       if (this.scenarios !== undefined) this.runScenario(this.scenarios)

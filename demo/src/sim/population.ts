@@ -1,18 +1,18 @@
 /**
- * Who votes how: the crowd of the simulation (opinions drawn from a seed), and the seed project's
+ * Who votes how: the crowd of the simulation (opinions drawn from a seed), and MoAI-Flow's
  * six personas and three scenarios, shared by the page and `npm run scenarios`. Browser-safe.
  */
 import { VoteType, type ProposalView, type VoteDecision } from '../../../src/index.js'
 import { SeededRandom } from '../../../src/testing/index.js'
 
-/** One of the seed's named agents, with its expert weight and its way of voting. */
+/** One of MoAI-Flow's named agents, with its expert weight and its way of voting. */
 export interface Persona {
   name: string
   weight: number
   decide(proposal: ProposalView): VoteDecision | undefined
 }
 
-/** The seed's agents (consensus-manager-demo.md): two weighted experts and four others. */
+/** MoAI-Flow's demo agents: two weighted experts and four others. */
 export const seedPersonas: Persona[] = [
   { name: 'expert-backend-001', weight: 3, decide: (p) => ({ vote: VoteType.For, metadata: { reason: p.payload.type === 'database_migration' ? 'rollback script reviewed' : 'looks good' } }) },
   { name: 'expert-frontend-001', weight: 2, decide: () => ({ vote: VoteType.For }) },
@@ -22,20 +22,20 @@ export const seedPersonas: Persona[] = [
   { name: 'agent-qa-001', weight: 1, decide: () => ({ vote: VoteType.For }) }
 ]
 
-/** One of the seed's scenarios: who coordinates, what is proposed, how it is decided, and what follows. */
+/** One of MoAI-Flow's scenarios: who coordinates, what is proposed, how it is decided, and what follows. */
 export interface SeedScenario {
   title: string
   /** index into {@link seedPersonas} */
   coordinator: number
   payload: Record<string, string | number | boolean>
-  /** `expert_weighted` is the seed's WeightedAlgorithm (threshold 0.6, persona weights) */
+  /** `expert_weighted` is MoAI-Flow's WeightedAlgorithm (threshold 0.6, persona weights) */
   algorithm: 'quorum' | 'expert_weighted' | 'unanimous'
   timeoutMs: number
-  /** what the seed's code does with the decision */
+  /** what MoAI-Flow's demo does with the decision */
   consequence(decision: string, votesFor: number): string
 }
 
-/** The seed's three real-world scenarios. */
+/** MoAI-Flow's three real-world scenarios. */
 export const seedScenarios: SeedScenario[] = [
   {
     title: 'Feature flag deployment',
