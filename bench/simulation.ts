@@ -63,7 +63,7 @@ async function runOne (agents: number): Promise<SimulationRun> {
     decisionMs: Math.round(decisionMs),
     requesterMs: Math.round(requesterMs),
     decided,
-    decision: result?.decision,
+    decision: result.decision,
     deliveries,
     usPerDelivery: Math.round(decisionMs * 1000 / Math.max(1, deliveries) * 100) / 100,
     cpuMs: Math.round(cpuMs),

@@ -236,7 +236,7 @@ const templates = seeds.map(([, bytes]) => bodyObject(bytes))
 // a certificate of a decided proposal
 const certSwarm = await SimulatedSwarm.create({ agents: 5, seed: SEED })
 const decided = await certSwarm.request(0, { action: 'certificate' }, { timeoutMs: 2_000 })
-if (decided?.certificate === undefined) throw new Error('the certificate swarm did not decide')
+if (decided.certificate === undefined) throw new Error('the certificate swarm did not decide')
 const certBytes = encodeCertificate(decided.certificate)
 const certParts = decided.certificate
 await certSwarm.stop()

@@ -7,9 +7,12 @@ let certificate: Certificate
 
 beforeAll(async () => {
   const swarm = await SimulatedSwarm.create({ agents: 7, seed: 21, vote: (i) => i === 6 ? 'against' : 'for' })
-  result = await swarm.request(0, { release: '2.0' }, { timeoutMs: 2_000 }) as ConsensusResult
-  await swarm.settle()
-  await swarm.stop()
+  try {
+    result = await swarm.request(0, { release: '2.0' }, { timeoutMs: 2_000 })
+    await swarm.settle()
+  } finally {
+    await swarm.stop()
+  }
   certificate = result.certificate as Certificate
 })
 
@@ -40,9 +43,11 @@ describe('verifyCertificate', () => {
 
   it('fails when any signed part is altered', async () => {
     const flip = (bytes: Uint8Array, at: number): Uint8Array => { const copy = new Uint8Array(bytes); copy[at] = (copy[at] as number) ^ 1; return copy }
-    await expect(verifyCertificate({ ...certificate, close: flip(certificate.close, certificate.close.length - 3) })).rejects.toMatchObject({ name: 'InvalidMessageError' })
-    await expect(verifyCertificate({ ...certificate, proposal: flip(certificate.proposal, 40) })).rejects.toMatchObject({ name: 'InvalidMessageError' })
-    await expect(verifyCertificate({ ...certificate, votes: [flip(certificate.votes[0] as Uint8Array, 30), ...certificate.votes.slice(1)] })).rejects.toMatchObject({ name: 'InvalidMessageError' })
+    const invalid = { name: 'InvalidMessageError' }
+    await expect(verifyCertificate({ ...certificate, close: flip(certificate.close, certificate.close.length - 3) })).rejects.toMatchObject(invalid)
+    await expect(verifyCertificate({ ...certificate, proposal: flip(certificate.proposal, 40) })).rejects.toMatchObject(invalid)
+    const votes = [flip(certificate.votes[0] as Uint8Array, 30), ...certificate.votes.slice(1)]
+    await expect(verifyCertificate({ ...certificate, votes })).rejects.toMatchObject(invalid)
   })
 
   it('fails when parts are swapped or the id does not match', async () => {

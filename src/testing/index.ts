@@ -13,4 +13,4 @@
 export { MemoryNetwork, type MemoryNetworkInit, type NetworkFaults, type NetworkCounters, type TraceEvent, type SendFilter } from './memory-network.js'
 export { VirtualClock } from './virtual-clock.js'
 export { SeededRandom } from './random.js'
-export { SimulatedSwarm, simulatedIdentity, type SimulatedAgent, type SwarmInit } from './swarm.js'
+export { SimulatedSwarm, NoResultError, simulatedIdentity, type SimulatedAgent, type SwarmInit } from './swarm.js'

@@ -11,6 +11,14 @@ import type { VoteType } from '../types.js'
 
 const identities: Array<Promise<Identity>> = []
 
+type RequestArgs = Parameters<ConsensusManager['requestConsensus']>
+
+/** {@link SimulatedSwarm.request} ended without a result: the request failed, or virtual time ran out of timers first. */
+export class NoResultError extends Error {
+  static override name = 'NoResultError'
+  override name = 'NoResultError'
+}
+
 /**
  * The i-th simulated agent's identity: an Ed25519 key derived from its index, the same in every run
  * and shared process-wide (key generation would otherwise dominate thousands of seeded trials).
@@ -85,8 +93,8 @@ export class SimulatedSwarm {
     for (let index = 0; index < init.agents; index++) {
       const identity = await simulatedIdentity(index)
       const skewMs = init.skewMs === undefined || init.skewMs === 0 ? 0 : Math.round((random.next() * 2 - 1) * init.skewMs)
-      const agent: SimulatedAgent = { index, identity, manager: undefined as unknown as ConsensusManager, skewMs, decisions: new Map(), crashed: false, datastore: new MemoryDatastore() }
-      agents.push(agent)
+      const manager = undefined as unknown as ConsensusManager // set by boot()
+      agents.push({ index, identity, manager, skewMs, decisions: new Map(), crashed: false, datastore: new MemoryDatastore() })
     }
     const swarm = new SimulatedSwarm(clock, network, agents, init)
     for (const agent of agents) await swarm.boot(agent)
@@ -129,17 +137,27 @@ export class SimulatedSwarm {
   }
 
   /**
-   * Let agent `index` request consensus and run virtual time until it has an answer (or nothing is
-   * left to run). Resolves with the requester's result, or `undefined` if it crashed first.
+   * Let agent `index` request consensus and run virtual time until it has an answer. Resolves with
+   * the requester's result; throws {@link NoResultError} if the request failed (the requester crashed
+   * or stopped, or the request was refused) or nothing was left to run before it had a result.
    */
-  async request (index: number, proposal: Parameters<ConsensusManager['requestConsensus']>[0], options: Parameters<ConsensusManager['requestConsensus']>[1] = {}): Promise<ConsensusResult | undefined> {
-    let settled = false
-    const pending = this.agent(index).manager.requestConsensus(proposal, options)
-      .catch(() => undefined)
-      .finally(() => { settled = true })
+  async request (index: number, proposal: RequestArgs[0], options: RequestArgs[1] = {}): Promise<ConsensusResult> {
+    let outcome: { result: ConsensusResult } | { error: unknown } | undefined
+    const answered = (): boolean => outcome !== undefined
+    void this.agent(index).manager.requestConsensus(proposal, options)
+      .then(result => { outcome = { result } }, (error: unknown) => { outcome = { error } })
     await macrotask()
-    while (!settled && this.clock.pending > 0) await this.clock.runUntil(this.clock.now() + 50)
-    return pending
+    while (!answered() && this.clock.pending > 0) await this.clock.runUntil(this.clock.now() + 50)
+    if (!answered()) await macrotask()
+    if (outcome === undefined) {
+      throw new NoResultError(`agent ${index}'s request has no result and no timer is left to run in virtual time (at ${this.clock.now()} ms)`)
+    }
+    if ('error' in outcome) {
+      const { error } = outcome
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      throw new NoResultError(`agent ${index}'s request failed before a result (${why})`, { cause: error })
+    }
+    return outcome.result
   }
 
   /**
@@ -152,7 +170,8 @@ export class SimulatedSwarm {
     this.network.heal()
     for (const [i, agent] of this.agents.entries()) {
       if (agent.crashed) continue
-      const rejoined = this.agents.filter((b, j) => j !== i && !b.crashed && before[i]?.[j] === false && this.network.reachable(agent.identity.peerId, b.identity.peerId))
+      const rejoined = this.agents.filter((b, j) =>
+        j !== i && !b.crashed && before[i]?.[j] === false && this.network.reachable(agent.identity.peerId, b.identity.peerId))
       for (const peer of rejoined.slice(0, 3)) await agent.manager.catchUp(peer.identity.peerId)
     }
   }
