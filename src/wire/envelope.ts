@@ -1,8 +1,12 @@
 import { equals } from 'uint8arrays/equals'
 import { InvalidMessageError } from '../errors.js'
+import { Major, readHead, type Cursor } from './cbor-head.js'
 import { decodeCanonical, encodeCanonical } from './codec.js'
 import { defaultDecodeLimits, type DecodeLimits } from './limits.js'
-import { parseBody, signerOf, type AckBody, type CloseBody, type MessageBody, type PresenceBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody } from './messages.js'
+import {
+  parseBody, signerOf,
+  type AckBody, type CloseBody, type MessageBody, type PresenceBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody
+} from './messages.js'
 import { contentId, idToString } from './ids.js'
 import { signBody, type Identity } from './identity.js'
 import { verifySignature } from './verify.js'
@@ -39,7 +43,9 @@ const SMALL_TYPES = new Set(['vote', 'ack', 'want', 'presence'])
  * exactly what arrived.
  */
 export async function sealMessage <B extends SignedBody> (identity: Identity, body: B): Promise<Opened<B>> {
-  if (signerOf(body) !== identity.peerId) throw new InvalidMessageError('bad-signer', `${body.type} must be signed by ${signerOf(body)}, not ${identity.peerId}`)
+  if (signerOf(body) !== identity.peerId) {
+    throw new InvalidMessageError('bad-signer', `${body.type} must be signed by ${signerOf(body)}, not ${identity.peerId}`)
+  }
   const bodyBytes = encodeCanonical(body)
   const signature = await signBody(identity, body.type, bodyBytes)
   const id = contentId(bodyBytes)
@@ -136,28 +142,21 @@ function limitsKey (limits: DecodeLimits): string {
  * The envelope `[body bytes, signature]` (or `[body bytes]`) read without a CBOR decode: only the
  * exact canonical shape — array head, shortest-form byte-string heads, nothing after — is taken
  * here, the byte strings as views of `copy` (a private copy of `bytes`, which the decoded-message
- * cache keeps anyway, so a caller reusing its buffer cannot change them). Anything else returns `undefined`
- * and goes through the full strict decode, which names what is wrong with it.
+ * cache keeps anyway, so a caller reusing its buffer cannot change them). Anything else returns
+ * `undefined` and goes through the full strict decode, which names what is wrong with it.
  */
 function splitEnvelope (bytes: Uint8Array, copy: Uint8Array): unknown[] | undefined {
-  const count = bytes[0] === 0x82 ? 2 : bytes[0] === 0x81 ? 1 : 0
-  if (count === 0) return undefined
+  const cursor: Cursor = { at: 0 }
+  const count = readHead(bytes, cursor, Major.Array)
+  if (count !== 1 && count !== 2) return undefined
   const items: Uint8Array[] = []
-  let at = 1
   for (let i = 0; i < count; i++) {
-    const head = bytes[at]
-    if (head === undefined || head < 0x40 || head > 0x5a) return undefined
-    let length = head - 0x40
-    let size = 1
-    if (head === 0x58) { length = bytes[at + 1] ?? 0; size = 2; if (length < 24) return undefined }
-    else if (head === 0x59) { length = ((bytes[at + 1] ?? 0) << 8) | (bytes[at + 2] ?? 0); size = 3; if (length < 256) return undefined }
-    else if (head === 0x5a) { length = ((bytes[at + 1] ?? 0) * 0x1000000) + (((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 8) | (bytes[at + 4] ?? 0)); size = 5; if (length < 65536) return undefined }
-    at += size
-    if (at + length > bytes.byteLength) return undefined
-    items.push(copy.subarray(at, at + length))
-    at += length
+    const length = readHead(bytes, cursor, Major.Bytes)
+    if (length < 0 || cursor.at + length > bytes.byteLength) return undefined
+    items.push(copy.subarray(cursor.at, cursor.at + length))
+    cursor.at += length
   }
-  return at === bytes.byteLength ? items : undefined
+  return cursor.at === bytes.byteLength ? items : undefined
 }
 
 function decodeUncached (bytes: Uint8Array, copy: Uint8Array, limits: DecodeLimits): DecodedMessage {

@@ -7,18 +7,17 @@
  * re-encoding what it returns would give back the same bytes, and it skips that re-encode. Anything
  * else (floats, tags, undefined, indefinite lengths, big integers, a `__proto__` key, deep nesting, a
  * non-canonical or malformed byte anywhere) returns `undefined` and the caller takes the strict path,
- * which accepts or rejects it exactly as before.
+ * which accepts or rejects it exactly as it would without this reader. Heads are read by `cbor-head.ts`.
  *
  * For every input this reader accepts, the strict path returns an equal value (test/wire.test.ts
  * compares both on the fuzzed corpus); it never rejects anything itself.
  */
+import { Major, readArgument, readHead, type Cursor } from './cbor-head.js'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const MAX_DEPTH = 32
 /** what the reader hands back for "not mine": the strict path decides */
 const NOT_MINE = Symbol('not mine')
-
-interface Cursor { at: number }
 
 /** Decode `bytes` if it is one plain canonical item; `undefined` sends the caller to the strict path. */
 export function decodePlainCanonical (bytes: Uint8Array): unknown {
@@ -31,40 +30,6 @@ export function decodePlainCanonical (bytes: Uint8Array): unknown {
   }
   if (value === NOT_MINE || cursor.at !== bytes.byteLength) return undefined
   return value
-}
-
-/** The argument of a head whose low five bits are `info`, if in shortest form; -1 otherwise. */
-function argument (bytes: Uint8Array, cursor: Cursor, info: number): number {
-  if (info < 24) return info
-  const at = cursor.at
-  if (info === 24) {
-    if (at + 1 > bytes.byteLength) return -1
-    const n = bytes[at] as number
-    cursor.at = at + 1
-    return n < 24 ? -1 : n
-  }
-  if (info === 25) {
-    if (at + 2 > bytes.byteLength) return -1
-    const n = ((bytes[at] as number) << 8) | (bytes[at + 1] as number)
-    cursor.at = at + 2
-    return n < 256 ? -1 : n
-  }
-  if (info === 26) {
-    if (at + 4 > bytes.byteLength) return -1
-    const n = (bytes[at] as number) * 0x1000000 + (((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number))
-    cursor.at = at + 4
-    return n < 65536 ? -1 : n
-  }
-  if (info === 27) {
-    if (at + 8 > bytes.byteLength) return -1
-    const high = (bytes[at] as number) * 0x1000000 + (((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number))
-    const low = (bytes[at + 4] as number) * 0x1000000 + (((bytes[at + 5] as number) << 16) | ((bytes[at + 6] as number) << 8) | (bytes[at + 7] as number))
-    cursor.at = at + 8
-    // shortest form needs ≥ 2^32; safe integers stop below 2^53 − 1 (the very top is left to the strict path)
-    if (high === 0 || high >= 0x1fffff) return -1
-    return high * 0x100000000 + low
-  }
-  return -1
 }
 
 function text (bytes: Uint8Array, start: number, end: number): string | typeof NOT_MINE {
@@ -101,15 +66,15 @@ function item (bytes: Uint8Array, cursor: Cursor, depth: number): unknown {
   const info = head & 0x1f
   switch (major) {
     case 0: {
-      const n = argument(bytes, cursor, info)
+      const n = readArgument(bytes, cursor, info)
       return n < 0 ? NOT_MINE : n
     }
     case 1: {
-      const n = argument(bytes, cursor, info)
+      const n = readArgument(bytes, cursor, info)
       return n < 0 ? NOT_MINE : -1 - n
     }
     case 2: {
-      const n = argument(bytes, cursor, info)
+      const n = readArgument(bytes, cursor, info)
       if (n < 0 || cursor.at + n > bytes.byteLength) return NOT_MINE
       // a copy, and a plain Uint8Array even if `bytes` is a Node Buffer (whose slice is a view), as cborg does
       const value = new Uint8Array(bytes.subarray(cursor.at, cursor.at + n))
@@ -117,14 +82,14 @@ function item (bytes: Uint8Array, cursor: Cursor, depth: number): unknown {
       return value
     }
     case 3: {
-      const n = argument(bytes, cursor, info)
+      const n = readArgument(bytes, cursor, info)
       if (n < 0 || cursor.at + n > bytes.byteLength) return NOT_MINE
       const value = text(bytes, cursor.at, cursor.at + n)
       cursor.at += n
       return value
     }
     case 4: {
-      const n = argument(bytes, cursor, info)
+      const n = readArgument(bytes, cursor, info)
       if (n < 0 || n > bytes.byteLength - cursor.at) return NOT_MINE
       const list: unknown[] = []
       for (let i = 0; i < n; i++) {
@@ -135,16 +100,13 @@ function item (bytes: Uint8Array, cursor: Cursor, depth: number): unknown {
       return list
     }
     case 5: {
-      const n = argument(bytes, cursor, info)
+      const n = readArgument(bytes, cursor, info)
       if (n < 0 || 2 * n > bytes.byteLength - cursor.at) return NOT_MINE
       const map: Record<string, unknown> = {}
       let lastStart = -1
       let lastEnd = -1
       for (let i = 0; i < n; i++) {
-        const keyHead = bytes[cursor.at] as number
-        if (keyHead >> 5 !== 3) return NOT_MINE
-        cursor.at++
-        const length = argument(bytes, cursor, keyHead & 0x1f)
+        const length = readHead(bytes, cursor, Major.Text)
         if (length < 0 || cursor.at + length > bytes.byteLength) return NOT_MINE
         const start = cursor.at
         const end = start + length
