@@ -1,4 +1,4 @@
-import { InvalidMessageError } from '../errors.js'
+import { InvalidMessageError, type InvalidMessageReason } from '../errors.js'
 import { Outcome, type AlgorithmEvaluation } from '../algorithms/interface.js'
 import { tallyTuple, tallyVotes } from '../algorithms/tally.js'
 import { ConsensusDecision, type VoteType } from '../types.js'
@@ -32,7 +32,7 @@ export function decisionFor (evaluation: AlgorithmEvaluation): ConsensusDecision
   return evaluation.outcome === Outcome.Pending ? ConsensusDecision.Timeout : evaluation.outcome
 }
 
-function bad (reason: string, message: string): never {
+function bad (reason: InvalidMessageReason, message: string): never {
   throw new InvalidMessageError(reason, message)
 }
 
