@@ -8,7 +8,7 @@ import {
 import { PeerLimiter } from '../limiter.js'
 import { VoteType, type CborRecord } from '../types.js'
 import { CATCH_UP_PROPOSAL_ID } from '../wire/catch-up.js'
-import { decodeMessage, sealMessage, verifyMessage, type AnyOpened } from '../wire/envelope.js'
+import { decodeMessage, sealedSize, sealMessage, verifyMessage, type AnyOpened } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { systemClock } from '../clock.js'
 import { AlgorithmRegistry } from './algorithm-registry.js'
@@ -183,7 +183,13 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
         'peers would ignore another; wait for a decision')
     }
     const createdAt = Math.floor(this.core.clock.now())
-    const draft = draftProposal(this.proposer, { seq: this.seq++, createdAt, timeoutMs, step, electorate, algorithmName, algorithm, payload })
+    const draft = draftProposal(this.proposer, { seq: this.seq, createdAt, timeoutMs, step, electorate, algorithmName, algorithm, payload })
+    // every peer would reject a proposal above the message limit (and gossipsub would lower our score): refuse it here
+    const size = sealedSize(draft)
+    if (size > this.limits.maxMessageBytes) {
+      throw new InvalidParametersError(`proposal is ${size} bytes once sealed, over the ${this.limits.maxMessageBytes}-byte message limit: make the payload smaller`)
+    }
+    this.seq++
     const sealed = await sealMessage(this.core.identity, draft)
     // signing may have yielded: honour an abort or a stop that came meanwhile
     if (isAborted(options.signal)) throw new AbortError('request aborted')

@@ -158,16 +158,62 @@ export function isVoteType (value: unknown): value is VoteType {
   return value === VoteType.For || value === VoteType.Against || value === VoteType.Abstain
 }
 
-/** Check that a payload or metadata record survives the canonical CBOR round trip. */
+/** Deepest nesting a payload may have: deeper is almost surely a cycle or a mistake, and costs every peer. */
+const MAX_CBOR_DEPTH = 64
+
+/** Where `value` (at `path`) holds something canonical CBOR cannot carry exactly, and what; `undefined` if nothing. */
+function unsupported (value: unknown, path: string, depth: number): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined
+    case 'number':
+      return Number.isFinite(value) ? undefined : `${path} is ${value}: only finite numbers have one encoding`
+    case 'bigint':
+      return `${path} is a BigInt (${value}n): send it as a string, or as a number if it is at most 2^53`
+    case 'undefined':
+      return `${path} is undefined: leave the key out, or use null`
+    case 'object':
+      break
+    default:
+      return `${path} is a ${typeof value}, which has no CBOR form`
+  }
+  if (value === null || value instanceof Uint8Array) return undefined
+  if (depth >= MAX_CBOR_DEPTH) return `${path} is nested more than ${MAX_CBOR_DEPTH} deep (a cycle?)`
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unsupported(value[i], `${path}[${i}]`, depth + 1)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return `${path} is a ${proto?.constructor?.name ?? 'class instance'}, not a plain object`
+  if (Object.getOwnPropertySymbols(value).length > 0) return `${path} has a Symbol key, which has no CBOR form`
+  for (const [key, item] of Object.entries(value)) {
+    const found = unsupported(item, `${path}.${key}`, depth + 1)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * Check that a payload or metadata record survives the canonical CBOR round trip exactly: strings,
+ * finite numbers, booleans, null, `Uint8Array`s, arrays and plain objects. Anything else — a BigInt,
+ * `undefined`, a Symbol key, a `Date` or `Map` — is an `InvalidParametersError` naming where it is,
+ * never silently converted or dropped.
+ */
 export function checkCbor (value: unknown, what: string): CborRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
     throw new InvalidParametersError(`${what} must be a plain object`)
   }
+  const found = unsupported(value, what, 0)
+  if (found !== undefined) throw new InvalidParametersError(found)
   try {
     decodeCanonical(encodeCanonical(value), Number.MAX_SAFE_INTEGER)
   } catch (err: any) {
     const why = String(err?.message ?? err)
-    throw new InvalidParametersError(`${what} must hold only strings, finite numbers, booleans, null, bytes, arrays and plain objects (no undefined): ${why}`)
+    throw new InvalidParametersError(`${what} must hold only strings, finite numbers, booleans, null, bytes, arrays and plain objects: ${why}`)
   }
   return value as CborRecord
 }
