@@ -215,8 +215,20 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
       const step = uint(value.step, 'step')
       if (step === 0) fail('step', 'a positive number of milliseconds')
       return {
-        type, v: PROTOCOL_VERSION, ns, coordinator, seq: uint(value.seq, 'seq'), createdAt, deadline, step, electorate,
-        algorithm: { name: str(algorithm.name, 'algorithm.name', idMax), kind: str(algorithm.kind, 'algorithm.kind', idMax), params: record(algorithm.params, 'algorithm.params') },
+        type,
+        v: PROTOCOL_VERSION,
+        ns,
+        coordinator,
+        seq: uint(value.seq, 'seq'),
+        createdAt,
+        deadline,
+        step,
+        electorate,
+        algorithm: {
+          name: str(algorithm.name, 'algorithm.name', idMax),
+          kind: str(algorithm.kind, 'algorithm.kind', idMax),
+          params: record(algorithm.params, 'algorithm.params')
+        },
         closers,
         payload: record(value.payload, 'payload')
       }
@@ -224,8 +236,13 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
     case 'vote': {
       if (typeof value.choice !== 'string' || !CHOICES.has(value.choice)) fail('choice', 'for, against or abstain')
       return {
-        type, v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), voter: str(value.voter, 'voter', idMax),
-        choice: value.choice as VoteType, metadata: record(value.metadata, 'metadata')
+        type,
+        v: PROTOCOL_VERSION,
+        ns,
+        proposal: hash(value.proposal, 'proposal'),
+        voter: str(value.voter, 'voter', idMax),
+        choice: value.choice as VoteType,
+        metadata: record(value.metadata, 'metadata')
       }
     }
     case 'close': {
@@ -238,24 +255,43 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
         return [a, b] as [Uint8Array, Uint8Array]
       })
       for (let i = 1; i < excluded.length; i++) {
-        if (compareBytes((excluded[i - 1] as [Uint8Array, Uint8Array])[0], (excluded[i] as [Uint8Array, Uint8Array])[0]) >= 0) fail('excluded', 'pairs sorted by first id')
+        const previous = excluded[i - 1] as [Uint8Array, Uint8Array]
+        const next = excluded[i] as [Uint8Array, Uint8Array]
+        if (compareBytes(previous[0], next[0]) >= 0) fail('excluded', 'pairs sorted by first id')
       }
       return {
-        type, v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), closer: str(value.closer, 'closer', idMax),
-        rank: uint(value.rank, 'rank'), closedAt: uint(value.closedAt, 'closedAt'), decision: value.decision as ConsensusDecision,
-        votes: sortedUniqueHashes(value.votes, 'votes', limits.maxElectorate), excluded, tally: tally as TallyTuple
+        type,
+        v: PROTOCOL_VERSION,
+        ns,
+        proposal: hash(value.proposal, 'proposal'),
+        closer: str(value.closer, 'closer', idMax),
+        rank: uint(value.rank, 'rank'),
+        closedAt: uint(value.closedAt, 'closedAt'),
+        decision: value.decision as ConsensusDecision,
+        votes: sortedUniqueHashes(value.votes, 'votes', limits.maxElectorate),
+        excluded,
+        tally: tally as TallyTuple
       }
     }
     case 'ack':
       return {
-        type, v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), close: hash(value.close, 'close'), signer: str(value.signer, 'signer', idMax)
+        type,
+        v: PROTOCOL_VERSION,
+        ns,
+        proposal: hash(value.proposal, 'proposal'),
+        close: hash(value.close, 'close'),
+        signer: str(value.signer, 'signer', idMax)
       }
     case 'presence':
       if (typeof value.voter !== 'boolean') fail('voter', 'true or false')
       return { type, v: PROTOCOL_VERSION, ns, peer: str(value.peer, 'peer', idMax), at: uint(value.at, 'at'), voter: value.voter }
     default:
       return {
-        type: 'want', v: PROTOCOL_VERSION, ns, proposal: hash(value.proposal, 'proposal'), ids: list(value.ids, 'ids', limits.maxWantIds).map((h, i) => hash(h, `ids[${i}]`))
+        type: 'want',
+        v: PROTOCOL_VERSION,
+        ns,
+        proposal: hash(value.proposal, 'proposal'),
+        ids: list(value.ids, 'ids', limits.maxWantIds).map((h, i) => hash(h, `ids[${i}]`))
       }
   }
 }
