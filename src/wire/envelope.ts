@@ -54,6 +54,14 @@ export async function sealMessage <B extends SignedBody> (identity: Identity, bo
   return { body, id, key: idToString(id), bytes: new Uint8Array(encodeCanonical([bodyBytes, signature])) }
 }
 
+/**
+ * The exact size in bytes of `body` once sealed, without signing it: an Ed25519 signature is always
+ * 64 bytes, so a placeholder of that length gives the envelope's length.
+ */
+export function sealedSize (body: SignedBody): number {
+  return encodeCanonical([encodeCanonical(body), new Uint8Array(64)]).byteLength
+}
+
 /** Wrap an unsigned want. */
 export function sealWant (body: WantBody): OpenedWant {
   const bodyBytes = encodeCanonical(body)
