@@ -1,7 +1,7 @@
 /**
  * The adversarial corpus and decoder fuzz: `npm run corpus`.
  *
- * 1. Runs every class of the adversarial corpus (test/helpers/adversarial-corpus.ts: forged,
+ * 1. Runs every class of the adversarial corpus (test/helpers/adversarial-corpus.ts over test/helpers/corpus/: forged,
  *    replayed, malformed and dishonest messages, each fed to every honest agent of a live simulated
  *    swarm) and checks each class: every input got the verdict docs/PROTOCOL.md prescribes, none was
  *    counted, and the honest decision afterwards stands with a certificate that verifies.
@@ -30,10 +30,8 @@ import { SeededRandom } from '../src/testing/random.js'
 import { SimulatedSwarm } from '../src/testing/swarm.js'
 import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
 import { openMessage, sealWant } from '../src/wire/envelope.js'
-import {
-  ADV, MALLORY, finish, makeSwarm, propose, sealAck, sealClose, sealVote, runCorpus,
-  type Bytes, type ClassReport, type CorpusReport
-} from '../test/helpers/adversarial-corpus.js'
+import { runCorpus, type ClassReport, type CorpusReport } from '../test/helpers/adversarial-corpus.js'
+import { ADV, MALLORY, finish, makeSwarm, propose, sealAck, sealClose, sealVote, type Bytes } from '../test/helpers/corpus/harness.js'
 import type { Verdict } from '../src/transport/coordinator.js'
 
 const { values } = parseArgs({
@@ -389,7 +387,7 @@ md.push(
   '',
   `> **Adversarial corpus — generated** by \`${command}\` on ${date} (Node ${process.version}, ${((performance.now() - started) / 1000).toFixed(1)} s),`,
   '> not written by hand: every figure below comes from that run. The inputs are built in',
-  '> `test/helpers/adversarial-corpus.ts`; `test/adversarial.test.ts` asserts the same verdicts on every `npm test`.',
+  '> `test/helpers/corpus/` and run by `test/helpers/adversarial-corpus.ts`; `test/adversarial.test.ts` asserts the same verdicts on every `npm test`.',
   ''
 )
 if (failures.length > 0) {

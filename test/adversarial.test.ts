@@ -4,7 +4,7 @@
  * and none of them is counted in a tally, a decision or a certificate.
  *
  * The inputs of each class, and the swarm and proposal they are fed to, come from the shared corpus
- * (test/helpers/adversarial-corpus.ts), which `npm run corpus` also runs to write
+ * (scenarios in test/helpers/corpus/, run by test/helpers/adversarial-corpus.ts), which `npm run corpus` also runs to write
  * docs/adversarial-corpus.md; the verdicts and what must not be counted are asserted here.
  *
  * Honest agents never auto-vote here (`vote: () => undefined`) unless a test says so: the test casts
@@ -24,18 +24,22 @@ import { openMessage, sealMessage, type OpenedVote } from '../src/wire/envelope.
 import type { CloseBody, VoteBody } from '../src/wire/messages.js'
 import { idToString } from '../src/wire/ids.js'
 import { signBody } from '../src/wire/identity.js'
+import { runCorpus } from './helpers/adversarial-corpus.js'
+import { cat, cbor, entriesOf, te, withValue, type Bytes } from './helpers/cbor.js'
+import { forgedClosesScenario } from './helpers/corpus/closes.js'
+import { nonCanonicalScenario, oversizeScenario, selfWeightScenario } from './helpers/corpus/encoding.js'
 import {
-  ADV, HONEST, MALLORY, bodyOf, cat, cbor, classOf, closeBody, concludeScenario, entriesOf, feed, flipBit,
-  forgedClosesScenario, forgedVotesScenario, indexOf, makeSwarm, nonCanonicalScenario, nonMemberScenario, outsiders, oversizeScenario,
-  propose, replayNamespacesScenario, replayProposalsScenario, replayTypesScenario, runCorpus, runUntil, sealClose, sealVote,
-  selfWeightScenario, signerNotVoterScenario, sigOf, sortIds, te, unknownAndDuplicateScenario, voteBody, voteEventsFor, withValue, wrap,
-  type Bytes, type Concluded, type Harness, type Open, type Scenario
-} from './helpers/adversarial-corpus.js'
+  ADV, HONEST, MALLORY, bodyOf, closeBody, feed, flipBit, indexOf, makeSwarm, outsiders, propose, runUntil, sealClose, sealVote, sigOf, sortIds,
+  voteBody, voteEventsFor, wrap, type Harness, type Open
+} from './helpers/corpus/harness.js'
+import { replayNamespacesScenario, replayProposalsScenario, replayTypesScenario, unknownAndDuplicateScenario } from './helpers/corpus/replay.js'
+import { classOf, concludeScenario, type Concluded, type Scenario } from './helpers/corpus/scenario.js'
+import { forgedVotesScenario, nonMemberScenario, signerNotVoterScenario } from './helpers/corpus/signatures.js'
 import type { ConsensusResult } from '../src/core/results.js'
-import type { Verdict } from '../src/transport/coordinator.js'
+import type { RejectReason, Verdict } from '../src/transport/coordinator.js'
 
 // ---------------------------------------------------------------------------------------------
-// assertions (the harness and the corpus are in ./helpers/adversarial-corpus.ts)
+// assertions (the harness is ./helpers/corpus/harness.ts, the scenarios ./helpers/corpus/, the runner ./helpers/adversarial-corpus.ts)
 // ---------------------------------------------------------------------------------------------
 
 /** Run until the requester has its result and `agents` all decided; returns the requester's result. */
@@ -417,7 +421,7 @@ describe('forged closes', () => {
     expect(await feed(h, classOf(s, 'member-equivocation').inputs[0]!, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'equivocation' })))
     const sentBefore = h.sent.length
 
-    const reasons = ['not-closer', 'before-slot', 'early-timeout', 'wrong-tally', 'wrong-decision', 'double-vote', 'bad-evidence']
+    const reasons: RejectReason[] = ['not-closer', 'before-slot', 'early-timeout', 'wrong-tally', 'wrong-decision', 'double-vote', 'bad-evidence']
     expect(s.classes.filter(c => c.role === 'attack').map(c => c.name)).toEqual(reasons)
     for (const reason of reasons) {
       const inputs = classOf(s, reason).inputs

@@ -2,8 +2,8 @@
  * The wire format: canonical CBOR codec, envelopes, schemas, signatures and domain separation,
  * plus fuzzing of every decoder that takes untrusted bytes.
  *
- * Hand-crafted CBOR is built byte by byte with the small encoder below, so each test controls
- * exactly which rule of RFC 8949 §4.2 (deterministic encoding) it breaks.
+ * Hand-crafted CBOR is built byte by byte with the small encoder in ./helpers/cbor.ts, so each test
+ * controls exactly which rule of RFC 8949 §4.2 (deterministic encoding) it breaks.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
@@ -21,72 +21,7 @@ import { compareBytes, parseBody, type AckBody, type CloseBody, type MessageBody
 import { signingBytes } from '../src/wire/domain.js'
 import { idToString } from '../src/wire/ids.js'
 import { signBody, type Identity } from '../src/wire/identity.js'
-
-// ---------------------------------------------------------------------------------------------
-// a tiny hand CBOR encoder: every head, length and float width is explicit
-// ---------------------------------------------------------------------------------------------
-
-type Bytes = Uint8Array
-
-function cat (...parts: Array<Bytes | number[]>): Bytes {
-  const total = parts.reduce((n, p) => n + p.length, 0)
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) { out.set(p, at); at += p.length }
-  return out
-}
-
-/** A CBOR head; `width` forces the argument into 0 (inline), 1, 2, 4 or 8 extra bytes. */
-function head (major: number, n: number, width?: 0 | 1 | 2 | 4 | 8): Bytes {
-  const w = width ?? (n < 24 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x100000000 ? 4 : 8)
-  const m = major << 5
-  if (w === 0) return new Uint8Array([m | n])
-  const info = { 1: 24, 2: 25, 4: 26, 8: 27 }[w]
-  const out = new Uint8Array(1 + w)
-  out[0] = m | info
-  let v = BigInt(n)
-  for (let i = w; i >= 1; i--) { out[i] = Number(v & 0xffn); v >>= 8n }
-  return out
-}
-
-const te = new TextEncoder()
-const C = {
-  uint: (n: number, w?: 0 | 1 | 2 | 4 | 8) => head(0, n, w),
-  neg: (n: number, w?: 0 | 1 | 2 | 4 | 8) => head(1, -1 - n, w),
-  text: (s: string, w?: 0 | 1 | 2 | 4 | 8) => { const b = te.encode(s); return cat(head(3, b.length, w), b) },
-  bytes: (b: Bytes, w?: 0 | 1 | 2 | 4 | 8) => cat(head(2, b.length, w), b),
-  array: (items: Bytes[], w?: 0 | 1 | 2 | 4 | 8) => cat(head(4, items.length, w), ...items),
-  map: (entries: Array<[Bytes, Bytes]>, w?: 0 | 1 | 2 | 4 | 8) => cat(head(5, entries.length, w), ...entries.flat()),
-  tag: (tag: number, item: Bytes) => cat(head(6, tag), item),
-  indefArray: (items: Bytes[]) => cat([0x9f], ...items, [0xff]),
-  indefMap: (entries: Array<[Bytes, Bytes]>) => cat([0xbf], ...entries.flat(), [0xff]),
-  indefText: (chunks: string[]) => cat([0x7f], ...chunks.map(c => C.text(c)), [0xff]),
-  indefBytes: (chunks: Bytes[]) => cat([0x5f], ...chunks.map(c => C.bytes(c)), [0xff]),
-  f16: (bits: number) => new Uint8Array([0xf9, bits >> 8, bits & 0xff]),
-  f32: (x: number) => { const b = new Uint8Array(5); b[0] = 0xfa; new DataView(b.buffer).setFloat32(1, x); return b },
-  f64: (x: number) => { const b = new Uint8Array(9); b[0] = 0xfb; new DataView(b.buffer).setFloat64(1, x); return b },
-  undef: () => new Uint8Array([0xf7]),
-  simple: (n: number) => new Uint8Array([0xe0 | n])
-}
-
-/** The entries of a body as canonical [key, value] byte pairs in canonical (bytewise key) order. */
-function entriesOf (body: object): Array<[Bytes, Bytes]> {
-  return Object.entries(body)
-    .map(([k, v]) => [encodeCanonical(k), encodeCanonical(v)] as [Bytes, Bytes])
-    .sort((a, b) => compareBytes(a[0], b[0]))
-}
-
-/** Replace the value of `key` in canonical entries with raw bytes. */
-function withValue (entries: Array<[Bytes, Bytes]>, key: string, value: Bytes): Array<[Bytes, Bytes]> {
-  const k = encodeCanonical(key)
-  let found = false
-  const out = entries.map(([ek, ev]) => {
-    if (compareBytes(ek, k) === 0) { found = true; return [ek, value] as [Bytes, Bytes] }
-    return [ek, ev] as [Bytes, Bytes]
-  })
-  if (!found) throw new Error(`no key ${key}`)
-  return out
-}
+import { cat, cbor, entriesOf, te, withValue, type Bytes } from './helpers/cbor.js'
 
 // ---------------------------------------------------------------------------------------------
 // fixtures
@@ -283,7 +218,7 @@ describe('round trip', () => {
 
   it('the hand encoder reproduces canonical bodies exactly (sanity check of the fixtures below)', () => {
     for (const body of [proposal, vote, close, ack, want]) {
-      expectBytes(C.map(entriesOf(body)), encodeCanonical(body))
+      expectBytes(cbor.map(entriesOf(body)), encodeCanonical(body))
     }
   })
 })
@@ -297,47 +232,47 @@ type Reason = 'non-canonical' | 'malformed'
 describe('non-canonical CBOR', () => {
   /** Standalone items: each breaks one rule, with the reason the codec must give. */
   const items: Array<[string, number[] | (() => Bytes), Reason]> = [
-    ['map keys unsorted', () => C.map([[C.text('b'), C.uint(1)], [C.text('a'), C.uint(2)]]), 'non-canonical'],
-    ['map keys sorted lexically instead of length-first', () => C.map([[C.text('aa'), C.uint(1)], [C.text('b'), C.uint(2)]]), 'non-canonical'],
+    ['map keys unsorted', () => cbor.map([[cbor.text('b'), cbor.uint(1)], [cbor.text('a'), cbor.uint(2)]]), 'non-canonical'],
+    ['map keys sorted lexically instead of length-first', () => cbor.map([[cbor.text('aa'), cbor.uint(1)], [cbor.text('b'), cbor.uint(2)]]), 'non-canonical'],
     ['1 as 0x18 0x01', [0x18, 0x01], 'malformed'],
     ['1 as 0x19 0x0001', [0x19, 0x00, 0x01], 'malformed'],
-    ['1 as 0x1a (4 bytes)', () => C.uint(1, 4), 'malformed'],
-    ['1 as 0x1b (8 bytes)', () => C.uint(1, 8), 'malformed'],
-    ['255 as 0x19 0x00ff', () => C.uint(255, 2), 'malformed'],
+    ['1 as 0x1a (4 bytes)', () => cbor.uint(1, 4), 'malformed'],
+    ['1 as 0x1b (8 bytes)', () => cbor.uint(1, 8), 'malformed'],
+    ['255 as 0x19 0x00ff', () => cbor.uint(255, 2), 'malformed'],
     ['-1 as 0x38 0x00', [0x38, 0x00], 'malformed'],
-    ['text length in long form', () => C.text('a', 1), 'malformed'],
-    ['bytes length in long form', () => C.bytes(new Uint8Array([1]), 2), 'malformed'],
-    ['array length in long form', () => C.array([C.uint(1)], 1), 'malformed'],
-    ['map length in long form', () => C.map([[C.text('a'), C.uint(1)]], 1), 'malformed'],
-    ['1.0 as float16', () => C.f16(0x3c00), 'non-canonical'],
-    ['1.0 as float32', () => C.f32(1), 'non-canonical'],
-    ['1.0 as float64', () => C.f64(1), 'non-canonical'],
-    ['2.0 as float16', () => C.f16(0x4000), 'non-canonical'],
-    ['-0.0 as float16', () => C.f16(0x8000), 'non-canonical'],
-    ['1.5 as float64 (float16 suffices)', () => C.f64(1.5), 'non-canonical'],
-    ['1.5 as float32 (float16 suffices)', () => C.f32(1.5), 'non-canonical'],
-    ['100000.5 as float64 (float32 suffices)', () => C.f64(100000.5), 'non-canonical'],
-    ['NaN (float16)', () => C.f16(0x7e00), 'malformed'],
-    ['NaN (float64)', () => C.f64(Number.NaN), 'malformed'],
-    ['+Infinity', () => C.f16(0x7c00), 'malformed'],
-    ['-Infinity (float64)', () => C.f64(-Infinity), 'malformed'],
-    ['duplicate map keys', () => C.map([[C.text('a'), C.uint(1)], [C.text('a'), C.uint(2)]]), 'malformed'],
-    ['duplicate map keys, same value', () => C.map([[C.text('a'), C.uint(1)], [C.text('a'), C.uint(1)]]), 'malformed'],
+    ['text length in long form', () => cbor.text('a', 1), 'malformed'],
+    ['bytes length in long form', () => cbor.bytes(new Uint8Array([1]), 2), 'malformed'],
+    ['array length in long form', () => cbor.array([cbor.uint(1)], 1), 'malformed'],
+    ['map length in long form', () => cbor.map([[cbor.text('a'), cbor.uint(1)]], 1), 'malformed'],
+    ['1.0 as float16', () => cbor.f16(0x3c00), 'non-canonical'],
+    ['1.0 as float32', () => cbor.f32(1), 'non-canonical'],
+    ['1.0 as float64', () => cbor.f64(1), 'non-canonical'],
+    ['2.0 as float16', () => cbor.f16(0x4000), 'non-canonical'],
+    ['-0.0 as float16', () => cbor.f16(0x8000), 'non-canonical'],
+    ['1.5 as float64 (float16 suffices)', () => cbor.f64(1.5), 'non-canonical'],
+    ['1.5 as float32 (float16 suffices)', () => cbor.f32(1.5), 'non-canonical'],
+    ['100000.5 as float64 (float32 suffices)', () => cbor.f64(100000.5), 'non-canonical'],
+    ['NaN (float16)', () => cbor.f16(0x7e00), 'malformed'],
+    ['NaN (float64)', () => cbor.f64(Number.NaN), 'malformed'],
+    ['+Infinity', () => cbor.f16(0x7c00), 'malformed'],
+    ['-Infinity (float64)', () => cbor.f64(-Infinity), 'malformed'],
+    ['duplicate map keys', () => cbor.map([[cbor.text('a'), cbor.uint(1)], [cbor.text('a'), cbor.uint(2)]]), 'malformed'],
+    ['duplicate map keys, same value', () => cbor.map([[cbor.text('a'), cbor.uint(1)], [cbor.text('a'), cbor.uint(1)]]), 'malformed'],
     ['trailing byte after the item', [0x01, 0x00], 'malformed'],
-    ['a second item after the item', () => cat(C.array([]), C.array([])), 'malformed'],
-    ['indefinite-length array', () => C.indefArray([C.uint(1)]), 'malformed'],
-    ['indefinite-length map', () => C.indefMap([[C.text('a'), C.uint(1)]]), 'malformed'],
-    ['indefinite-length text', () => C.indefText(['a', 'b']), 'malformed'],
-    ['indefinite-length bytes', () => C.indefBytes([new Uint8Array([1])]), 'malformed'],
+    ['a second item after the item', () => cat(cbor.array([]), cbor.array([])), 'malformed'],
+    ['indefinite-length array', () => cbor.indefArray([cbor.uint(1)]), 'malformed'],
+    ['indefinite-length map', () => cbor.indefMap([[cbor.text('a'), cbor.uint(1)]]), 'malformed'],
+    ['indefinite-length text', () => cbor.indefText(['a', 'b']), 'malformed'],
+    ['indefinite-length bytes', () => cbor.indefBytes([new Uint8Array([1])]), 'malformed'],
     ['lone break', [0xff], 'malformed'],
-    ['tag 0 (date string)', () => C.tag(0, C.text('2020-01-01T00:00:00Z')), 'malformed'],
-    ['tag 2 (bignum)', () => C.tag(2, C.bytes(new Uint8Array([1]))), 'malformed'],
-    ['tag 24 (embedded CBOR)', () => C.tag(24, C.bytes(new Uint8Array([1]))), 'malformed'],
-    ['tag 42 (CID)', () => C.tag(42, C.bytes(new Uint8Array([0]))), 'malformed'],
-    ['undefined', () => C.undef(), 'malformed'],
-    ['simple value 16', () => C.simple(16), 'malformed'],
-    ['integer above 2^53', () => C.uint(2 ** 60, 8), 'malformed'],
-    ['non-string map key', () => C.map([[C.uint(1), C.uint(1)]]), 'malformed'],
+    ['tag 0 (date string)', () => cbor.tag(0, cbor.text('2020-01-01T00:00:00Z')), 'malformed'],
+    ['tag 2 (bignum)', () => cbor.tag(2, cbor.bytes(new Uint8Array([1]))), 'malformed'],
+    ['tag 24 (embedded CBOR)', () => cbor.tag(24, cbor.bytes(new Uint8Array([1]))), 'malformed'],
+    ['tag 42 (CID)', () => cbor.tag(42, cbor.bytes(new Uint8Array([0]))), 'malformed'],
+    ['undefined', () => cbor.undef(), 'malformed'],
+    ['simple value 16', () => cbor.simple(16), 'malformed'],
+    ['integer above 2^53', () => cbor.uint(2 ** 60, 8), 'malformed'],
+    ['non-string map key', () => cbor.map([[cbor.uint(1), cbor.uint(1)]]), 'malformed'],
     ['truncated', [0x82, 0x01], 'malformed'],
     ['empty input', [], 'malformed']
   ]
@@ -349,12 +284,12 @@ describe('non-canonical CBOR', () => {
 
   it('the canonical spellings of the same values are accepted', () => {
     for (const [bytes, value] of [
-      [C.map([[C.text('a'), C.uint(2)], [C.text('b'), C.uint(1)]]), { a: 2, b: 1 }],
-      [C.map([[C.text('b'), C.uint(2)], [C.text('aa'), C.uint(1)]]), { b: 2, aa: 1 }],
-      [C.uint(1), 1],
-      [C.f16(0x3e00), 1.5],
-      [C.f32(100000.5), 100000.5],
-      [C.f64(1.1), 1.1]
+      [cbor.map([[cbor.text('a'), cbor.uint(2)], [cbor.text('b'), cbor.uint(1)]]), { a: 2, b: 1 }],
+      [cbor.map([[cbor.text('b'), cbor.uint(2)], [cbor.text('aa'), cbor.uint(1)]]), { b: 2, aa: 1 }],
+      [cbor.uint(1), 1],
+      [cbor.f16(0x3e00), 1.5],
+      [cbor.f32(100000.5), 100000.5],
+      [cbor.f64(1.1), 1.1]
     ] as Array<[Bytes, unknown]>) {
       expect(decodeCanonical(bytes, 100)).toEqual(value)
       expectBytes(encodeCanonical(value), bytes)
@@ -374,28 +309,29 @@ describe('non-canonical CBOR', () => {
   })
 
   /** Body-level variants of a valid vote body: the body bytes are then signed correctly and wrapped canonically. */
+  const withMetadata = (e: Array<[Bytes, Bytes]>, ...metadata: Array<[Bytes, Bytes]>): Bytes => cbor.map(withValue(e, 'metadata', cbor.map(metadata)))
   const bodyVariants: Array<[string, (e: Array<[Bytes, Bytes]>) => Bytes, Reason]> = [
-    ['keys unsorted', e => C.map([e[1]!, e[0]!, ...e.slice(2)]), 'non-canonical'],
-    ['keys in reverse order', e => C.map([...e].reverse()), 'non-canonical'],
-    ['v as 0x1801', e => C.map(withValue(e, 'v', C.uint(1, 1))), 'malformed'],
-    ['v as float16 1.0', e => C.map(withValue(e, 'v', C.f16(0x3c00))), 'non-canonical'],
-    ['v as float64 1.0', e => C.map(withValue(e, 'v', C.f64(1))), 'non-canonical'],
-    ['metadata number as float64 where float16 suffices', e => C.map(withValue(e, 'metadata', C.map([[C.text('x'), C.f64(1.5)]]))), 'non-canonical'],
-    ['metadata number as float32 where float16 suffices', e => C.map(withValue(e, 'metadata', C.map([[C.text('x'), C.f32(0.25)]]))), 'non-canonical'],
-    ['metadata NaN', e => C.map(withValue(e, 'metadata', C.map([[C.text('x'), C.f16(0x7e00)]]))), 'malformed'],
-    ['metadata Infinity', e => C.map(withValue(e, 'metadata', C.map([[C.text('x'), C.f64(Infinity)]]))), 'malformed'],
-    ['duplicate key v', e => C.map([...e, [C.text('v'), C.uint(1)]]), 'malformed'],
-    ['duplicate key inside metadata', e => C.map(withValue(e, 'metadata', C.map([[C.text('x'), C.uint(1)], [C.text('x'), C.uint(2)]]))), 'malformed'],
-    ['metadata keys unsorted', e => C.map(withValue(e, 'metadata', C.map([[C.text('y'), C.uint(1)], [C.text('x'), C.uint(2)]]))), 'non-canonical'],
-    ['trailing byte', e => cat(C.map(e), [0x00]), 'malformed'],
-    ['body map of indefinite length', e => C.indefMap(e), 'malformed'],
-    ['ns as indefinite text', e => C.map(withValue(e, 'ns', C.indefText(['def', 'ault']))), 'malformed'],
-    ['proposal as indefinite bytes', e => C.map(withValue(e, 'proposal', C.indefBytes([proposalId.slice(0, 16), proposalId.slice(16)]))), 'malformed'],
-    ['metadata holding an indefinite array', e => C.map(withValue(e, 'metadata', C.map([[C.text('x'), C.indefArray([C.uint(1)])]]))), 'malformed'],
-    ['proposal hash under tag 42', e => C.map(withValue(e, 'proposal', C.tag(42, C.bytes(proposalId)))), 'malformed'],
-    ['metadata holding undefined', e => C.map(withValue(e, 'metadata', C.map([[C.text('x'), C.undef()]]))), 'malformed'],
-    ['ns length in long form', e => C.map(withValue(e, 'ns', C.text('default', 1))), 'malformed'],
-    ['map length in long form', e => C.map(e, 1), 'malformed']
+    ['keys unsorted', e => cbor.map([e[1]!, e[0]!, ...e.slice(2)]), 'non-canonical'],
+    ['keys in reverse order', e => cbor.map([...e].reverse()), 'non-canonical'],
+    ['v as 0x1801', e => cbor.map(withValue(e, 'v', cbor.uint(1, 1))), 'malformed'],
+    ['v as float16 1.0', e => cbor.map(withValue(e, 'v', cbor.f16(0x3c00))), 'non-canonical'],
+    ['v as float64 1.0', e => cbor.map(withValue(e, 'v', cbor.f64(1))), 'non-canonical'],
+    ['metadata number as float64 where float16 suffices', e => withMetadata(e, [cbor.text('x'), cbor.f64(1.5)]), 'non-canonical'],
+    ['metadata number as float32 where float16 suffices', e => withMetadata(e, [cbor.text('x'), cbor.f32(0.25)]), 'non-canonical'],
+    ['metadata NaN', e => withMetadata(e, [cbor.text('x'), cbor.f16(0x7e00)]), 'malformed'],
+    ['metadata Infinity', e => withMetadata(e, [cbor.text('x'), cbor.f64(Infinity)]), 'malformed'],
+    ['duplicate key v', e => cbor.map([...e, [cbor.text('v'), cbor.uint(1)]]), 'malformed'],
+    ['duplicate key inside metadata', e => withMetadata(e, [cbor.text('x'), cbor.uint(1)], [cbor.text('x'), cbor.uint(2)]), 'malformed'],
+    ['metadata keys unsorted', e => withMetadata(e, [cbor.text('y'), cbor.uint(1)], [cbor.text('x'), cbor.uint(2)]), 'non-canonical'],
+    ['trailing byte', e => cat(cbor.map(e), [0x00]), 'malformed'],
+    ['body map of indefinite length', e => cbor.indefMap(e), 'malformed'],
+    ['ns as indefinite text', e => cbor.map(withValue(e, 'ns', cbor.indefText(['def', 'ault']))), 'malformed'],
+    ['proposal as indefinite bytes', e => cbor.map(withValue(e, 'proposal', cbor.indefBytes([proposalId.slice(0, 16), proposalId.slice(16)]))), 'malformed'],
+    ['metadata holding an indefinite array', e => withMetadata(e, [cbor.text('x'), cbor.indefArray([cbor.uint(1)])]), 'malformed'],
+    ['proposal hash under tag 42', e => cbor.map(withValue(e, 'proposal', cbor.tag(42, cbor.bytes(proposalId)))), 'malformed'],
+    ['metadata holding undefined', e => withMetadata(e, [cbor.text('x'), cbor.undef()]), 'malformed'],
+    ['ns length in long form', e => cbor.map(withValue(e, 'ns', cbor.text('default', 1))), 'malformed'],
+    ['map length in long form', e => cbor.map(e, 1), 'malformed']
   ]
 
   it.each(bodyVariants)('inside the body (signed correctly): %s → %s', async (_name, build, reason) => {
@@ -408,21 +344,21 @@ describe('non-canonical CBOR', () => {
 
   /** Envelope-level variants around a valid, correctly signed vote body. */
   const envelopeVariants: Array<[string, (body: Bytes, sig: Bytes) => Bytes, Reason]> = [
-    ['array length in long form', (b, s) => C.array([C.bytes(b), C.bytes(s)], 1), 'malformed'],
-    ['body length in long form', (b, s) => C.array([C.bytes(b, 4), C.bytes(s)]), 'malformed'],
-    ['signature length in long form', (b, s) => C.array([C.bytes(b), C.bytes(s, 2)]), 'malformed'],
-    ['indefinite-length array', (b, s) => C.indefArray([C.bytes(b), C.bytes(s)]), 'malformed'],
-    ['body as indefinite bytes', (b, s) => C.array([C.indefBytes([b.slice(0, 10), b.slice(10)]), C.bytes(s)]), 'malformed'],
-    ['wrapped in tag 24', (b, s) => C.tag(24, C.array([C.bytes(b), C.bytes(s)])), 'malformed'],
-    ['trailing byte', (b, s) => cat(C.array([C.bytes(b), C.bytes(s)]), [0x00]), 'malformed'],
-    ['a third element 1.0 as float', (b, s) => C.array([C.bytes(b), C.bytes(s), C.f16(0x3c00)]), 'non-canonical'],
-    ['a third element 0.5 as float64', (b, s) => C.array([C.bytes(b), C.bytes(s), C.f64(0.5)]), 'non-canonical'],
-    ['a map with unsorted keys instead of an array', (b, s) => C.map([[C.text('s'), C.bytes(s)], [C.text('b'), C.bytes(b)]]), 'non-canonical'],
-    ['a map with duplicate keys', (b, s) => C.map([[C.text('b'), C.bytes(b)], [C.text('b'), C.bytes(s)]]), 'malformed'],
-    ['signature undefined', (b) => C.array([C.bytes(b), C.undef()]), 'malformed'],
-    ['signature NaN', (b) => C.array([C.bytes(b), C.f16(0x7e00)]), 'malformed'],
-    ['signature Infinity', (b) => C.array([C.bytes(b), C.f16(0x7c00)]), 'malformed'],
-    ['signature under a tag', (b, s) => C.array([C.bytes(b), C.tag(2, C.bytes(s))]), 'malformed']
+    ['array length in long form', (b, s) => cbor.array([cbor.bytes(b), cbor.bytes(s)], 1), 'malformed'],
+    ['body length in long form', (b, s) => cbor.array([cbor.bytes(b, 4), cbor.bytes(s)]), 'malformed'],
+    ['signature length in long form', (b, s) => cbor.array([cbor.bytes(b), cbor.bytes(s, 2)]), 'malformed'],
+    ['indefinite-length array', (b, s) => cbor.indefArray([cbor.bytes(b), cbor.bytes(s)]), 'malformed'],
+    ['body as indefinite bytes', (b, s) => cbor.array([cbor.indefBytes([b.slice(0, 10), b.slice(10)]), cbor.bytes(s)]), 'malformed'],
+    ['wrapped in tag 24', (b, s) => cbor.tag(24, cbor.array([cbor.bytes(b), cbor.bytes(s)])), 'malformed'],
+    ['trailing byte', (b, s) => cat(cbor.array([cbor.bytes(b), cbor.bytes(s)]), [0x00]), 'malformed'],
+    ['a third element 1.0 as float', (b, s) => cbor.array([cbor.bytes(b), cbor.bytes(s), cbor.f16(0x3c00)]), 'non-canonical'],
+    ['a third element 0.5 as float64', (b, s) => cbor.array([cbor.bytes(b), cbor.bytes(s), cbor.f64(0.5)]), 'non-canonical'],
+    ['a map with unsorted keys instead of an array', (b, s) => cbor.map([[cbor.text('s'), cbor.bytes(s)], [cbor.text('b'), cbor.bytes(b)]]), 'non-canonical'],
+    ['a map with duplicate keys', (b, s) => cbor.map([[cbor.text('b'), cbor.bytes(b)], [cbor.text('b'), cbor.bytes(s)]]), 'malformed'],
+    ['signature undefined', (b) => cbor.array([cbor.bytes(b), cbor.undef()]), 'malformed'],
+    ['signature NaN', (b) => cbor.array([cbor.bytes(b), cbor.f16(0x7e00)]), 'malformed'],
+    ['signature Infinity', (b) => cbor.array([cbor.bytes(b), cbor.f16(0x7c00)]), 'malformed'],
+    ['signature under a tag', (b, s) => cbor.array([cbor.bytes(b), cbor.tag(2, cbor.bytes(s))]), 'malformed']
   ]
 
   it.each(envelopeVariants)('at the envelope level: %s → %s', async (_name, build, reason) => {
