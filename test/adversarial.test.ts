@@ -18,7 +18,7 @@ import { verifyCertificate, type Certificate } from '../src/core/certificate.js'
 import { checkProposal } from '../src/core/context.js'
 import { checkClose } from '../src/core/verify-close.js'
 import { InvalidMessageError } from '../src/errors.js'
-import { simulatedIdentity } from '../src/testing/swarm.js'
+import { simulatedIdentity, type SwarmInit } from '../src/testing/swarm.js'
 import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
 import { openMessage, sealMessage, type OpenedVote } from '../src/wire/envelope.js'
 import type { CloseBody, VoteBody } from '../src/wire/messages.js'
@@ -35,12 +35,27 @@ import {
 import { replayNamespacesScenario, replayProposalsScenario, replayTypesScenario, unknownAndDuplicateScenario } from './helpers/corpus/replay.js'
 import { classOf, concludeScenario, type Concluded, type Scenario } from './helpers/corpus/scenario.js'
 import { forgedVotesScenario, nonMemberScenario, signerNotVoterScenario } from './helpers/corpus/signatures.js'
+import { stopAfterTest } from './helpers/swarm.js'
 import type { ConsensusResult } from '../src/core/results.js'
 import type { RejectReason, Verdict } from '../src/transport/coordinator.js'
 
 // ---------------------------------------------------------------------------------------------
 // assertions (the harness is ./helpers/corpus/harness.ts, the scenarios ./helpers/corpus/, the runner ./helpers/adversarial-corpus.ts)
 // ---------------------------------------------------------------------------------------------
+
+/** {@link makeSwarm}, its swarm stopped when the test ends (passed or failed). */
+async function startHarness (agents: number, init?: Partial<SwarmInit>): Promise<Harness> {
+  const h = await makeSwarm(agents, init)
+  stopAfterTest(h.swarm)
+  return h
+}
+
+/** Build a scenario whose swarm stops when the test ends (passed or failed). */
+async function scenario<S extends Scenario> (build: () => Promise<S>): Promise<S> {
+  const s = await build()
+  stopAfterTest(s.h.swarm)
+  return s
+}
 
 /** Run until the requester has its result and `agents` all decided; returns the requester's result. */
 async function finish (h: Harness, open: Open, agents: number[]): Promise<ConsensusResult> {
@@ -98,7 +113,7 @@ function expectAgreement (h: Harness, key: string, agents: number[]): ConsensusR
 
 describe('forged votes', () => {
   it('bit flips in the signature, in the signed body and a substituted key → reject bad-signature, never counted', async () => {
-    const s = await forgedVotesScenario()
+    const s = await scenario(forgedVotesScenario)
     const { h, open } = s
     // 5 signature bits, 5 body bits (proposal hash, metadata text), the voter's key swapped for each honest member's
     const inputs = classOf(s, 'forged-signature').inputs
@@ -118,7 +133,7 @@ describe('forged votes', () => {
   })
 
   it('non-member voters: validly signed votes from outside the electorate → reject non-member, never counted', async () => {
-    const s = await nonMemberScenario()
+    const s = await scenario(nonMemberScenario)
     const { h, open, strangers } = s
     const inputs = classOf(s, 'non-member').inputs
     expect(inputs).toHaveLength(6)
@@ -141,7 +156,7 @@ describe('forged votes', () => {
   })
 
   it('signer ≠ voter: the adversary (or an outsider) signs votes naming members → reject bad-signature; the named members\' own votes later count normally', async () => {
-    const s = await signerNotVoterScenario()
+    const s = await scenario(signerNotVoterScenario)
     const { h } = s
     // four votes naming members 0…3 signed by the adversary, one naming member 1 signed by an outsider
     const inputs = classOf(s, 'signer-not-voter').inputs
@@ -161,7 +176,7 @@ describe('forged votes', () => {
   })
 
   it('unknown proposal → ignore unknown-proposal; exact duplicates → ignore duplicate', async () => {
-    const s = await unknownAndDuplicateScenario()
+    const s = await scenario(unknownAndDuplicateScenario)
     const { h, open, vote } = s
     const adv = h.ids[ADV]!
     // five votes and an ack for proposals nobody made
@@ -190,7 +205,7 @@ describe('forged votes', () => {
 
 describe('replay', () => {
   it('across proposals: a vote re-sent as is is a duplicate; its signature on another proposal\'s body → bad-signature', async () => {
-    const s = await replayProposalsScenario()
+    const s = await scenario(replayProposalsScenario)
     const { h, a, b, voteA } = s
     const adv = h.ids[ADV]!
     expect(await feed(h, voteA.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'counted' })))
@@ -222,7 +237,7 @@ describe('replay', () => {
   })
 
   it('across namespaces: validly signed messages of namespace "other" → reject wrong-namespace; their signature on a "default" body → bad-signature', async () => {
-    const s = await replayNamespacesScenario()
+    const s = await scenario(replayNamespacesScenario)
     const { h, open } = s
     // four votes, an ack, a close, a proposal and a want, all of namespace "other"
     const inputs = classOf(s, 'wrong-namespace').inputs
@@ -243,7 +258,7 @@ describe('replay', () => {
   })
 
   it('across message types: the adversary\'s ack, close or proposal signature on its vote body, or its vote body signed in another domain → bad-signature', async () => {
-    const s = await replayTypesScenario()
+    const s = await scenario(replayTypesScenario)
     const { h, open, voteBytes } = s
     const adv = h.ids[ADV]!
     const inputs = classOf(s, 'replay-type').inputs
@@ -257,7 +272,7 @@ describe('replay', () => {
 
 describe('weight, size and encoding', () => {
   it('self-declared weight: a vote with an extra weight field → reject malformed', async () => {
-    const s = await selfWeightScenario()
+    const s = await scenario(selfWeightScenario)
     const inputs = classOf(s, 'self-weight').inputs
     expect(inputs).toHaveLength(5)
     await expectVerdicts(s.h, inputs, HONEST, { result: 'reject', reason: 'malformed' })
@@ -266,7 +281,7 @@ describe('weight, size and encoding', () => {
 
   it('a weighted proposal is decided with the weights it pins, whatever the voter claims and whatever other peers configured', async () => {
     const ids = await Promise.all([0, 1, 2, 3, 4].map(simulatedIdentity))
-    const h = await makeSwarm(5)
+    const h = await startHarness(5)
     // the coordinator pins 3, 3, 1, 1, 1; every other peer's local config would give the adversary 1000
     h.swarm.agent(0).manager.registerAlgorithm('expert', weighted({ threshold: 0.6, agentWeights: { [ids[0]!.peerId]: 3, [ids[1]!.peerId]: 3 } }))
     for (const i of [1, 2, 3, 4]) h.swarm.agent(i).manager.registerAlgorithm('expert', weighted({ threshold: 0.1, agentWeights: { [ids[ADV]!.peerId]: 1000 } }))
@@ -302,7 +317,7 @@ describe('weight, size and encoding', () => {
 
 
   it('oversize by one byte → reject oversize; exactly at the limit passes the size check', async () => {
-    const s = await oversizeScenario()
+    const s = await scenario(oversizeScenario)
     const { h, open, strangers } = s
     const limit = 16 * 1024
     // the adversary's and five outsiders' votes of 16 KiB + 1, and a proposal of 512 KiB + 1
@@ -331,7 +346,7 @@ describe('weight, size and encoding', () => {
   })
 
   it('non-canonical CBOR (body and envelope, correctly signed) → reject non-canonical or malformed as the codec says', async () => {
-    const s = await nonCanonicalScenario()
+    const s = await scenario(nonCanonicalScenario)
     const { h, open, valid } = s
     const nonCanonical = classOf(s, 'non-canonical')
     const malformed = classOf(s, 'malformed-cbor')
@@ -364,7 +379,7 @@ describe('equivocation', () => {
     // 6 honest members and 5 equivocators: approval needs 6 of 11 for
     const honest = [0, 1, 2, 3, 4, 5]
     const cheats = [6, 7, 8, 9, 10]
-    const h = await makeSwarm(11)
+    const h = await startHarness(11)
     const open = await propose(h, 0, { action: 'equivocate' })
     const pairs: Array<[OpenedVote, OpenedVote]> = []
     for (const c of cheats) {
@@ -411,7 +426,7 @@ describe('equivocation', () => {
 
 describe('forged closes', () => {
   it('non-closer, before-slot, early-timeout, wrong tally, wrong decision, double vote and bad evidence → reject, never adopted', async () => {
-    const s = await forgedClosesScenario()
+    const s = await scenario(forgedClosesScenario)
     const { h, open, excludedPair } = s
     expect(open.closer(0)).toBe(0)
     expect(new Set([open.closer(0), open.closer(1), open.closer(2)]).size).toBe(3)
@@ -468,7 +483,7 @@ describe('forged closes', () => {
   }
 
   it('a close counting a non-member\'s vote or a vote of another proposal is never adopted by a live peer', async () => {
-    const h = await makeSwarm(5)
+    const h = await startHarness(5)
     const a = await propose(h, 0, { which: 'A' })
     const b = await propose(h, 1, { which: 'B' })
     const { nonMember, otherProposal } = await citingForeignVotes(h, a, b)
@@ -487,7 +502,7 @@ describe('forged closes', () => {
   // round, so a close citing one stays pending (ignore 'missing-votes', never adopted; see the test
   // above); the 'non-member' and 'wrong-proposal' verdicts come from checkClose / verifyCertificate.
   it('checkClose itself: a close counting a non-member\'s vote → non-member; counting a vote of another proposal → wrong-proposal', async () => {
-    const h = await makeSwarm(5)
+    const h = await startHarness(5)
     const a = await propose(h, 0, { which: 'A' })
     const b = await propose(h, 1, { which: 'B' })
     const lookup = (kind: string): ReturnType<typeof defaultAlgorithms>[string] | undefined => Object.values(defaultAlgorithms()).find(x => x.kind === kind)
@@ -513,7 +528,7 @@ describe('forged closes', () => {
   })
 
   it('a certificate carrying a non-member\'s or another proposal\'s vote, or a forged close, does not verify', async () => {
-    const h = await makeSwarm(5)
+    const h = await startHarness(5)
     const a = await propose(h, 0, { which: 'A' })
     const b = await propose(h, 1, { which: 'B' })
     for (const i of [0, 1, 2]) await h.swarm.agent(i).manager.recordVote(a.key, 'for')
@@ -546,7 +561,7 @@ describe('closes that are early by the receiver\'s clock', () => {
   // receiver's clock, is held (ignore 'early-close': clocks can be wrong, so it is not provably bad)
   // and looked at again only when its time has come; meanwhile the honest path decides.
   it('a fallback closer that forward-dates closedAt is held, and the honest votes decide', async () => {
-    const h = await makeSwarm(5)
+    const h = await startHarness(5)
     const open = await propose(h, 0, { action: 'preempt' })
     const r1 = open.closer(1)
     const others = [0, 1, 2, 3, 4].filter(i => i !== r1)
@@ -559,7 +574,7 @@ describe('closes that are early by the receiver\'s clock', () => {
   })
 
   it('a coordinator that declares timeout dated at the deadline right after proposing is held, not adopted', async () => {
-    const h = await makeSwarm(5)
+    const h = await startHarness(5)
     const open = await propose(h, 0, { action: 'early' })
     const close = await sealClose(h, open, 0, { rank: 0, closedAt: open.body.deadline, decision: 'timeout' })
     for (const v of await feed(h, close, [1, 2, 3, 4])) expect(v).toEqual({ result: 'ignore', reason: 'early-close' })
@@ -570,7 +585,7 @@ describe('closes that are early by the receiver\'s clock', () => {
   // A close that cites a vote nobody holds stays pending; it holds a fallback back for one step at most,
   // and never the coordinator: the honest votes still decide.
   it('a pending close citing a vote nobody holds does not stop the coordinator from closing', async () => {
-    const h = await makeSwarm(5)
+    const h = await startHarness(5)
     const open = await propose(h, 0, { action: 'stall' })
     const r1 = open.closer(1)
     await h.swarm.clock.runUntil(open.body.deadline + open.body.step)
@@ -595,7 +610,7 @@ describe('a close found invalid once its votes arrive', () => {
   // No forward-dating needed: the coordinator is down and the first fallback closer is the adversary,
   // closing at its real slot.
   it('the invalid close is dropped and later valid votes are still accepted', async () => {
-    const h = await makeSwarm(7)
+    const h = await startHarness(7)
     const open = await propose(h, 0, { action: 'poison' })
     const r1 = open.closer(1)
     const live = [1, 2, 3, 4, 5, 6].filter(i => i !== r1)
@@ -683,7 +698,7 @@ async function floodFor (h: Harness, open: Open, adv: number): Promise<{ toAll: 
 describe('a flooding member', () => {
   for (const seed of [1, 2, 3]) {
     it(`does not break agreement: every honest agent decides the same, with the same certificate (seed ${seed})`, async () => {
-      const h = await makeSwarm(5, { seed, latencyMs: [1, 40], duplicate: 0.1, reorder: 0.2, reorderMs: 30 })
+      const h = await startHarness(5, { seed, latencyMs: [1, 40], duplicate: 0.1, reorder: 0.2, reorderMs: 30 })
       const open = await propose(h, 0, { action: 'flooded', seed })
       // the flooder is the first fallback closer, so it can also sign closes of its own rank
       const adv = open.closer(1)

@@ -130,11 +130,14 @@ export async function runCorpus (options: { onProgress?: (line: string) => void,
   const report: CorpusReport = { scenarios: [], classes: [] }
   for (const build of options.scenarios ?? SCENARIOS) {
     const s = await build()
-    const sr = await runScenario(s)
-    report.scenarios.push(sr)
-    report.classes.push(...sr.classes)
-    options.onProgress?.(`${s.name}: ${sr.classes.filter(c => c.role === 'attack').map(c => `${c.name} ${c.inputsAsExpected}/${c.inputs}`).join(', ')}`)
-    await s.h.swarm.stop()
+    try {
+      const sr = await runScenario(s)
+      report.scenarios.push(sr)
+      report.classes.push(...sr.classes)
+      options.onProgress?.(`${s.name}: ${sr.classes.filter(c => c.role === 'attack').map(c => `${c.name} ${c.inputsAsExpected}/${c.inputs}`).join(', ')}`)
+    } finally {
+      await s.h.swarm.stop()
+    }
   }
   return report
 }
