@@ -315,7 +315,6 @@ describe('weight, size and encoding', () => {
     expectAgreement(h, open.key, [...HONEST, ADV])
   })
 
-
   it('oversize by one byte → reject oversize; exactly at the limit passes the size check', async () => {
     const s = await scenario(oversizeScenario)
     const { h, open, strangers } = s

@@ -24,8 +24,18 @@ beforeAll(async () => {
   const pinned: Array<[string, CborRecord]> = [['quorum', { threshold: [1, 2] }], ['weighted', { threshold: [3, 5] }], ['unanimous', {}], ['supermajority', {}]]
   for (const [kind, params] of pinned) {
     const proposal: OpenedProposal = await sealMessage(identities[0] as Identity, {
-      type: 'proposal', v: PROTOCOL_VERSION, ns: 'default', coordinator: identities[0]?.peerId as string, seq: 0, createdAt: 1000, deadline: 2000, step: 100,
-      electorate, algorithm: { name: kind, kind, params }, closers: [identities[0]?.peerId as string], payload: { kind }
+      type: 'proposal',
+      v: PROTOCOL_VERSION,
+      ns: 'default',
+      coordinator: identities[0]?.peerId as string,
+      seq: 0,
+      createdAt: 1000,
+      deadline: 2000,
+      step: 100,
+      electorate,
+      algorithm: { name: kind, kind, params },
+      closers: [identities[0]?.peerId as string],
+      payload: { kind }
     })
     proposals.set(kind, proposal)
     votes.set(kind, await Promise.all(identities.map(async voter => Promise.all(CHOICES.map(async (choice): Promise<OpenedVote> => sealMessage(voter, {

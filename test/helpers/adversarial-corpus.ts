@@ -152,9 +152,20 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
     const targets = c.targets ?? s.honest
     const passes = c.passes ?? 1
     const cr: ClassReport = {
-      scenario: s.name, name: c.name, title: c.title, description: c.description, role: c.role,
-      inputs: c.inputs.length, deliveries: c.inputs.length * targets.length * passes, expected: c.expected,
-      verdicts: {}, inputsAsExpected: 0, deliveriesAsExpected: 0, counted: 0, evidence: 0, problems: []
+      scenario: s.name,
+      name: c.name,
+      title: c.title,
+      description: c.description,
+      role: c.role,
+      inputs: c.inputs.length,
+      deliveries: c.inputs.length * targets.length * passes,
+      expected: c.expected,
+      verdicts: {},
+      inputsAsExpected: 0,
+      deliveriesAsExpected: 0,
+      counted: 0,
+      evidence: 0,
+      problems: []
     }
     const good = c.inputs.map(() => true)
     const events = c.inputs.map(() => false)
@@ -195,8 +206,16 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
   } catch (err: any) {
     for (const conclusion of s.conclusions) {
       conclusions.push({
-        label: conclusion.label, expected: conclusion.expected, decision: 'none', voters: [], votesFor: 0, votesAgainst: 0,
-        unchanged: false, certificateVerifies: false, stable: false, problems: [String(err?.message ?? err)]
+        label: conclusion.label,
+        expected: conclusion.expected,
+        decision: 'none',
+        voters: [],
+        votesFor: 0,
+        votesAgainst: 0,
+        unchanged: false,
+        certificateVerifies: false,
+        stable: false,
+        problems: [String(err?.message ?? err)]
       })
     }
   }
@@ -228,8 +247,16 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
       problems.push('no certificate')
     }
     conclusions.push({
-      label: conclusion.label, expected: e, decision: result.decision, voters, votesFor: result.votesFor, votesAgainst: result.votesAgainst,
-      unchanged: problems.length === 0, certificateVerifies, stable: true, problems
+      label: conclusion.label,
+      expected: e,
+      decision: result.decision,
+      voters,
+      votesFor: result.votesFor,
+      votesAgainst: result.votesAgainst,
+      unchanged: problems.length === 0,
+      certificateVerifies,
+      stable: true,
+      problems
     })
   }
 

@@ -94,7 +94,6 @@ export async function forgedClosesScenario (): Promise<Scenario & { open: Open, 
   }
 }
 
-
 /**
  * Fallback closers that forward-date their close: signed `closedAt` at (or after) their slot, sent
  * right after the proposal. Fully checked, then held until the slot by the receiver's clock.

@@ -34,7 +34,6 @@ export async function selfWeightScenario (): Promise<Scenario & { open: Open }> 
   }
 }
 
-
 /** Messages one byte over their size limit, and exactly at it. */
 export async function oversizeScenario (): Promise<Scenario & { open: Open, strangers: Identity[] }> {
   const h = await makeSwarm(5)
@@ -108,7 +107,6 @@ export async function oversizeScenario (): Promise<Scenario & { open: Open, stra
     }]
   }
 }
-
 
 /** Correctly signed bodies and envelopes that are not canonical CBOR. */
 export async function nonCanonicalScenario (): Promise<Scenario & { open: Open, valid: OpenedVote }> {

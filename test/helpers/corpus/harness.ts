@@ -130,8 +130,18 @@ export async function sealVote (open: Open | Bytes, voter: Identity, choice: Vot
 
 export function closeBody (h: Harness, open: Open, closer: number, over: Partial<CloseBody> = {}): CloseBody {
   return {
-    type: 'close', v: 1, ns: 'default', proposal: open.id, closer: h.ids[closer]!.peerId, rank: 0, closedAt: open.body.createdAt + 10,
-    decision: 'timeout', votes: [], excluded: [], tally: [0, 0, 0, 0, 0, 0], ...over
+    type: 'close',
+    v: 1,
+    ns: 'default',
+    proposal: open.id,
+    closer: h.ids[closer]!.peerId,
+    rank: 0,
+    closedAt: open.body.createdAt + 10,
+    decision: 'timeout',
+    votes: [],
+    excluded: [],
+    tally: [0, 0, 0, 0, 0, 0],
+    ...over
   }
 }
 
@@ -155,10 +165,8 @@ export function flipBit (bytes: Bytes, at: number, bit: number): Bytes {
 }
 
 export function indexOf (haystack: Bytes, needle: Bytes): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
-    return i
-  }
+  const matchesAt = (i: number): boolean => needle.every((b, j) => haystack[i + j] === b)
+  for (let i = 0; i + needle.length <= haystack.length; i++) if (matchesAt(i)) return i
   return -1
 }
 

@@ -55,7 +55,6 @@ export async function unknownAndDuplicateScenario (): Promise<Scenario & { open:
   }
 }
 
-
 /** A vote re-sent as is, and signatures made for proposal A moved onto the same body for proposal B. */
 export async function replayProposalsScenario (): Promise<Scenario & { a: Open, b: Open, voteA: OpenedVote }> {
   const h = await makeSwarm(5)
@@ -111,7 +110,6 @@ export async function replayProposalsScenario (): Promise<Scenario & { a: Open, 
   }
 }
 
-
 /** Validly signed messages of namespace "other", and their signatures moved onto "default" bodies. */
 export async function replayNamespacesScenario (): Promise<Scenario & { open: Open }> {
   const h = await makeSwarm(5)
@@ -158,7 +156,6 @@ export async function replayNamespacesScenario (): Promise<Scenario & { open: Op
     }]
   }
 }
-
 
 /** The adversary's signatures of other message types (and other domains) on its vote body. */
 export async function replayTypesScenario (): Promise<Scenario & { open: Open, voteBytes: Bytes }> {

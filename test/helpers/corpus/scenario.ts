@@ -77,7 +77,6 @@ export function classOf (s: Scenario, name: string): CorpusClass {
   return c
 }
 
-
 /** The verdict `reject` with its reason. */
 export const reject = (reason: RejectReason): Verdict => ({ result: 'reject', reason })
 /** The verdict `ignore` with its reason. */

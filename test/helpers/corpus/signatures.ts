@@ -41,7 +41,6 @@ export async function forgedVotesScenario (): Promise<Scenario & { open: Open }>
   }
 }
 
-
 /** Validly signed votes from outside the electorate. */
 export async function nonMemberScenario (): Promise<Scenario & { open: Open, strangers: Identity[] }> {
   const h = await makeSwarm(5)
@@ -73,7 +72,6 @@ export async function nonMemberScenario (): Promise<Scenario & { open: Open, str
     }]
   }
 }
-
 
 /** The adversary (or an outsider) signs votes naming members. */
 export async function signerNotVoterScenario (): Promise<Scenario & { open: Open }> {
