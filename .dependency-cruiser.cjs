@@ -32,9 +32,27 @@ module.exports = {
   allowedSeverity: 'error',
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'a module cycle, even inside one folder', from: {}, to: { circular: true } },
-    { name: 'src-is-self-contained', severity: 'error', comment: 'the published package holds only src/', from: { path: '^src/' }, to: { path: '^(test|bench|demo|scripts)/' } },
-    { name: 'no-dev-dependencies-in-src', severity: 'error', comment: 'a user installs only dependencies', from: { path: '^src/' }, to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] } },
-    { name: 'tests-do-not-use-the-demo', severity: 'error', comment: 'the demo sits on top of the library; tests and bench must not depend on it', from: { path: '^(test|bench|scripts)/', pathNot: '^test/demo\\.e2e' }, to: { path: '^demo/' } }
+    {
+      name: 'src-is-self-contained',
+      severity: 'error',
+      comment: 'the published package holds only src/',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench|demo|scripts)/' }
+    },
+    {
+      name: 'no-dev-dependencies-in-src',
+      severity: 'error',
+      comment: 'a user installs only dependencies',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] }
+    },
+    {
+      name: 'tests-do-not-use-the-demo',
+      severity: 'error',
+      comment: 'the demo sits on top of the library; tests and bench must not depend on it',
+      from: { path: '^(test|bench|scripts)/', pathNot: '^test/demo\\.e2e' },
+      to: { path: '^demo/' }
+    }
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

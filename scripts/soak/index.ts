@@ -46,7 +46,8 @@ function clock (ms: number): string {
 }
 
 function describeCell (cell: Cell): string {
-  return `${cell.id}: N=${cell.agents} crash=${cell.crash} partition=${cell.partition} loss=${cell.loss} jitter=${cell.jitterMs}ms skew=±${cell.skewMs}ms timeout=${cell.timeoutMs}ms`
+  return `${cell.id}: N=${cell.agents} crash=${cell.crash} partition=${cell.partition} loss=${cell.loss} ` +
+    `jitter=${cell.jitterMs}ms skew=±${cell.skewMs}ms timeout=${cell.timeoutMs}ms`
 }
 
 async function main (): Promise<void> {
@@ -111,7 +112,8 @@ async function main (): Promise<void> {
     const elapsed = performance.now() - started
     const rate = done / (elapsed / 1000)
     const eta = rate > 0 ? (total - done) / rate * 1000 : NaN
-    console.log(`[soak] ${done}/${total} (${(100 * done / total).toFixed(1)} %) ${rate.toFixed(1)} trials/s, elapsed ${clock(elapsed)}, ETA ${Number.isFinite(eta) ? clock(eta) : '?'}, violations ${violations.length}`)
+    console.log(`[soak] ${done}/${total} (${(100 * done / total).toFixed(1)} %) ${rate.toFixed(1)} trials/s, ` +
+      `elapsed ${clock(elapsed)}, ETA ${Number.isFinite(eta) ? clock(eta) : '?'}, violations ${violations.length}`)
   }, progressMs)
 
   await Promise.all(Array.from({ length: workerCount }, async () => new Promise<void>((resolve, reject) => {
@@ -133,7 +135,8 @@ async function main (): Promise<void> {
         const r = outcome.report
         agg.add(cell, r, outcome.wallMs)
         if (r.disagreements > 0 || r.conflictingCertificates > 0 || r.twoClosesDetected < r.twoClosesVerified) {
-          const what = `seed ${r.seed}: disagreements ${r.disagreements}, certificates ${r.certificates}, conflicting closes detected ${r.twoClosesDetected}/${r.twoClosesVerified} — ${describeCell(cell)}`
+          const what = `seed ${r.seed}: disagreements ${r.disagreements}, certificates ${r.certificates}, ` +
+            `conflicting closes detected ${r.twoClosesDetected}/${r.twoClosesVerified} — ${describeCell(cell)}`
           violations.push(what)
           console.error(`[soak] SAFETY/DETECTION VIOLATION ${what}`)
         }
@@ -164,7 +167,8 @@ async function main (): Promise<void> {
 
   const t = agg.total
   console.log(`[soak] done: ${t.trials} trials in ${clock(wallMs)} (CPU in trials ${clock(t.wallMs)}); wrote ${values.out}`)
-  console.log(`[soak] disagreements ${t.disagreements}, conflicting certificates ${t.conflictingCertificates}, conflicting closes detected ${t.twoClosesDetected}/${t.twoClosesVerified}, finalized ${(100 * t.share(4)).toFixed(1)} % of live agents`)
+  console.log(`[soak] disagreements ${t.disagreements}, conflicting certificates ${t.conflictingCertificates}, ` +
+    `conflicting closes detected ${t.twoClosesDetected}/${t.twoClosesVerified}, finalized ${(100 * t.share(4)).toFixed(1)} % of live agents`)
   if (violations.length > 0) {
     console.error(`[soak] ${violations.length} violation(s):\n${violations.join('\n')}`)
     process.exitCode = 1

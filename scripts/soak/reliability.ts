@@ -133,6 +133,8 @@ export interface SoakMeta {
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`
 const ms = (x: number | undefined): string => x === undefined ? '—' : x >= 1_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`
 const int = (x: number): string => x.toLocaleString('en-US')
+/** One markdown table row: `| a | b | c |`. */
+const tableRow = (cells: Array<string | number>): string => `| ${cells.join(' | ')} |`
 
 function duration (wallMs: number): string {
   const s = Math.round(wallMs / 1000)
@@ -155,15 +157,26 @@ function levelLabel (factor: Factor, value: Cell[Factor]): string {
   return String(value)
 }
 
+/** The columns that name a cell: id, N and its factor levels. */
+function cellColumns (cell: Cell): Array<string | number> {
+  return [cell.id, cell.agents, cell.crash, cell.partition, levelLabel('loss', cell.loss), ms(cell.jitterMs), ms(cell.skewMs), ms(cell.timeoutMs)]
+}
+
 function livenessHeader (first: string): string[] {
   return [
-    `| ${first} | trials | live agents | held the proposal | ${HORIZONS.map(k => `by d+${k}Δ`).join(' | ')} | by the end | trials all final | trials none final (split acks) |`,
+    tableRow([
+      first, 'trials', 'live agents', 'held the proposal', HORIZONS.map(k => `by d+${k}Δ`).join(' | '),
+      'by the end', 'trials all final', 'trials none final (split acks)'
+    ]),
     `|---|---:|---:|---:|${HORIZONS.map(() => '---:|').join('')}---:|---:|---:|`
   ]
 }
 
 function livenessRow (label: string, s: TrialStats): string {
-  return `| ${label} | ${int(s.trials)} | ${int(s.live)} | ${pct(s.reached / Math.max(1, s.live))} | ${HORIZONS.map((_, i) => pct(s.share(i))).join(' | ')} | ${pct(s.share(HORIZONS.length))} | ${pct(s.allFinalized / Math.max(1, s.trials))} | ${pct(s.noneFinalized / Math.max(1, s.trials))} (${int(s.splitTrials)}) |`
+  return tableRow([
+    label, int(s.trials), int(s.live), pct(s.reached / Math.max(1, s.live)), HORIZONS.map((_, i) => pct(s.share(i))).join(' | '),
+    pct(s.share(HORIZONS.length)), pct(s.allFinalized / Math.max(1, s.trials)), `${pct(s.noneFinalized / Math.max(1, s.trials))} (${int(s.splitTrials)})`
+  ])
 }
 
 /** Render docs/RELIABILITY.md. `corpus` is the adversarial corpus summary, included verbatim if given. */
@@ -187,24 +200,56 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     'time (`scripts/soak/trial.ts`), faults drawn from the seed, the coordinator (agent 0) possibly crashed at',
     'a staged point, the network possibly partitioned from the start until 1 ms after the deadline.',
     'Times are virtual milliseconds of shared time (not any agent\'s skewed clock); "d + kΔ" is the',
-    'proposal\'s deadline plus k close steps (Δ = the default close step: a quarter of the timeout, at least 2 s). Liveness shares count the agents still',
+    'proposal\'s deadline plus k close steps (Δ = the default close step: a quarter of the timeout, at least 2 s). ' +
+      'Liveness shares count the agents still',
     'running at the end (the crashed coordinator is left out).',
     ''
   )
   if (!safe || t.badSeeds.length > 0 || t.errorSeeds.length > 0) {
     out.push('## ⚠ Violations', '')
-    if (t.badSeeds.length > 0) out.push(`Seeds that broke safety or detection: ${t.badSeeds.slice(0, 50).join(', ')}${t.badSeeds.length > 50 ? ', …' : ''}. Re-run one with \`npx tsx scripts/soak/index.ts --seed <n>\`.`, '')
+    if (t.badSeeds.length > 0) {
+      const listed = `${t.badSeeds.slice(0, 50).join(', ')}${t.badSeeds.length > 50 ? ', …' : ''}`
+      out.push(`Seeds that broke safety or detection: ${listed}. Re-run one with \`npx tsx scripts/soak/index.ts --seed <n>\`.`, '')
+    }
     if (t.errorSeeds.length > 0) out.push(`Seeds whose trial threw: ${t.errorSeeds.slice(0, 50).join(', ')}.`, '')
   }
 
   out.push('## Guarantees and the figures behind them', '')
   out.push('| guarantee | figure that backs it |', '|---|---|')
-  out.push(`| **Safety.** No two honest peers finalize different decisions for one proposal. | **${int(t.disagreements)} disagreements** among finalized peers over **${int(t.trials)} trials** (${int(finalizedAgents)} live agents finalized, in ${int(t.trials - t.noneFinalized)} trials with at least one decision). |`)
-  out.push(`| **Safety.** One proposal has at most one certificate (its id is the close's id, the same on every peer). | **${int(t.conflictingCertificates)} conflicting certificates** over ${int(t.trials)} trials — although two or more valid closes were signed in ${int(t.multiCloseTrials)} of them (a fallback closer closing while another close was on its way). |`)
-  out.push(`| **Detection.** A peer that verifies two valid closes for one proposal raises \`conflicting-close\` evidence. | **${int(t.twoClosesDetected)} of ${int(t.twoClosesVerified)}** such peers detected it (${t.twoClosesVerified === 0 ? '—' : pct(t.twoClosesDetected / t.twoClosesVerified)}); ${int(t.twoClosesReceived)} peers received two distinct closes; the others could not verify the second one (a vote it cites never reached them, or they had crashed). |`)
-  out.push(`| **Liveness (measured, not guaranteed).** Peers finalize soon after the deadline when > 2/3 of the weight is reachable and acks one close. | ${HORIZONS.map((k, i) => `${pct(t.share(i))} by d + ${k}Δ`).join(', ')}, ${pct(t.share(HORIZONS.length))} by the end, over all cells; per crash point, partition and loss below. In ${int(t.noneFinalized)} trials (${pct(t.noneFinalized / Math.max(1, t.trials))}) nobody finalized; in ${int(t.splitTrials)} of those the acks split between two valid closes (safety before liveness, see PROTOCOL.md). |`)
-  out.push(`| **Time to decision** (virtual, from the proposal). | ${[...FACTORS.timeoutMs].map(timeout => { const s = agg.level('timeoutMs', timeout); return `timeout ${ms(timeout)}: p50 ${ms(s.percentile(50))}, p99 ${ms(s.percentile(99))}` }).join('; ')} (every live agent that finalized). |`)
-  out.push(`| **Pull sync** recovers what the network lost. | ${int(t.votesPulled)} votes delivered point to point by pulls (${(t.votesPulled / Math.max(1, t.trials)).toFixed(1)} per trial), ${int(t.votesPulledNew)} of them new to the receiver (${(t.votesPulledNew / Math.max(1, t.trials)).toFixed(1)} per trial). |`)
+  out.push(tableRow([
+    '**Safety.** No two honest peers finalize different decisions for one proposal.',
+    `**${int(t.disagreements)} disagreements** among finalized peers over **${int(t.trials)} trials** ` +
+      `(${int(finalizedAgents)} live agents finalized, in ${int(t.trials - t.noneFinalized)} trials with at least one decision).`
+  ]))
+  out.push(tableRow([
+    '**Safety.** One proposal has at most one certificate (its id is the close\'s id, the same on every peer).',
+    `**${int(t.conflictingCertificates)} conflicting certificates** over ${int(t.trials)} trials — ` +
+      `although two or more valid closes were signed in ${int(t.multiCloseTrials)} of them (a fallback closer closing while another close was on its way).`
+  ]))
+  const detectedShare = t.twoClosesVerified === 0 ? '—' : pct(t.twoClosesDetected / t.twoClosesVerified)
+  out.push(tableRow([
+    '**Detection.** A peer that verifies two valid closes for one proposal raises `conflicting-close` evidence.',
+    `**${int(t.twoClosesDetected)} of ${int(t.twoClosesVerified)}** such peers detected it (${detectedShare}); ` +
+      `${int(t.twoClosesReceived)} peers received two distinct closes; ` +
+      'the others could not verify the second one (a vote it cites never reached them, or they had crashed).'
+  ]))
+  out.push(tableRow([
+    '**Liveness (measured, not guaranteed).** Peers finalize soon after the deadline when > 2/3 of the weight is reachable and acks one close.',
+    `${HORIZONS.map((k, i) => `${pct(t.share(i))} by d + ${k}Δ`).join(', ')}, ${pct(t.share(HORIZONS.length))} by the end, over all cells; ` +
+      'per crash point, partition and loss below. ' +
+      `In ${int(t.noneFinalized)} trials (${pct(t.noneFinalized / Math.max(1, t.trials))}) nobody finalized; ` +
+      `in ${int(t.splitTrials)} of those the acks split between two valid closes (safety before liveness, see PROTOCOL.md).`
+  ]))
+  const timesByTimeout = [...FACTORS.timeoutMs].map(timeout => {
+    const s = agg.level('timeoutMs', timeout)
+    return `timeout ${ms(timeout)}: p50 ${ms(s.percentile(50))}, p99 ${ms(s.percentile(99))}`
+  })
+  out.push(tableRow(['**Time to decision** (virtual, from the proposal).', `${timesByTimeout.join('; ')} (every live agent that finalized).`]))
+  out.push(tableRow([
+    '**Pull sync** recovers what the network lost.',
+    `${int(t.votesPulled)} votes delivered point to point by pulls (${(t.votesPulled / Math.max(1, t.trials)).toFixed(1)} per trial), ` +
+      `${int(t.votesPulledNew)} of them new to the receiver (${(t.votesPulledNew / Math.max(1, t.trials)).toFixed(1)} per trial).`
+  ]))
   out.push('')
 
   out.push('## Liveness by factor', '',
@@ -229,7 +274,10 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     '| cell | N | crash | partition | loss | jitter | skew | timeout | held the proposal | finalized by the end | trials none final | of which split acks |',
     '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const { cell, stats: s } of weakest) {
-    out.push(`| ${cell.id} | ${cell.agents} | ${cell.crash} | ${cell.partition} | ${levelLabel('loss', cell.loss)} | ${ms(cell.jitterMs)} | ${ms(cell.skewMs)} | ${ms(cell.timeoutMs)} | ${pct(s.reached / Math.max(1, s.live))} | ${pct(s.share(HORIZONS.length))} | ${int(s.noneFinalized)} of ${int(s.trials)} | ${int(s.splitTrials)} |`)
+    out.push(tableRow([
+      ...cellColumns(cell),
+      pct(s.reached / Math.max(1, s.live)), pct(s.share(HORIZONS.length)), `${int(s.noneFinalized)} of ${int(s.trials)}`, int(s.splitTrials)
+    ]))
   }
   out.push('')
 
@@ -238,7 +286,8 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
   for (const crash of FACTORS.crash) {
     const row = FACTORS.partition.map(partition => {
       const entry = cells.find(c => c.cell.part === 'cross' && c.cell.crash === crash && c.cell.partition === partition && c.cell.agents === 20)
-      return entry === undefined || entry.stats.trials === 0 ? '—' : `${pct(entry.stats.share(HORIZONS.length))} (${pct(entry.stats.share(HORIZONS.indexOf(4)))})`
+      if (entry === undefined || entry.stats.trials === 0) return '—'
+      return `${pct(entry.stats.share(HORIZONS.length))} (${pct(entry.stats.share(HORIZONS.indexOf(4)))})`
     })
     out.push(`| ${crash} | ${row.join(' | ')} |`)
   }
@@ -247,7 +296,10 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
   out.push('## Time to decision', '', '| timeout | agents finalized | p50 | p90 | p99 | max |', '|---|---:|---:|---:|---:|---:|')
   for (const timeout of FACTORS.timeoutMs) {
     const s = agg.level('timeoutMs', timeout)
-    out.push(`| ${ms(timeout)} (Δ ${ms(defaultCloseStepMs(timeout))}) | ${int(s.times.length)} | ${ms(s.percentile(50))} | ${ms(s.percentile(90))} | ${ms(s.percentile(99))} | ${ms(s.percentile(100))} |`)
+    out.push(tableRow([
+      `${ms(timeout)} (Δ ${ms(defaultCloseStepMs(timeout))})`, int(s.times.length),
+      ms(s.percentile(50)), ms(s.percentile(90)), ms(s.percentile(99)), ms(s.percentile(100))
+    ]))
   }
   out.push('')
 
@@ -262,8 +314,9 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
   }
   out.push('<!-- adversarial-corpus: end -->', '')
 
+  const crossProduct = Object.values(FACTORS).reduce((n, levels) => n * levels.length, 1).toLocaleString('en-US')
   out.push('## The matrix', '',
-    `The full cross product of the factors has ${Object.values(FACTORS).reduce((n, levels) => n * levels.length, 1).toLocaleString('en-US')} cells. The soak runs a covering`,
+    `The full cross product of the factors has ${crossProduct} cells. The soak runs a covering`,
     'design instead (`scripts/soak/matrix.ts`):', '',
     '1. **crash × partition, fully crossed at N = 20** (cells `X01`–`X25`), the other factors assigned greedily;',
     '2. **pairwise covering** (cells `P…`): rows added greedily until every level of every factor appears',
@@ -271,7 +324,11 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     '| factor | levels |', '|---|---|')
   for (const factor of Object.keys(FACTORS) as Factor[]) out.push(`| ${LEVEL_NAMES[factor]} | ${FACTORS[factor].map(v => levelLabel(factor, v)).join(', ')} |`)
   const whole = (x: number): string => `${Math.round(100 * x)} %`
-  out.push(`| fixed | duplication ${whole(FIXED.duplicate)}, reordering ${whole(FIXED.reorder)} (held back ≤ ${FIXED.reorderMs} ms), ${whole(FIXED.support)} of agents vote for (the rest against, abstain or stay silent, by seed), algorithm by seed: ${ALGORITHMS.join(', ')} |`)
+  out.push(tableRow([
+    'fixed',
+    `duplication ${whole(FIXED.duplicate)}, reordering ${whole(FIXED.reorder)} (held back ≤ ${FIXED.reorderMs} ms), ` +
+      `${whole(FIXED.support)} of agents vote for (the rest against, abstain or stay silent, by seed), algorithm by seed: ${ALGORITHMS.join(', ')}`
+  ]))
   out.push('',
     'Partitions: *one-peer* cuts one agent (never the coordinator) off; *minority* cuts ⌊(N−1)/2⌋',
     'agents off the coordinator\'s side; *majority* cuts ⌊N/2⌋+1 off, leaving the coordinator in the',
@@ -281,7 +338,8 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     '*mid-vote* — at a seeded time before the deadline; *at-deadline* — within ±20 ms of it;',
     '*after-close-reached-one* — from its first close on, the coordinator is mute except for that close',
     'to one seeded peer, and dies once it is delivered.', '',
-    `Seeds 0…${int(meta.seeds - 1)} run the cells in a fixed cycle of ${meta.cycle} (each cell appears in it ${Object.entries(meta.weights).map(([n, w]) => `${w}× for N = ${n}`).join(', ')}),`,
+    `Seeds 0…${int(meta.seeds - 1)} run the cells in a fixed cycle of ${meta.cycle} ` +
+      `(each cell appears in it ${Object.entries(meta.weights).map(([n, w]) => `${w}× for N = ${n}`).join(', ')}),`,
     'and each cell\'s seeds rotate through the algorithms. Any seed re-runs alone, printing its report,',
     'with `npx tsx scripts/soak/index.ts --seed <s>`.', '')
 
@@ -289,11 +347,17 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     'Safety columns must read 0. "closes det/ver": peers that raised conflicting-close evidence / peers',
     'that verified two closes. Finalized: share of live agents by d + 1Δ / 2Δ / 4Δ / 8Δ / the end.',
     'Pulled: votes delivered by pull sync per trial (new to the receiver).', '',
-    '| cell | N | crash | partition | loss | jitter | skew | timeout | trials | disagr. | conflicting certs | closes det/ver | finalized +1Δ / 2Δ / 4Δ / 8Δ / end | none final | p50 | p99 | pulled/trial (new) |',
+    '| cell | N | crash | partition | loss | jitter | skew | timeout | trials | disagr. | conflicting certs | closes det/ver | ' +
+      'finalized +1Δ / 2Δ / 4Δ / 8Δ / end | none final | p50 | p99 | pulled/trial (new) |',
     '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|')
   for (const { cell, stats: s } of cells) {
     const shares = [...HORIZONS.map((_, i) => s.share(i)), s.share(HORIZONS.length)].map(x => (100 * x).toFixed(0)).join(' / ')
-    out.push(`| ${cell.id} | ${cell.agents} | ${cell.crash} | ${cell.partition} | ${levelLabel('loss', cell.loss)} | ${ms(cell.jitterMs)} | ${ms(cell.skewMs)} | ${ms(cell.timeoutMs)} | ${int(s.trials)} | ${s.disagreements} | ${s.conflictingCertificates} | ${s.twoClosesDetected}/${s.twoClosesVerified} | ${shares} % | ${pct(s.noneFinalized / Math.max(1, s.trials))} | ${ms(s.percentile(50))} | ${ms(s.percentile(99))} | ${(s.votesPulled / Math.max(1, s.trials)).toFixed(0)} (${(s.votesPulledNew / Math.max(1, s.trials)).toFixed(1)}) |`)
+    const pulled = `${(s.votesPulled / Math.max(1, s.trials)).toFixed(0)} (${(s.votesPulledNew / Math.max(1, s.trials)).toFixed(1)})`
+    out.push(tableRow([
+      ...cellColumns(cell),
+      int(s.trials), s.disagreements, s.conflictingCertificates, `${s.twoClosesDetected}/${s.twoClosesVerified}`, `${shares} %`,
+      pct(s.noneFinalized / Math.max(1, s.trials)), ms(s.percentile(50)), ms(s.percentile(99)), pulled
+    ]))
   }
   out.push('')
   return out.join('\n')

@@ -187,7 +187,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     // every peer would reject a proposal above the message limit (and gossipsub would lower our score): refuse it here
     const size = sealedSize(draft)
     if (size > this.limits.maxMessageBytes) {
-      throw new InvalidParametersError(`proposal is ${size} bytes once sealed, over the ${this.limits.maxMessageBytes}-byte message limit: make the payload smaller`)
+      throw new InvalidParametersError(
+        `proposal is ${size} bytes once sealed, over the ${this.limits.maxMessageBytes}-byte message limit: make the payload smaller`
+      )
     }
     this.seq++
     const sealed = await sealMessage(this.core.identity, draft)
