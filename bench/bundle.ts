@@ -41,7 +41,13 @@ const ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 /** What "without libp2p" leaves out. */
 export const LIBP2P_EXTERNALS = ['libp2p', '@libp2p/*']
 
-interface Metafile { outputs: Record<string, { entryPoint?: string, imports: Array<{ path: string, kind: string, external?: boolean }>, inputs: Record<string, { bytesInOutput: number }> }> }
+interface Metafile {
+  outputs: Record<string, {
+    entryPoint?: string
+    imports: Array<{ path: string, kind: string, external?: boolean }>
+    inputs: Record<string, { bytesInOutput: number }>
+  }>
+}
 
 function packagesOf (metafile: Metafile, outputs: Iterable<string>): Record<string, number> {
   const byPackage: Record<string, number> = {}
@@ -58,7 +64,20 @@ function packagesOf (metafile: Metafile, outputs: Iterable<string>): Record<stri
 export async function measureBundle (label: string, external: string[]): Promise<BundleSize> {
   const { build } = await import('esbuild')
   const outdir = '/virtual-bundle-out'
-  const result = await build({ entryPoints: [ENTRY], bundle: true, splitting: true, outdir, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false, external, metafile: true, logLevel: 'error' })
+  const result = await build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    splitting: true,
+    outdir,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    external,
+    metafile: true,
+    logLevel: 'error'
+  })
   const metafile = result.metafile as Metafile
   // metafile paths are relative to the working directory, output files' absolute
   const files = new Map(result.outputFiles.map(f => [f.path, f.contents]))

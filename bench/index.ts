@@ -48,27 +48,80 @@ function summary (r: Report): string {
   const rows: string[][] = []
   for (const c of r.latency?.results ?? []) {
     const ok = (c.ratio.p50 ?? Infinity) <= 1.25 && (c.ratio.p95 ?? Infinity) <= 1.25
-    rows.push([`1 decision latency, ${c.topology}, N = ${c.n}`, `p50 ${f(c.consensus?.summary.p50)} / p95 ${f(c.consensus?.summary.p95)} ms`, `raw gossipsub round p50 ${f(c.raw?.summary.p50)} / p95 ${f(c.raw?.summary.p95)} ms`, `${times(c.ratio.p50)} / ${times(c.ratio.p95)}`, '≤ 1.25×', yes(ok)])
+    rows.push([
+      `1 decision latency, ${c.topology}, N = ${c.n}`,
+      `p50 ${f(c.consensus?.summary.p50)} / p95 ${f(c.consensus?.summary.p95)} ms`,
+      `raw gossipsub round p50 ${f(c.raw?.summary.p50)} / p95 ${f(c.raw?.summary.p95)} ms`,
+      `${times(c.ratio.p50)} / ${times(c.ratio.p95)}`,
+      '≤ 1.25×',
+      yes(ok)
+    ])
   }
   for (const skipped of r.latency?.skipped ?? []) rows.push([`1 decision latency, ${skipped}`, 'not run', '', '', '≤ 1.25×', 'not run'])
   if (r.ingest !== undefined) {
-    rows.push(['2 vote ingest (decode, canonical, verify, tally)', `${n0(r.ingest.ingestPerSecond)} votes/s`, `${n0(r.ingest.verifyPerSecond[r.ingest.baseline])} verifies/s (${r.ingest.baseline})`, times(r.ingest.ratio), '≥ 0.8×', yes(r.ingest.met)])
-    rows.push(['2 vote ingest through ConsensusManager.handleMessage', `${n0(r.ingest.managerPerSecond)} votes/s`, 'same', times(r.ingest.managerRatio), '(information)', ''])
+    rows.push([
+      '2 vote ingest (decode, canonical, verify, tally)',
+      `${n0(r.ingest.ingestPerSecond)} votes/s`,
+      `${n0(r.ingest.verifyPerSecond[r.ingest.baseline])} verifies/s (${r.ingest.baseline})`,
+      times(r.ingest.ratio),
+      '≥ 0.8×',
+      yes(r.ingest.met)
+    ])
+    rows.push([
+      '2 vote ingest through ConsensusManager.handleMessage',
+      `${n0(r.ingest.managerPerSecond)} votes/s`,
+      'same',
+      times(r.ingest.managerRatio),
+      '(information)',
+      ''
+    ])
   }
   if (r.tally !== undefined) {
-    rows.push([`3 tally: one more vote into ${n0(r.tally.held)} held`, `${n0(r.tally.fullVotesPerSecond)} votes/s`, `empty proposal ${n0(r.tally.emptyVotesPerSecond)} votes/s`, `${times(r.tally.growth)} cost per vote`, '≥ 1,000,000 votes/s, O(1)', yes(r.tally.met)])
+    rows.push([
+      `3 tally: one more vote into ${n0(r.tally.held)} held`,
+      `${n0(r.tally.fullVotesPerSecond)} votes/s`,
+      `empty proposal ${n0(r.tally.emptyVotesPerSecond)} votes/s`,
+      `${times(r.tally.growth)} cost per vote`,
+      '≥ 1,000,000 votes/s, O(1)',
+      yes(r.tally.met)
+    ])
   }
   if (r.memory !== undefined) {
-    rows.push([`4 memory per open proposal, ${r.memory.votersPerProposal} voters`, `${kb(r.memory.bytesPerOpenProposal)}`, '', '', '≤ 64 KB', yes(r.memory.openMet)])
+    rows.push([
+      `4 memory per open proposal, ${r.memory.votersPerProposal} voters`, `${kb(r.memory.bytesPerOpenProposal)}`, '', '', '≤ 64 KB', yes(r.memory.openMet)
+    ])
     const last = r.memory.closedSamples[r.memory.closedSamples.length - 1]
-    rows.push([`4 memory after ${n0(r.memory.closedProposals)} decided proposals`, `${((last?.[1] ?? 0) / 2 ** 20).toFixed(1)} MiB, +${n0(r.memory.closedGrowthPerProposal)} B per proposal over the 2nd half`, `first ${n0(r.memory.maxClosedProposals)} kept`, '', 'bounded', yes(r.memory.closedBounded)])
+    rows.push([
+      `4 memory after ${n0(r.memory.closedProposals)} decided proposals`,
+      `${((last?.[1] ?? 0) / 2 ** 20).toFixed(1)} MiB, +${n0(r.memory.closedGrowthPerProposal)} B per proposal over the 2nd half`,
+      `first ${n0(r.memory.maxClosedProposals)} kept`,
+      '',
+      'bounded',
+      yes(r.memory.closedBounded)
+    ])
   }
   if (r.simulation !== undefined) {
     const big = r.simulation.runs[r.simulation.runs.length - 1]
-    if (big !== undefined) rows.push([`5 simulation, ${n0(big.agents)} agents, one decision`, `${n0(big.decisionMs)} ms (${big.decided}/${big.agents} decided)`, `${n0(big.deliveries)} deliveries, ${big.usPerDelivery} µs each (CPU ${big.cpuUsPerDelivery} µs)`, '', '< 1,000 ms', yes(r.simulation.met)])
+    if (big !== undefined) {
+      rows.push([
+        `5 simulation, ${n0(big.agents)} agents, one decision`,
+        `${n0(big.decisionMs)} ms (${big.decided}/${big.agents} decided)`,
+        `${n0(big.deliveries)} deliveries, ${big.usPerDelivery} µs each (CPU ${big.cpuUsPerDelivery} µs)`,
+        '',
+        '< 1,000 ms',
+        yes(r.simulation.met)
+      ])
+    }
   }
   if (r.bundle !== undefined) {
-    rows.push(['6 browser bundle of src/index.ts, gzip', `${kb(r.bundle.withoutLibp2p.gzipBytes)} without libp2p`, `${kb(r.bundle.withEverything.gzipBytes)} with every dependency`, '', '≤ 25 KB (without libp2p)', yes(r.bundle.met)])
+    rows.push([
+      '6 browser bundle of src/index.ts, gzip',
+      `${kb(r.bundle.withoutLibp2p.gzipBytes)} without libp2p`,
+      `${kb(r.bundle.withEverything.gzipBytes)} with every dependency`,
+      '',
+      '≤ 25 KB (without libp2p)',
+      yes(r.bundle.met)
+    ])
   }
   return markdown(['section', 'figure', 'baseline (same run)', 'ratio', 'goal', 'met'], rows, 1)
 }
@@ -76,7 +129,8 @@ function summary (r: Report): string {
 async function main (): Promise<void> {
   const flags = parseFlags(process.argv.slice(2))
   if (flags.has('--help')) {
-    console.log('usage: npm run bench -- [--sections bundle,tally,ingest,memory,simulation,latency] [--full] [--closed 3000] [--agents 100,1000] [latency flags, see bench/latency.ts] [--out bench/results.json]')
+    console.log('usage: npm run bench -- [--sections bundle,tally,ingest,memory,simulation,latency] [--full] [--closed 3000] [--agents 100,1000] ' +
+      '[latency flags, see bench/latency.ts] [--out bench/results.json]')
     return
   }
   const full = flags.has('--full')
@@ -86,9 +140,17 @@ async function main (): Promise<void> {
   const out = flags.get('--out') ?? 'bench/results.json'
   const machine = machineInfo()
   const revision = gitRevision()
-  log(`machine: ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, ${machine.os}; load average ${machine.loadAverage.join(' ')} (other processes share these cores)`)
+  log(`machine: ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, ${machine.os}; ` +
+    `load average ${machine.loadAverage.join(' ')} (other processes share these cores)`)
   log(`libp2p-consensus at ${revision}; sections ${sections.join(', ')}`)
-  const report: Report = { generatedAt: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), revision, machine, seconds: {}, summary: '' }
+  const report: Report = {
+    generatedAt: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    revision,
+    machine,
+    seconds: {},
+    summary: ''
+  }
   let latencyTables = ''
   for (const section of SECTIONS) {
     if (!sections.includes(section)) continue
@@ -102,7 +164,8 @@ async function main (): Promise<void> {
       case 'latency': {
         const { table, diagnostics, ...rest } = await runLatency(latencyOptions(flags))
         report.latency = rest
-        latencyTables = `Decision latency, ms (all N nodes in one process)\n${table}\n\nDiagnostics, p50 ms (CPU = this process, all threads, per round; tail = until the swarm is quiet again)\n${diagnostics}\n`
+        latencyTables = `Decision latency, ms (all N nodes in one process)\n${table}\n\n` +
+          `Diagnostics, p50 ms (CPU = this process, all threads, per round; tail = until the swarm is quiet again)\n${diagnostics}\n`
         break
       }
     }
@@ -112,7 +175,8 @@ async function main (): Promise<void> {
   await mkdir(dirname(out), { recursive: true })
   await writeFile(out, JSON.stringify(report, null, 2) + '\n')
   console.log('')
-  console.log(`libp2p-consensus ${revision} — ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.loadAverage[0]}`)
+  console.log(`libp2p-consensus ${revision} — ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, ` +
+    `load average at start ${machine.loadAverage[0]}`)
   console.log(report.summary)
   if (report.simulation !== undefined) console.log(`simulation: ${report.simulation.note}`)
   if (latencyTables !== '') console.log(`\n${latencyTables}`)

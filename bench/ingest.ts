@@ -73,14 +73,37 @@ async function prepare (chunks: number): Promise<Prepared> {
     const chunk: Prepared['chunks'][number] = []
     for (let p = 0; p < perChunk; p++) {
       const proposal = await sealMessage(requester, {
-        type: 'proposal', v: PROTOCOL_VERSION, ns: 'default', coordinator: requester.peerId, seq: proposals.length, createdAt: 1_000_000, deadline: 1_000_000 + 3_600_000, step: 10_000,
-        electorate, algorithm: { name: 'quorum', kind: 'quorum', params: quorum().params }, closers: [requester.peerId], payload: { bench: 'ingest', n: proposals.length }
+        type: 'proposal',
+        v: PROTOCOL_VERSION,
+        ns: 'default',
+        coordinator: requester.peerId,
+        seq: proposals.length,
+        createdAt: 1_000_000,
+        deadline: 1_000_000 + 3_600_000,
+        step: 10_000,
+        electorate,
+        algorithm: { name: 'quorum', kind: 'quorum', params: quorum().params },
+        closers: [requester.peerId],
+        payload: { bench: 'ingest', n: proposals.length }
       })
       proposals.push(proposal)
       for (const [i, voter] of voters.entries()) {
-        const vote = await sealMessage(voter, { type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: voter.peerId, choice: i % 4 === 0 ? VoteType.Against : VoteType.For, metadata: {} })
+        const vote = await sealMessage(voter, {
+          type: 'vote',
+          v: PROTOCOL_VERSION,
+          ns: 'default',
+          proposal: proposal.id,
+          voter: voter.peerId,
+          choice: i % 4 === 0 ? VoteType.Against : VoteType.For,
+          metadata: {}
+        })
         const envelope = decodeMessage(vote.bytes)
-        chunk.push({ bytes: new Uint8Array(vote.bytes), signer: voter.peerId, data: signingBytes('vote', envelope.bodyBytes), signature: envelope.signature as Uint8Array })
+        chunk.push({
+          bytes: new Uint8Array(vote.bytes),
+          signer: voter.peerId,
+          data: signingBytes('vote', envelope.bodyBytes),
+          signature: envelope.signature as Uint8Array
+        })
       }
     }
     out.push(chunk)
@@ -103,7 +126,9 @@ export async function runIngest (measuredChunks = 12): Promise<IngestReport> {
   const quorumAlgorithm = quorum()
   const lookup = (kind: string): typeof quorumAlgorithm | undefined => kind === 'quorum' ? quorumAlgorithm : undefined
   const rounds = new Map<string, Round>()
-  for (const proposal of prepared.proposals) rounds.set(proposal.key, new Round(checkProposal(proposal, lookup) as NonNullable<ReturnType<typeof checkProposal>>))
+  for (const proposal of prepared.proposals) {
+    rounds.set(proposal.key, new Round(checkProposal(proposal, lookup) as NonNullable<ReturnType<typeof checkProposal>>))
+  }
 
   // raw verify backends, keys imported up front
   const subtleKeys = new Map<string, CryptoKey>()
@@ -116,13 +141,18 @@ export async function runIngest (measuredChunks = 12): Promise<IngestReport> {
   const check = (ok: boolean): void => { if (!ok) throw new Error('a benchmark signature did not verify') }
   const baselines: Record<string, Contender> = {
     'WebCrypto crypto.subtle': async (chunk) => {
-      await limited(IN_FLIGHT, chunk.map(m => async () => { check(await crypto.subtle.verify({ name: 'Ed25519' }, subtleKeys.get(m.signer) as CryptoKey, m.signature as Uint8Array<ArrayBuffer>, m.data as Uint8Array<ArrayBuffer>)) }))
+      await limited(IN_FLIGHT, chunk.map(m => async () => {
+        const key = subtleKeys.get(m.signer) as CryptoKey
+        check(await crypto.subtle.verify({ name: 'Ed25519' }, key, m.signature as Uint8Array<ArrayBuffer>, m.data as Uint8Array<ArrayBuffer>))
+      }))
     },
     'node:crypto (cached KeyObject)': async (chunk) => {
       await limited(IN_FLIGHT, chunk.map(m => async () => { check(nodeVerify(null, m.data, nodeKeys.get(m.signer) as KeyObject, m.signature)) }))
     },
     '@libp2p/crypto': async (chunk) => {
-      await limited(IN_FLIGHT, chunk.map(m => async () => { check(await (publicKeyOf(m.signer) as NonNullable<ReturnType<typeof publicKeyOf>>).verify(m.data, m.signature)) }))
+      await limited(IN_FLIGHT, chunk.map(m => async () => {
+        check(await (publicKeyOf(m.signer) as NonNullable<ReturnType<typeof publicKeyOf>>).verify(m.data, m.signature))
+      }))
     }
   }
   const ingest: Contender = async (chunk) => {
@@ -135,7 +165,13 @@ export async function runIngest (measuredChunks = 12): Promise<IngestReport> {
   }
   const network = new MemoryNetwork({ clock: new VirtualClock(1_000_000) })
   const observer = await createIdentity()
-  const manager = new ConsensusManager({ identity: observer, coordinator: network.join(observer.peerId), clock: network.clock, maxOpenProposalsPerPeer: 10_000, maxOpenProposals: 10_000 })
+  const manager = new ConsensusManager({
+    identity: observer,
+    coordinator: network.join(observer.peerId),
+    clock: network.clock,
+    maxOpenProposalsPerPeer: 10_000,
+    maxOpenProposals: 10_000
+  })
   await manager.start()
   for (const proposal of prepared.proposals) {
     const verdict = await manager.handleMessage(new Uint8Array(proposal.bytes), prepared.requester.peerId)
@@ -185,7 +221,9 @@ export async function runIngest (measuredChunks = 12): Promise<IngestReport> {
     goal: 0.8,
     met: rate(ms.ingest) / best >= 0.8
   }
-  log(`ingest: ${n0(report.ingestPerSecond)} votes/s (through the manager ${n0(report.managerPerSecond)}/s) against ${n0(best)} raw verifies/s (${baseline}): ${times(report.ratio)} (${times(report.managerRatio)}); other verifiers: ${Object.entries(verifyPerSecond).filter(([n]) => n !== baseline).map(([n, r]) => `${n} ${n0(r)}/s`).join(', ')}`)
+  const others = Object.entries(verifyPerSecond).filter(([n]) => n !== baseline).map(([n, r]) => `${n} ${n0(r)}/s`).join(', ')
+  log(`ingest: ${n0(report.ingestPerSecond)} votes/s (through the manager ${n0(report.managerPerSecond)}/s) ` +
+    `against ${n0(best)} raw verifies/s (${baseline}): ${times(report.ratio)} (${times(report.managerRatio)}); other verifiers: ${others}`)
   return report
 }
 

@@ -83,7 +83,10 @@ export async function buildSwarm (topology: Topology, n: number, meshPreset: 'hu
     node.services.pubsub.getSubscribers(topic).length >= (swarm.expectedPeers[i] as number) &&
     (node.services.pubsub.getMeshPeers?.(topic).length ?? Infinity) >= meshWanted(i)))
   if (!await waitFor(ready, 30_000)) {
-    const short = nodes.map((node, i) => `${i}:${node.services.pubsub.getMeshPeers?.(RAW_TOPIC).length}/${node.services.pubsub.getMeshPeers?.(consensusTopic).length}`)
+    const short = nodes.map((node, i) => {
+      const pubsub = node.services.pubsub
+      return `${i}:${pubsub.getMeshPeers?.(RAW_TOPIC).length}/${pubsub.getMeshPeers?.(consensusTopic).length}`
+    })
     log(`  warning: not every mesh is full after 30 s (node:raw/consensus mesh sizes ${short.join(' ')}); measuring anyway`)
   }
   swarm.setupMs = performance.now() - started

@@ -23,7 +23,10 @@ import os from 'node:os'
 import { dirname } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { stopAll } from '../test/helpers/libp2p-nodes.js'
-import { buildSwarm, ConsensusRounds, PROPOSAL_TIMEOUT_MS, RAW_TOPIC, RawRounds, ROUND_TIMEOUT_MS, settle, type ConsensusSample, type Kind, type RawSample, type Topology } from './latency-rounds.js'
+import {
+  buildSwarm, ConsensusRounds, PROPOSAL_TIMEOUT_MS, RAW_TOPIC, RawRounds, ROUND_TIMEOUT_MS, settle,
+  type ConsensusSample, type Kind, type RawSample, type Topology
+} from './latency-rounds.js'
 import { exitSoon, f, gitRevision, isMain, log, machineInfo, markdown, monoUs, summarize, times, versionOf, type Summary } from './util.js'
 
 // ---- options --------------------------------------------------------------------------------------
@@ -46,11 +49,24 @@ export interface Options {
   out: string
 }
 
-export const LATENCY_USAGE = '[--sizes 10,25,50] [--topologies mesh,star] [--mesh-max 25] [--mesh-preset hub|leaf] [--rounds 12] [--min-rounds 6] [--budget 25] [--warmup 2] [--kinds raw,consensus] [--raw-bytes 12] [--out bench/latency-results.json]'
+export const LATENCY_USAGE = '[--sizes 10,25,50] [--topologies mesh,star] [--mesh-max 25] [--mesh-preset hub|leaf] ' +
+  '[--rounds 12] [--min-rounds 6] [--budget 25] [--warmup 2] [--kinds raw,consensus] [--raw-bytes 12] [--out bench/latency-results.json]'
 
 /** Latency options from `--flag value` pairs (see the file header). */
 export function latencyOptions (flags: Map<string, string>): Options {
-  const opts: Options = { sizes: [10, 25, 50], topologies: ['mesh', 'star'], meshMax: 25, meshPreset: 'hub', rounds: 12, minRounds: 6, budgetS: 25, warmup: 2, kinds: ['raw', 'consensus'], rawBytes: 12, out: 'bench/latency-results.json' }
+  const opts: Options = {
+    sizes: [10, 25, 50],
+    topologies: ['mesh', 'star'],
+    meshMax: 25,
+    meshPreset: 'hub',
+    rounds: 12,
+    minRounds: 6,
+    budgetS: 25,
+    warmup: 2,
+    kinds: ['raw', 'consensus'],
+    rawBytes: 12,
+    out: 'bench/latency-results.json'
+  }
   const list = (v: string): string[] => v.split(',').map(x => x.trim()).filter(x => x.length > 0)
   const int = (flag: string, v: string, min: number): number => {
     const n = Number(v)
@@ -95,7 +111,15 @@ interface ConfigResult {
   /** os.loadavg() (1, 5, 15 min) when the configuration started and ended: other processes share the cores */
   loadAverage: { before: number[], after: number[] }
   raw?: { summary: Summary, originatorAllReplies: Summary, cpuMs: Summary, cpuWithTailMs: Summary, failures: number, samples: RawSample[] }
-  consensus?: { summary: Summary, requester: Summary, cpuMs: Summary, cpuWithTailMs: Summary, failures: number, directFramesPerRound: number, samples: ConsensusSample[] }
+  consensus?: {
+    summary: Summary
+    requester: Summary
+    cpuMs: Summary
+    cpuWithTailMs: Summary
+    failures: number
+    directFramesPerRound: number
+    samples: ConsensusSample[]
+  }
   ratio: { p50: number | null, p95: number | null }
   strayRawMessages: number
   /** monotonic µs windows of the measured rounds, to slice a --cpu-prof profile (bench/profile-summary.ts) */
@@ -189,7 +213,14 @@ async function runConfig (topology: Topology, n: number, opts: Options): Promise
     wallMs: Math.round(performance.now() - started)
   }
   if (opts.kinds.includes('raw')) {
-    result.raw = { summary: rawSummary, originatorAllReplies: summarize(rawSamples.flatMap(s => s.originatorAllRepliesMs ?? [])), cpuMs: summarize(rawSamples.flatMap(s => s.cpuMs ?? [])), cpuWithTailMs: summarize(rawSamples.flatMap(withTail)), failures: rawSamples.length - rawMs.length, samples: rawSamples }
+    result.raw = {
+      summary: rawSummary,
+      originatorAllReplies: summarize(rawSamples.flatMap(s => s.originatorAllRepliesMs ?? [])),
+      cpuMs: summarize(rawSamples.flatMap(s => s.cpuMs ?? [])),
+      cpuWithTailMs: summarize(rawSamples.flatMap(withTail)),
+      failures: rawSamples.length - rawMs.length,
+      samples: rawSamples
+    }
   }
   if (opts.kinds.includes('consensus')) {
     result.consensus = {
@@ -202,7 +233,8 @@ async function runConfig (topology: Topology, n: number, opts: Options): Promise
       samples: consSamples
     }
   }
-  log(`${label}: done in ${(result.wallMs / 1000).toFixed(1)} s (load average ${result.loadAverage.after[0]}) — raw p50 ${rawSummary.p50 ?? '–'} ms, consensus p50 ${consSummary.p50 ?? '–'} ms, ratio ${result.ratio.p50 ?? '–'}`)
+  log(`${label}: done in ${(result.wallMs / 1000).toFixed(1)} s (load average ${result.loadAverage.after[0]}) — ` +
+    `raw p50 ${rawSummary.p50 ?? '–'} ms, consensus p50 ${consSummary.p50 ?? '–'} ms, ratio ${result.ratio.p50 ?? '–'}`)
   return result
 }
 
@@ -225,7 +257,10 @@ function table (results: ConfigResult[]): string {
  * the originator's / requester's own latency, pull traffic, and the machine's load.
  */
 function diagnostics (results: ConfigResult[]): string {
-  const head = ['topology', 'N', 'CPU in round: raw / consensus / ratio', 'CPU incl. tail: raw / consensus / ratio', 'originator has N−1 replies', 'requester decided', 'pull frames / round', 'load avg']
+  const head = [
+    'topology', 'N', 'CPU in round: raw / consensus / ratio', 'CPU incl. tail: raw / consensus / ratio',
+    'originator has N−1 replies', 'requester decided', 'pull frames / round', 'load avg'
+  ]
   const ratioOf = (a: number | null | undefined, b: number | null | undefined): string => times(a == null || b == null || b === 0 ? null : a / b)
   const rows = results.map(r => {
     const [rawCpu, consCpu] = [r.raw?.cpuMs.p50, r.consensus?.cpuMs.p50]
@@ -253,9 +288,12 @@ export interface LatencyReport {
 
 /** Section 1: decision latency beside a raw gossipsub round, per size and topology. */
 export async function runLatency (opts: Options): Promise<LatencyReport> {
-  const versions = Object.fromEntries(await Promise.all(['libp2p', '@libp2p/gossipsub', '@libp2p/memory', '@libp2p/websockets', '@chainsafe/libp2p-noise', '@chainsafe/libp2p-yamux', '@libp2p/crypto']
-    .map(async p => [p, await versionOf(p)] as const)))
-  log(`latency: sizes ${opts.sizes.join(',')}; topologies ${opts.topologies.join(',')} (full mesh up to N = ${opts.meshMax}); ${opts.warmup} warm-up + ${opts.minRounds}–${opts.rounds} measured rounds (${opts.budgetS} s budget) of ${opts.kinds.join(' + ')} each`)
+  const packages = [
+    'libp2p', '@libp2p/gossipsub', '@libp2p/memory', '@libp2p/websockets', '@chainsafe/libp2p-noise', '@chainsafe/libp2p-yamux', '@libp2p/crypto'
+  ]
+  const versions = Object.fromEntries(await Promise.all(packages.map(async p => [p, await versionOf(p)] as const)))
+  log(`latency: sizes ${opts.sizes.join(',')}; topologies ${opts.topologies.join(',')} (full mesh up to N = ${opts.meshMax}); ` +
+    `${opts.warmup} warm-up + ${opts.minRounds}–${opts.rounds} measured rounds (${opts.budgetS} s budget) of ${opts.kinds.join(' + ')} each`)
   const results: ConfigResult[] = []
   const skipped: string[] = []
   for (const n of opts.sizes) {
@@ -270,11 +308,22 @@ export async function runLatency (opts: Options): Promise<LatencyReport> {
   return {
     command: `tsx bench/latency.ts ${process.argv.slice(2).join(' ')}`.trim(),
     endConditions: {
-      raw: 'from the originator\'s publish until every node has received the originator\'s message and the replies of all N−1 other nodes (a node\'s own publish counts as seen); every non-originator publishes its reply on receipt of the originator\'s message',
-      consensus: 'from the requester calling requestConsensus until every one of the N peers (requester included) has emitted its \'decision\' event for that proposal',
+      raw: 'from the originator\'s publish until every node has received the originator\'s message and the replies of all N−1 other nodes ' +
+        '(a node\'s own publish counts as seen); every non-originator publishes its reply on receipt of the originator\'s message',
+      consensus: 'from the requester calling requestConsensus until every one of the N peers (requester included) ' +
+        'has emitted its \'decision\' event for that proposal',
       ratio: 'consensus percentile / raw percentile of the same size and topology (same nodes, interleaved rounds)'
     },
-    settings: { ...opts, algorithm: 'quorum (threshold 0.5)', voter: 'every peer auto-votes for', participants: 'all N peer ids, explicitly', proposalTimeoutMs: PROPOSAL_TIMEOUT_MS, roundTimeoutMs: ROUND_TIMEOUT_MS, rawTopic: RAW_TOPIC, rawMessageBytes: opts.rawBytes },
+    settings: {
+      ...opts,
+      algorithm: 'quorum (threshold 0.5)',
+      voter: 'every peer auto-votes for',
+      participants: 'all N peer ids, explicitly',
+      proposalTimeoutMs: PROPOSAL_TIMEOUT_MS,
+      roundTimeoutMs: ROUND_TIMEOUT_MS,
+      rawTopic: RAW_TOPIC,
+      rawMessageBytes: opts.rawBytes
+    },
     versions,
     results,
     skipped,
@@ -297,12 +346,14 @@ async function main (): Promise<void> {
   const opts = latencyOptions(flags)
   const machine = machineInfo()
   const revision = gitRevision()
-  log(`machine: ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, ${machine.os}; load average ${machine.loadAverage[0]} (other processes share these cores); libp2p-consensus at ${revision}`)
+  log(`machine: ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}, ${machine.os}; ` +
+    `load average ${machine.loadAverage[0]} (other processes share these cores); libp2p-consensus at ${revision}`)
   const report = await runLatency(opts)
   await mkdir(dirname(opts.out), { recursive: true })
   await writeFile(opts.out, JSON.stringify({ generatedAt: new Date().toISOString(), revision, machine, ...report }, null, 2) + '\n')
   console.log('')
-  console.log(`Decision latency, ms — ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}; libp2p-consensus ${revision}, libp2p ${report.versions.libp2p}; all N nodes in one process`)
+  console.log(`Decision latency, ms — ${machine.cpu} × ${machine.cores} cores, Node ${machine.node}; ` +
+    `libp2p-consensus ${revision}, libp2p ${report.versions.libp2p}; all N nodes in one process`)
   console.log(report.table)
   for (const line of report.skipped) console.log(`skipped: ${line}`)
   console.log('')

@@ -81,12 +81,30 @@ async function signProposals (count: number, voters: number, firstSeq: number): 
   for (let p = firstSeq; p < firstSeq + count; p++) {
     const coordinator = coordinators[p % coordinators.length] as Identity
     const proposal = await sealMessage(coordinator, {
-      type: 'proposal', v: PROTOCOL_VERSION, ns: 'default', coordinator: coordinator.peerId, seq: p, createdAt: start, deadline: start + 3_600_000, step: 10_000,
-      electorate, algorithm: { name: 'quorum', kind: 'quorum', params: quorum({ threshold: 0.99 }).params }, closers: [coordinator.peerId], payload: { bench: 'memory', task: `proposal ${p}` }
+      type: 'proposal',
+      v: PROTOCOL_VERSION,
+      ns: 'default',
+      coordinator: coordinator.peerId,
+      seq: p,
+      createdAt: start,
+      deadline: start + 3_600_000,
+      step: 10_000,
+      electorate,
+      algorithm: { name: 'quorum', kind: 'quorum', params: quorum({ threshold: 0.99 }).params },
+      closers: [coordinator.peerId],
+      payload: { bench: 'memory', task: `proposal ${p}` }
     })
     messages.push({ bytes: new Uint8Array(proposal.bytes), from: coordinator.peerId })
     for (const voter of identities) {
-      const vote = await sealMessage(voter, { type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: voter.peerId, choice: VoteType.For, metadata: {} })
+      const vote = await sealMessage(voter, {
+        type: 'vote',
+        v: PROTOCOL_VERSION,
+        ns: 'default',
+        proposal: proposal.id,
+        voter: voter.peerId,
+        choice: VoteType.For,
+        metadata: {}
+      })
       messages.push({ bytes: new Uint8Array(vote.bytes), from: voter.peerId })
     }
   }
@@ -97,7 +115,15 @@ async function openProposals (count: number, voters: number, firstSeq: number, d
   const { messages } = await signProposals(count, voters, firstSeq)
   const network = new MemoryNetwork({ clock: new VirtualClock(1_000_000) })
   const observer = await createIdentity()
-  const manager = new ConsensusManager({ identity: observer, coordinator: network.join(observer.peerId), clock: network.clock, maxOpenProposals: 10 * count, maxOpenProposalsPerPeer: 10 * count, maxMessagesPerSecondPerPeer: 1_000_000, ...(datastore ? { datastore: new MemoryDatastore() } : {}) })
+  const manager = new ConsensusManager({
+    identity: observer,
+    coordinator: network.join(observer.peerId),
+    clock: network.clock,
+    maxOpenProposals: 10 * count,
+    maxOpenProposalsPerPeer: 10 * count,
+    maxMessagesPerSecondPerPeer: 1_000_000,
+    ...(datastore ? { datastore: new MemoryDatastore() } : {})
+  })
   await manager.start()
   const before = await heapUsed()
   for (const { bytes, from } of messages) {
@@ -142,7 +168,13 @@ async function closedProposals (count: number, onSample: (done: number, heap: nu
   const managers: ConsensusManager[] = []
   for (let i = 0; i < 2; i++) {
     const identity = await simulatedIdentity(1000 + i)
-    const manager = new ConsensusManager({ identity, coordinator: network.join(identity.peerId), clock, voter: () => VoteType.For, datastore: new MemoryDatastore() })
+    const manager = new ConsensusManager({
+      identity,
+      coordinator: network.join(identity.peerId),
+      clock,
+      voter: () => VoteType.For,
+      datastore: new MemoryDatastore()
+    })
     await manager.start()
     managers.push(manager)
   }
@@ -152,6 +184,7 @@ async function closedProposals (count: number, onSample: (done: number, heap: nu
     let result: ConsensusResult | undefined
     const pending = (managers[i % 2] as ConsensusManager).requestConsensus({ n: i }, { timeoutMs: 1_000 }).then(r => { result = r })
     await macrotask()
+    // eslint-disable-next-line no-unmodified-loop-condition -- `pending`'s then() sets result while the clock runs
     while (result === undefined && clock.pending > 0) await clock.runUntil(clock.now() + 50)
     await pending
     if (result?.decision !== 'approved') throw new Error(`memory benchmark: proposal ${i} ended ${result?.decision}`)
@@ -180,7 +213,8 @@ export async function runMemory (closed = 10_000, open = 100, voters = 50): Prom
     rest: Math.round(perOpen / voters - stages.opened),
     datastore: Math.round((perOpenStored - perOpen) / voters)
   }
-  log(`memory: per held vote: envelope ${perVote.envelope} B, decode +${perVote.decode} B, verify +${perVote.verify} B; ${perVote.opened} B of it stay once the transport's buffer is dropped; round/tally/proposal share +${perVote.rest} B; a datastore +${perVote.datastore} B`)
+  log(`memory: per held vote: envelope ${perVote.envelope} B, decode +${perVote.decode} B, verify +${perVote.verify} B; ` +
+    `${perVote.opened} B of it stay once the transport's buffer is dropped; round/tally/proposal share +${perVote.rest} B; a datastore +${perVote.datastore} B`)
   const samples: Array<[number, number]> = []
   const closedMs = await closedProposals(closed, (done, heap) => {
     samples.push([done, heap])
@@ -206,11 +240,15 @@ export async function runMemory (closed = 10_000, open = 100, voters = 50): Prom
     closedBounded: growth < perOpen * 0.02,
     closedMs: Math.round(closedMs)
   }
-  log(`memory: after ${n0(closed)} decided proposals the heap grew ${n0(report.closedGrowthPerProposal)} bytes per proposal over the second half (${report.closedBounded ? 'bounded' : 'NOT bounded'}), ${(closedMs / 1000).toFixed(1)} s`)
+  log(`memory: after ${n0(closed)} decided proposals the heap grew ${n0(report.closedGrowthPerProposal)} bytes per proposal over the second half ` +
+    `(${report.closedBounded ? 'bounded' : 'NOT bounded'}), ${(closedMs / 1000).toFixed(1)} s`)
   return report
 }
 
 if (isMain(import.meta.url)) {
   const flags = parseFlags(process.argv.slice(2))
-  runMemory(Number(flags.get('--closed') ?? 10_000)).then(r => { console.log(JSON.stringify(r, null, 2)); exitSoon() }, (err) => { console.error(err); process.exitCode = 1 })
+  runMemory(Number(flags.get('--closed') ?? 10_000)).then(
+    r => { console.log(JSON.stringify(r, null, 2)); exitSoon() },
+    (err) => { console.error(err); process.exitCode = 1 }
+  )
 }

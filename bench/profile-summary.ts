@@ -42,6 +42,10 @@ for (const node of profile.nodes) {
   for (const child of node.children ?? []) parent.set(child, node.id)
 }
 
+const YAMUX_NOISE = ['@chainsafe/libp2p-yamux', '@chainsafe/libp2p-noise', '@chainsafe/as-chacha20poly1305', '@noble/ciphers', '@chainsafe/as-sha256']
+const ENCODING_UTILS = ['protons-runtime', 'uint8arraylist', 'uint8arrays', 'multiformats', '@multiformats/multiaddr']
+const LIBP2P_OTHER = ['libp2p', 'main-event', 'p-queue', 'race-signal']
+
 /** Which part of the stack a frame belongs to. */
 function area (frame: CallFrame): string {
   const { url, functionName } = frame
@@ -62,9 +66,9 @@ function area (frame: CallFrame): string {
   if (/^@noble\/(curves|ed25519|hashes)/.test(pkg) || pkg === '@libp2p/crypto') return 'crypto (@noble, @libp2p/crypto)'
   if (pkg === 'cborg' || pkg === '@ipld/dag-cbor') return 'CBOR (cborg)'
   if (pkg === '@libp2p/gossipsub') return 'gossipsub'
-  if (pkg === '@chainsafe/libp2p-yamux' || pkg === '@chainsafe/libp2p-noise' || pkg === '@chainsafe/as-chacha20poly1305' || pkg === '@noble/ciphers' || pkg === '@chainsafe/as-sha256') return 'yamux + noise'
-  if (pkg === 'protons-runtime' || pkg === 'uint8arraylist' || pkg === 'uint8arrays' || pkg === 'multiformats' || pkg === '@multiformats/multiaddr') return 'encoding utils (protons, uint8arrays, multiformats)'
-  if (pkg.startsWith('@libp2p/') || pkg === 'libp2p' || pkg.startsWith('it-') || pkg === 'main-event' || pkg === 'p-queue' || pkg === 'race-signal') return 'libp2p (other)'
+  if (YAMUX_NOISE.includes(pkg)) return 'yamux + noise'
+  if (ENCODING_UTILS.includes(pkg)) return 'encoding utils (protons, uint8arrays, multiformats)'
+  if (pkg.startsWith('@libp2p/') || pkg.startsWith('it-') || LIBP2P_OTHER.includes(pkg)) return 'libp2p (other)'
   if (pkg === 'ws') return 'websockets (ws)'
   if (pkg === 'tsx' || pkg === 'esbuild') return 'tsx loader'
   return `other: ${pkg}`

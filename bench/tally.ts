@@ -39,7 +39,14 @@ function context (members: number): { ctx: ProposalContext, voters: string[] } {
   const voters = Array.from({ length: members }, (_, i) => `voter-${String(i).padStart(7, '0')}`)
   const electorate = new Map(voters.map(v => [v, 1]))
   const body = {
-    type: 'proposal', v: PROTOCOL_VERSION, ns: 'bench', coordinator: voters[0] as string, seq: 0, createdAt: 0, deadline: 1, step: 1,
+    type: 'proposal',
+    v: PROTOCOL_VERSION,
+    ns: 'bench',
+    coordinator: voters[0] as string,
+    seq: 0,
+    createdAt: 0,
+    deadline: 1,
+    step: 1,
     electorate: voters.map(v => [v, 1] as [string, number]),
     algorithm: { name: 'quorum', kind: 'quorum', params: quorum().params },
     closers: [voters[0] as string],
@@ -53,7 +60,15 @@ function context (members: number): { ctx: ProposalContext, voters: string[] } {
 /** Votes opened in memory (no signature): what `addVote` receives after verification. */
 function votes (ctx: ProposalContext, voters: string[]): OpenedVote[] {
   return voters.map((voter, i) => {
-    const body: VoteBody = { type: 'vote', v: PROTOCOL_VERSION, ns: 'bench', proposal: ctx.proposal.id, voter, choice: i % 3 === 0 ? VoteType.Against : VoteType.For, metadata: {} }
+    const body: VoteBody = {
+      type: 'vote',
+      v: PROTOCOL_VERSION,
+      ns: 'bench',
+      proposal: ctx.proposal.id,
+      voter,
+      choice: i % 3 === 0 ? VoteType.Against : VoteType.For,
+      metadata: {}
+    }
     const id = contentId(utf8.encode(`vote ${i}`))
     return { body, id, key: idToString(id), bytes: new Uint8Array(0) }
   })
@@ -98,7 +113,8 @@ export async function runTally (held = 10_000, measured = 10_000): Promise<Tally
     goalVotesPerSecond: 1_000_000,
     met: 1e9 / full >= 1_000_000
   }
-  log(`tally: ${n0(report.fullVotesPerSecond)} votes/s into a proposal holding ${n0(held)} votes (empty: ${n0(report.emptyVotesPerSecond)}/s; cost per vote ${times(report.growth)} the empty one, ${times(report.growthAtTenTimes)} at ${n0(10 * held)} votes)`)
+  log(`tally: ${n0(report.fullVotesPerSecond)} votes/s into a proposal holding ${n0(held)} votes (empty: ${n0(report.emptyVotesPerSecond)}/s; ` +
+    `cost per vote ${times(report.growth)} the empty one, ${times(report.growthAtTenTimes)} at ${n0(10 * held)} votes)`)
   return report
 }
 
