@@ -80,7 +80,9 @@ describe('libp2p-consensus CLI', () => {
     expect(hub.stdout()).toContain(`created a new hub key in ${join(dir, 'hub.key')}`)
     const { privateKey } = await loadOrCreateKey(join(dir, 'hub.key'))
     expect(peerIdFromPrivateKey(privateKey).toString()).toBe(hubId)
-    expect(hub.stdout()).toContain(`libp2p-consensus agent --hub ${hubAddr}`)
+    // the hints are copied into a shell by someone following the README, where the command is `npx libp2p-consensus`
+    expect(hub.stdout()).toContain(`\na terminal agent:  npx libp2p-consensus agent --hub ${hubAddr}\n`)
+    expect(hub.stdout()).toContain(`\na proposal:        npx libp2p-consensus propose --hub ${hubAddr} '{"action":"deploy"}'\n`)
   })
 
   it('an agent and a proposal against the hub reach a decision that all three print', async () => {
@@ -88,7 +90,9 @@ describe('libp2p-consensus CLI', () => {
     const agentId = (await agent.waitFor(/^agent (\w+) joined/m))[1] as string
     await hub.waitFor(new RegExp(`\\+ agent ${agentId} joined`))
     // the hub votes for, the agent against: only the agent's vote makes a unanimous proposal fail
-    const proposed = await runCli(['propose', '--hub', hubAddr, '{"action":"deploy","replicas":3}', '--algorithm', 'unanimous', '--timeout', '10000', '--json'])
+    const proposed = await runCli([
+      'propose', '--hub', hubAddr, '{"action":"deploy","replicas":3}', '--algorithm', 'unanimous', '--timeout', '10000', '--json'
+    ])
     expect(proposed.stderr).not.toContain('error')
     expect(proposed.code).toBe(0)
     const result = JSON.parse(proposed.stdout)
@@ -96,7 +100,8 @@ describe('libp2p-consensus CLI', () => {
     expect(result.participants).toEqual(expect.arrayContaining([hubId, agentId]))
     expect(result.certificateId).toMatch(/^[0-9a-f]{64}$/)
     expect(typeof result.certificate).toBe('string')
-    const line = new RegExp(`REJECTED {2}${result.proposalId.slice(0, 8)} {2}unanimous .* cert ${result.certificateId.slice(0, 8)} {2}\\{"action":"deploy","replicas":3\\}`)
+    const cert = result.certificateId.slice(0, 8)
+    const line = new RegExp(`REJECTED {2}${result.proposalId.slice(0, 8)} {2}unanimous .* cert ${cert} {2}\\{"action":"deploy","replicas":3\\}`)
     await hub.waitFor(line)
     await agent.waitFor(line)
     expect(agent.stdout()).toContain(`voted against on ${result.proposalId.slice(0, 8)}`)
@@ -133,10 +138,101 @@ describe('libp2p-consensus CLI', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1)
   })
 
+  it('with --json, every error is one JSON line {"error", "code"} on stderr, with the same exit codes', async () => {
+    const nowhere = hubAddr.replace(/\/tcp\/\d+\//, '/tcp/9/')
+    const hubPort = hubAddr.split('/')[4] as string
+    const runs = await Promise.all([
+      runCli(['propose', '--hub', hubAddr, '{action: deploy}', '--json']),
+      runCli(['propose', '--json', '--hub', hubAddr, '{}', '--algorithm', 'majority']),
+      runCli(['propose', '{}', '--json']),
+      runCli(['propose', '--hub', hubAddr, '{}', '--algorithm', 'unanimous', '--threshold', '0.7', '--json']),
+      runCli(['agent', '--hub', hubAddr, '--bogus', '--json']),
+      runCli(['hub', '--port', 'ninety', '--json']),
+      runCli(['propose', '--hub', nowhere, '{"action":"deploy"}', '--json']),
+      runCli(['hub', '--port', hubPort, '--json'])
+    ])
+    const expected = [
+      [2, 'commander.invalidArgument', /not valid JSON .*expected an object such as '\{"action":"deploy"\}'/],
+      [2, 'commander.invalidArgument', /unknown algorithm "majority"; expected one of quorum, weighted, unanimous, supermajority/],
+      [2, 'commander.missingMandatoryOptionValue', /^required option '--hub <multiaddr>' not specified$/],
+      [2, 'libp2p-consensus.usage', /--threshold applies to quorum and weighted/],
+      [2, 'commander.unknownOption', /^unknown option '--bogus'$/],
+      [2, 'commander.invalidArgument', /expected a whole number from 0 to 65535, got "ninety"/],
+      [1, 'HubUnreachableError', /^cannot reach the hub .*Is `libp2p-consensus hub` running there/],
+      [1, 'EADDRINUSE', new RegExp(`^port ${hubPort} on 127\\.0\\.0\\.1 is already in use`)]
+    ] as const
+    for (const [i, run] of runs.entries()) {
+      const [code, name, message] = expected[i] as typeof expected[number]
+      expect(run.code, run.stderr).toBe(code)
+      expect(run.stdout).toBe('')
+      expect(run.stderr.endsWith('\n')).toBe(true)
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+      const error = JSON.parse(run.stderr)
+      expect(Object.keys(error).sort()).toEqual(['code', 'error'])
+      expect(error.code).toBe(name)
+      expect(error.error).toMatch(message)
+    }
+  })
+
+  it('--min-peers waits for peers only as long as --timeout, then says how many came', async () => {
+    const started = Date.now()
+    // one voter (the hub) is on the topic: five never come
+    const run = await runCli(['propose', '--hub', hubAddr, '{"action":"deploy"}', '--min-peers', '5', '--timeout', '1000', '--json'])
+    // the wait was a fixed 15 s before it honoured --timeout; starting the CLI through tsx takes a few seconds
+    expect(Date.now() - started).toBeLessThan(12_000)
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    const error = JSON.parse(run.stderr)
+    expect(error.code).toBe('NotEnoughPeersError')
+    expect(error.error).toMatch(/^only 1 of the 5 peers asked for \(--min-peers\) were on the topic after 1000 ms \(--timeout\)/)
+  })
+
   it('stops the hub on Ctrl-C', async () => {
     hub.child.kill('SIGINT')
     expect(await hub.exited).toBe(0)
     expect(hub.stdout()).toMatch(/SIGINT: stopping the hub/)
+  })
+})
+
+describe('hub --json', () => {
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+  })
+
+  it('prints its start, each join, leave and decision as one JSON object per line and nothing else', async () => {
+    const hub = startCli(['hub', '--port', '0', '--vote', 'for', '--json'])
+    const events = (): Array<Record<string, any>> => hub.stdout().split('\n').filter(line => line !== '').map(line => JSON.parse(line))
+    await hub.waitFor(/^\{"event":"ready".*\}$/m)
+    const ready = events()[0] as Record<string, any>
+    expect(ready).toMatchObject({ event: 'ready', namespace: 'default', vote: 'for' })
+    const hubAddr = (ready.multiaddrs as string[]).find(a => a.startsWith('/ip4/127.0.0.1/')) as string
+    expect(hubAddr).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${ready.peerId as string}$`))
+
+    const agent = startCli(['agent', '--hub', hubAddr, '--vote', 'for', '--json'])
+    const agentId = JSON.parse((await agent.waitFor(/^\{"event":"ready".*\}$/m))[0]).peerId as string
+    await hub.waitFor(new RegExp(`^\\{"event":"join","peerId":"${agentId}","agents":\\d+\\}$`, 'm'))
+    const proposed = await runCli(['propose', '--hub', hubAddr, '{"action":"deploy"}', '--algorithm', 'unanimous', '--timeout', '10000', '--json'])
+    expect(proposed.code, proposed.stderr).toBe(0)
+    const result = JSON.parse(proposed.stdout)
+    expect(result.decision).toBe('approved')
+    await hub.waitFor(new RegExp(`^\\{"event":"decision","proposalId":"${result.proposalId as string}"`, 'm'))
+    agent.child.kill('SIGINT')
+    expect(await agent.exited).toBe(0)
+    await hub.waitFor(new RegExp(`^\\{"event":"leave","peerId":"${agentId}","agents":\\d+\\}$`, 'm'))
+    hub.child.kill('SIGINT')
+    expect(await hub.exited).toBe(0)
+
+    // every line parses (events() throws otherwise); no banner, hints or timestamps in between
+    const all = events()
+    expect(all.map(e => e.event)).toEqual(expect.arrayContaining(['ready', 'join', 'proposal', 'decision', 'leave', 'stop']))
+    expect(all.at(-1)).toMatchObject({ event: 'stop', signal: 'SIGINT' })
+    expect(all.find(e => e.event === 'decision')).toMatchObject({
+      decision: 'approved',
+      algorithmUsed: 'unanimous',
+      certificateId: result.certificateId,
+      payload: { action: 'deploy' }
+    })
+    expect(hub.stderr()).toBe('')
   })
 })
 
@@ -161,6 +257,16 @@ describe('hub key file', () => {
 })
 
 describe('program', () => {
+  it('--help says --min-peers waits up to --timeout, and that hub takes --json', () => {
+    const help = (name: string): string => {
+      const command = buildProgram().commands.find(c => c.name() === name)
+      return (command?.helpInformation() ?? '').replace(/\s+/g, ' ')
+    }
+    expect(help('propose')).toContain('--timeout <ms> how long to wait for the --min-peers agents, then how long votes are collected')
+    expect(help('propose')).toContain('--min-peers <n> wait up to --timeout until this many voting agents are on the topic')
+    expect(help('hub')).toContain('--json print one JSON object per line: {"event":"ready"|"join"|"leave"|"proposal"|"decision"|"stop"')
+  })
+
   it('reports the version package.json has', async () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
     expect(buildProgram().version()).toBe(pkg.version)

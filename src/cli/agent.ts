@@ -26,10 +26,10 @@ export function agentCommand (): Command {
     .requiredOption('--hub <multiaddr>', 'a hub address as `libp2p-consensus hub` prints it (repeat for several)', collectHub)
     .addOption(new Option('--vote <choice>', 'how to vote: for, against, abstain or random').default('for').argParser((text: string) => parseVote(text, true)))
     .addOption(new Option('--namespace <name>', 'the swarm; must match the hub\'s').default('default').argParser(parseNamespace))
-    .option('--json', 'print one JSON object per line: {"event":"proposal"|"vote"|"decision", ...}')
+    .option('--json', 'print one JSON object per line: {"event":"ready"|"proposal"|"vote"|"decision", ...}; errors as {"error":…,"code":…}')
     .addHelpText('after', `
 Example:
-  $ libp2p-consensus agent --hub /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW… --vote random`)
+  $ npx libp2p-consensus agent --hub /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW… --vote random`)
     .action(runAgent)
 }
 

@@ -1,11 +1,11 @@
 /**
  * `libp2p-consensus hub`: run an edge hub in the foreground, printing its addresses, the agents that
- * come and go and each decision, until Ctrl-C.
+ * come and go and each decision (as text, or one JSON object per line with `--json`), until Ctrl-C.
  */
 import { Command, Option } from 'commander'
-import { clock, decisionLine, proposalLine } from './format.js'
+import { clock, decisionLine, proposalJson, proposalLine, resultJson } from './format.js'
 import { integerIn, parseHost, parseNamespace, parseVote } from './options.js'
-import { CliError, untilInterrupted } from './runtime.js'
+import { CliError, printJson, untilInterrupted } from './runtime.js'
 import type { CborRecord, VoteType } from '../types.js'
 
 /** The CLI's default hub port: a fixed one, so the address stays the same across restarts. */
@@ -20,6 +20,7 @@ interface HubOptions {
   namespace: string
   keyFile?: string
   vote?: VoteType
+  json?: boolean
 }
 
 /** The `hub` command. */
@@ -32,21 +33,26 @@ export function hubCommand (): Command {
     .option('--key-file <path>', 'keep the hub key in this file (created when missing) so its address stays the same across restarts')
     .addOption(new Option('--vote <choice>', 'the hub votes too: for, against or abstain (default: it relays and watches)')
       .argParser((text: string) => parseVote(text)))
+    .option('--json', 'print one JSON object per line: {"event":"ready"|"join"|"leave"|"proposal"|"decision"|"stop", ...}; errors as {"error":…,"code":…}')
     .addHelpText('after', `
 Examples:
-  $ libp2p-consensus hub
-  $ libp2p-consensus hub --host 0.0.0.0 --port 9090 --key-file ~/.libp2p-consensus/hub.key`)
+  $ npx libp2p-consensus hub
+  $ npx libp2p-consensus hub --host 0.0.0.0 --port 9090 --key-file ~/.libp2p-consensus/hub.key
+  $ npx libp2p-consensus hub --port 0 --json    # {"event":"ready","multiaddrs":[…],…} first, then one line per event`)
     .action(runHub)
 }
 
 async function runHub (options: HubOptions): Promise<void> {
+  const json = options.json === true
   const { createHub } = await import('../hub/index.js')
   let privateKey
+  let keyCreated = false
   if (options.keyFile !== undefined) {
     const { loadOrCreateKey } = await import('./key-file.js')
     const key = await loadOrCreateKey(options.keyFile)
     privateKey = key.privateKey
-    if (key.created) console.log(`created a new hub key in ${options.keyFile}`)
+    keyCreated = key.created
+    if (key.created && !json) console.log(`created a new hub key in ${options.keyFile}`)
   }
   let hub
   try {
@@ -58,28 +64,50 @@ async function runHub (options: HubOptions): Promise<void> {
     })
   } catch (err: any) {
     if (String(err?.message).includes('EADDRINUSE')) {
-      throw new CliError(`port ${options.port} on ${options.host} is already in use (another hub?); pass --port <another port>, or --port 0 for any free one`)
+      const message = `port ${options.port} on ${options.host} is already in use (another hub?); pass --port <another port>, or --port 0 for any free one`
+      throw new CliError(message, { code: 'EADDRINUSE', cause: err })
     }
     throw err
   }
 
   const payloads = new Map<string, CborRecord>()
   const line = (text: string): void => { console.log(`[${clock()}] ${text}`) }
-  hub.addEventListener('agent:join', (evt) => { line(`+ agent ${evt.detail.peerId} joined (${evt.detail.agents} connected)`) })
-  hub.addEventListener('agent:leave', (evt) => { line(`- agent ${evt.detail.peerId} left (${evt.detail.agents} connected)`) })
+  hub.addEventListener('agent:join', (evt) => {
+    if (json) printJson({ event: 'join', peerId: evt.detail.peerId, agents: evt.detail.agents })
+    else line(`+ agent ${evt.detail.peerId} joined (${evt.detail.agents} connected)`)
+  })
+  hub.addEventListener('agent:leave', (evt) => {
+    if (json) printJson({ event: 'leave', peerId: evt.detail.peerId, agents: evt.detail.agents })
+    else line(`- agent ${evt.detail.peerId} left (${evt.detail.agents} connected)`)
+  })
   hub.consensus.addEventListener('proposal', (evt) => {
     if (payloads.size >= MAX_REMEMBERED_PAYLOADS) payloads.delete(payloads.keys().next().value as string)
     payloads.set(evt.detail.id, evt.detail.payload)
-    line(proposalLine(evt.detail))
+    if (json) printJson({ event: 'proposal', ...proposalJson(evt.detail) })
+    else line(proposalLine(evt.detail))
   })
   hub.addEventListener('decision', (evt) => {
-    line(decisionLine(evt.detail, payloads.get(evt.detail.proposalId)))
+    const payload = payloads.get(evt.detail.proposalId)
     payloads.delete(evt.detail.proposalId)
+    if (json) printJson({ event: 'decision', ...resultJson(evt.detail, payload) })
+    else line(decisionLine(evt.detail, payload))
   })
 
-  printBanner(hub.peerId, hub.multiaddrs, options)
+  if (json) {
+    printJson({
+      event: 'ready',
+      peerId: hub.peerId,
+      multiaddrs: hub.multiaddrs,
+      namespace: options.namespace,
+      vote: options.vote ?? null,
+      ...(options.keyFile === undefined ? {} : { keyFile: options.keyFile, keyCreated })
+    })
+  } else {
+    printBanner(hub.peerId, hub.multiaddrs, options)
+  }
   const signal = await untilInterrupted()
-  line(`${signal}: stopping the hub (${hub.agents().length} agents connected)…`)
+  if (json) printJson({ event: 'stop', signal, agents: hub.agents().length })
+  else line(`${signal}: stopping the hub (${hub.agents().length} agents connected)…`)
   await hub.stop()
 }
 
@@ -92,8 +120,8 @@ function printBanner (peerId: string, multiaddrs: string[], options: HubOptions)
   console.log('listening on:')
   for (const addr of multiaddrs) console.log(`  ${addr}`)
   console.log(`
-a terminal agent:  libp2p-consensus agent --hub ${first}
-a proposal:        libp2p-consensus propose --hub ${first} '{"action":"deploy"}'
+a terminal agent:  npx libp2p-consensus agent --hub ${first}
+a proposal:        npx libp2p-consensus propose --hub ${first} '{"action":"deploy"}'
 a browser tab:     createAgent({ hubs: ['${first}'] })  (import { createAgent } from 'libp2p-consensus/agent')
 ${local
     ? 'only this machine can connect; pass --host 0.0.0.0 to serve other machines.'

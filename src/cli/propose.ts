@@ -16,8 +16,6 @@ import type { CborRecord, VoteType } from '../types.js'
 const SETTLE_MS = 600
 /** …but never wait longer than this for it to settle. */
 const MAX_SETTLE_MS = 3_000
-/** How long `--min-peers` peers may take to show up. */
-const WAIT_FOR_PEERS_MS = 15_000
 
 interface ProposeOptions {
   hub: string[]
@@ -39,22 +37,24 @@ export function proposeCommand (): Command {
     .addOption(new Option('--algorithm <name>', `how votes decide: ${ALGORITHM_NAMES.join(', ')}`).default('quorum').argParser(parseAlgorithm))
     .addOption(new Option('--threshold <share>', 'quorum / weighted: approved when more than this share votes for (default 0.5 / 0.6)')
       .argParser(parseThreshold))
-    .addOption(new Option('--timeout <ms>', 'how long votes are collected').default(30_000).argParser(integerIn(100, 300_000, ' ms')))
+    .addOption(new Option('--timeout <ms>', 'how long to wait for the --min-peers agents, then how long votes are collected')
+      .default(30_000).argParser(integerIn(100, 300_000, ' ms')))
     .addOption(new Option(
       '--min-peers <n>',
-      'wait until this many voting agents are on the topic before proposing (default 1; a hub without --vote does not count)'
+      'wait up to --timeout until this many voting agents are on the topic before proposing (default 1; a hub without --vote does not count)'
     ).argParser(integerIn(0, 100_000)))
     .addOption(new Option('--namespace <name>', 'the swarm; must match the hub\'s').default('default').argParser(parseNamespace))
     .addOption(new Option('--vote <choice>', 'this terminal votes on its own proposal too: for, against or abstain')
       .argParser((text: string) => parseVote(text)))
-    .option('--json', 'print the result as one JSON object (certificate as base64)')
+    .option('--json', 'print the result as one JSON object (certificate as base64), and an error as {"error":…,"code":…} on stderr')
     .addHelpText('after', `
 Prints the decision and exits 0 when the swarm approved or rejected, 1 when there was no decision
-in time (or the hub could not be reached), 2 on a bad flag or payload.
+in time (or the hub could not be reached, or fewer than --min-peers agents came within --timeout),
+2 on a bad flag or payload.
 
 Examples:
-  $ libp2p-consensus propose --hub /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW… '{"action":"deploy"}'
-  $ libp2p-consensus propose --hub <addr> '{"budget":1200}' --algorithm weighted --threshold 0.7 --json`)
+  $ npx libp2p-consensus propose --hub /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW… '{"action":"deploy"}'
+  $ npx libp2p-consensus propose --hub <addr> '{"budget":1200}' --algorithm weighted --threshold 0.7 --json`)
     .action(async (payload: CborRecord, options: ProposeOptions, command: Command) => {
       checkThreshold(options, command)
       await runPropose(payload, options)
@@ -85,7 +85,7 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
     consensus: { namespace: options.namespace, algorithms: custom, ...(vote === undefined ? {} : { voter: () => vote }) }
   })
   try {
-    await waitForSwarm(agent, options.minPeers ?? 1)
+    await waitForSwarm(agent, options.minPeers ?? 1, options.timeout)
     const result = await agent.services.consensus.requestConsensus(payload, { algorithm: options.algorithm, timeoutMs: options.timeout })
     if (options.json === true) {
       const { resultJson } = await import('./format.js')
@@ -97,22 +97,25 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
     }
     if (result.decision === 'timeout') {
       const voted = `${result.voters.length} of ${result.participants.length} eligible agents voted (${payloadText(payload, 60)})`
-      throw new CliError(`no decision within ${options.timeout} ms: ${voted}; are they running with a voter (agent, hub --vote)?`)
+      throw new CliError(`no decision within ${options.timeout} ms: ${voted}; are they running with a voter (agent, hub --vote)?`, { code: 'TimeoutError' })
     }
   } finally {
     await agent.stop()
   }
 }
 
-/** Wait for `minPeers` peers, then until the peer list stops growing (agents behind the hub announce themselves). */
-async function waitForSwarm (agent: ConsensusAgent, minPeers: number): Promise<void> {
+/** Wait up to `timeoutMs` (`--timeout`) for `minPeers` peers, then until the peer list stops growing (agents behind the hub announce themselves). */
+async function waitForSwarm (agent: ConsensusAgent, minPeers: number, timeoutMs: number): Promise<void> {
   const consensus = agent.services.consensus
   try {
-    await consensus.waitForPeers(minPeers, { timeoutMs: WAIT_FOR_PEERS_MS })
+    await consensus.waitForPeers(minPeers, { timeoutMs })
   } catch (err: any) {
     if (err?.name === 'NotEnoughPeersError') {
       const found = `only ${consensus.getPeers().length} of the ${minPeers} peers asked for (--min-peers)`
-      throw new CliError(`${found} were on the topic after ${WAIT_FOR_PEERS_MS / 1000} s; same --namespace as the hub?`)
+      throw new CliError(`${found} were on the topic after ${timeoutMs} ms (--timeout); same --namespace as the hub?`, {
+        code: 'NotEnoughPeersError',
+        cause: err
+      })
     }
     throw err
   }

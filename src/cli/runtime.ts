@@ -5,16 +5,27 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { AgentInit, ConsensusAgent } from '../agent/index.js'
 
+/** Options of a {@link CliError}. */
+export interface CliErrorOptions extends ErrorOptions {
+  /** the process exit code (default 1) */
+  exitCode?: number
+  /** what `--json` prints as `code`: the name of the failure, e.g. `HubUnreachableError` (default `CliError`) */
+  code?: string
+}
+
 /** A failure the user can act on (hub unreachable, no decision in time…): printed as one line, exit code 1, no stack. */
 export class CliError extends Error {
   static override name = 'CliError'
   override name = 'CliError'
   /** the process exit code */
   readonly exitCode: number
+  /** the failure's name for scripts (`--json` prints it as `code`) */
+  readonly code: string
 
-  constructor (message: string, exitCode = 1) {
-    super(message)
-    this.exitCode = exitCode
+  constructor (message: string, options: CliErrorOptions = {}) {
+    super(message, options)
+    this.exitCode = options.exitCode ?? 1
+    this.code = options.code ?? 'CliError'
   }
 }
 
@@ -47,7 +58,9 @@ export async function joinHubs (hubs: string[], init: Omit<AgentInit, 'hubs'>): 
     }
   }
   await agent.stop()
-  throw new CliError(`cannot reach the hub (${reasons.join('; ')}). Is \`libp2p-consensus hub\` running there, and is this the address it printed?`)
+  throw new CliError(`cannot reach the hub (${reasons.join('; ')}). Is \`libp2p-consensus hub\` running there, and is this the address it printed?`, {
+    code: 'HubUnreachableError'
+  })
 }
 
 /** True when `peerId` is one of the hubs given by address. */
