@@ -77,7 +77,9 @@ export async function runSimulation (sizes = [100, 1000]): Promise<SimulationRep
   for (const agents of sizes) {
     const run = await runOne(agents)
     runs.push(run)
-    log(`simulation: ${n0(agents)} agents decided ${run.decision} in ${n0(run.decisionMs)} ms (${run.decided}/${agents} decided; requester ${n0(run.requesterMs)} ms; ${n0(run.deliveries)} deliveries, ${run.usPerDelivery} µs each, CPU ${run.cpuUsPerDelivery} µs; setup ${n0(run.setupMs)} ms)`)
+    log(`simulation: ${n0(agents)} agents decided ${run.decision} in ${n0(run.decisionMs)} ms ` +
+      `(${run.decided}/${agents} decided; requester ${n0(run.requesterMs)} ms; ${n0(run.deliveries)} deliveries, ` +
+      `${run.usPerDelivery} µs each, CPU ${run.cpuUsPerDelivery} µs; setup ${n0(run.setupMs)} ms)`)
   }
   const largest = runs[runs.length - 1] as SimulationRun
   return {

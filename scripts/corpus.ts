@@ -60,35 +60,50 @@ const failures: string[] = []
 log('running the adversarial corpus (every class to every honest agent, then the honest votes decide)')
 const corpus = await runCorpus({ onProgress: line => { log(`  ${line}  (${elapsed()})`) } })
 
-const answered = (c: ClassReport): string => c.expected.result === 'reject' ? 'rejected' : c.expected.result === 'ignore' ? 'ignored' : c.expected.reason === 'equivocation' ? 'accepted as evidence' : 'accepted'
-const standsOf = (r: CorpusReport, scenario: string): boolean => r.scenarios.find(s => s.name === scenario)?.conclusions.every(c => c.problems.length === 0 && c.unchanged && c.certificateVerifies && c.stable) === true
+const answered = (c: ClassReport): string => c.expected.result === 'reject'
+  ? 'rejected'
+  : c.expected.result === 'ignore' ? 'ignored' : c.expected.reason === 'equivocation' ? 'accepted as evidence' : 'accepted'
+const standsOf = (r: CorpusReport, scenario: string): boolean => r.scenarios.find(s => s.name === scenario)
+  ?.conclusions.every(c => c.problems.length === 0 && c.unchanged && c.certificateVerifies && c.stable) === true
 const attacks = corpus.classes.filter(c => c.role === 'attack')
 const controls = corpus.classes.filter(c => c.role === 'control')
 
 for (const c of corpus.classes) {
   const where = `${c.scenario} / ${c.title}`
   if (c.inputsAsExpected !== c.inputs || c.deliveriesAsExpected !== c.deliveries) {
-    failures.push(`${c.role} class "${where}": ${c.inputsAsExpected} of ${c.inputs} inputs ${answered(c)} (${c.expected.result} ${c.expected.reason}) on every honest agent; ${c.problems.join('; ')}`)
+    failures.push(`${c.role} class "${where}": ${c.inputsAsExpected} of ${c.inputs} inputs ${answered(c)} ` +
+      `(${c.expected.result} ${c.expected.reason}) on every honest agent; ${c.problems.join('; ')}`)
   }
-  if (c.role === 'attack' && c.counted > 0) failures.push(`class "${where}": ${c.counted} input(s) COUNTED (a vote event, a certificate's counted vote, or an acked close)`)
+  if (c.role === 'attack' && c.counted > 0) {
+    failures.push(`class "${where}": ${c.counted} input(s) COUNTED (a vote event, a certificate's counted vote, or an acked close)`)
+  }
 }
 for (const s of corpus.scenarios) {
   for (const c of s.conclusions) {
-    if (c.problems.length > 0 || !c.unchanged || !c.certificateVerifies || !c.stable) failures.push(`scenario "${s.name}", ${c.label}: the honest decision did not stand: ${c.problems.join('; ')}`)
+    if (c.problems.length > 0 || !c.unchanged || !c.certificateVerifies || !c.stable) {
+      failures.push(`scenario "${s.name}", ${c.label}: the honest decision did not stand: ${c.problems.join('; ')}`)
+    }
   }
 }
 const equivocation = attacks.find(c => c.name === 'equivocation')
-if (equivocation !== undefined && equivocation.evidence !== equivocation.deliveries) failures.push(`equivocation: ${equivocation.evidence} evidence events for ${equivocation.deliveries} deliveries (expected one each time)`)
+if (equivocation !== undefined && equivocation.evidence !== equivocation.deliveries) {
+  failures.push(`equivocation: ${equivocation.evidence} evidence events for ${equivocation.deliveries} deliveries (expected one each time)`)
+}
 
 const pad = (s: string, n: number): string => s.length >= n ? s : s + ' '.repeat(n - s.length)
 const lpad = (s: string, n: number): string => s.length >= n ? s : ' '.repeat(n - s.length) + s
 console.log('')
 console.log(`${pad('class', 46)} ${lpad('inputs', 6)} ${lpad('deliv.', 6)}  ${pad('verdict', 28)} ${pad('answered so', 30)} ${lpad('counted', 7)}  decision`)
 for (const c of attacks) {
-  console.log(`${pad(c.title, 46)} ${lpad(String(c.inputs), 6)} ${lpad(String(c.deliveries), 6)}  ${pad(`${c.expected.result} ${c.expected.reason}`, 28)} ${pad(`${c.inputsAsExpected}/${c.inputs} ${answered(c)}`, 30)} ${lpad(String(c.counted), 7)}  ${standsOf(corpus, c.scenario) ? 'stands' : 'CHANGED'}`)
+  console.log(`${pad(c.title, 46)} ${lpad(String(c.inputs), 6)} ${lpad(String(c.deliveries), 6)}  ` +
+    `${pad(`${c.expected.result} ${c.expected.reason}`, 28)} ${pad(`${c.inputsAsExpected}/${c.inputs} ${answered(c)}`, 30)} ` +
+    `${lpad(String(c.counted), 7)}  ${standsOf(corpus, c.scenario) ? 'stands' : 'CHANGED'}`)
 }
 console.log('')
-for (const c of controls) console.log(`control: ${pad(c.title, 44)} ${lpad(String(c.inputs), 3)} × ${pad(`${c.expected.result} ${c.expected.reason}`, 24)} ${c.inputsAsExpected === c.inputs ? 'as expected' : 'NOT AS EXPECTED'}`)
+for (const c of controls) {
+  console.log(`control: ${pad(c.title, 44)} ${lpad(String(c.inputs), 3)} × ${pad(`${c.expected.result} ${c.expected.reason}`, 24)} ` +
+    `${c.inputsAsExpected === c.inputs ? 'as expected' : 'NOT AS EXPECTED'}`)
+}
 console.log('')
 
 // ---------------------------------------------------------------------------------------------
@@ -108,7 +123,9 @@ class Tally {
     this.outcomes[outcome]++
     const key = `${outcome === 'threw' ? 'THREW' : outcome} ${reason}`
     this.reasons.set(key, (this.reasons.get(key) ?? 0) + 1)
-    if ((outcome === 'threw') && this.examples.length < 3 && input !== undefined) this.examples.push(`${reason} on ${Buffer.from(input.subarray(0, 48)).toString('hex')}${input.length > 48 ? '…' : ''} (${input.length} bytes)`)
+    if ((outcome === 'threw') && this.examples.length < 3 && input !== undefined) {
+      this.examples.push(`${reason} on ${Buffer.from(input.subarray(0, 48)).toString('hex')}${input.length > 48 ? '…' : ''} (${input.length} bytes)`)
+    }
   }
 
   top (n = 4): string {
@@ -187,7 +204,10 @@ function randomEnvelope (templates: Array<Record<string, unknown>>): Bytes {
   return encodeCanonical([bodyBytes, sig])
 }
 
-const SPECIAL = [0x00, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1f, 0x20, 0x40, 0x5f, 0x60, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xd8, 0xf4, 0xf5, 0xf6, 0xf7, 0xf9, 0xfa, 0xfb, 0xff]
+const SPECIAL = [
+  0x00, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1f, 0x20, 0x40, 0x5f, 0x60, 0x7f, 0x80,
+  0x9f, 0xa0, 0xbf, 0xc0, 0xd8, 0xf4, 0xf5, 0xf6, 0xf7, 0xf9, 0xfa, 0xfb, 0xff
+]
 
 /** 1–4 random byte-level mutations; never the original bytes. */
 function mutate (original: Bytes): Bytes {
@@ -214,7 +234,9 @@ function mutate (original: Bytes): Bytes {
   }
 }
 
-const reasonOf = (err: unknown): string => err instanceof InvalidMessageError ? err.reason : `${(err as Error)?.name ?? 'error'}: ${String((err as Error)?.message ?? err).slice(0, 80)}`
+const reasonOf = (err: unknown): string => err instanceof InvalidMessageError
+  ? err.reason
+  : `${(err as Error)?.name ?? 'error'}: ${String((err as Error)?.message ?? err).slice(0, 80)}`
 
 log(`fuzz: ${FUZZ} inputs of each kind, seed ${SEED}`)
 // a live agent with an open proposal; its rate limit lifted so every input reaches validation
@@ -241,7 +263,11 @@ await certSwarm.stop()
 
 interface FuzzRow { kind: string, target: string, tally: Tally, note: string }
 const rows: FuzzRow[] = []
-const row = (kind: string, targetName: string, note = ''): Tally => { const tally = new Tally(); rows.push({ kind, target: targetName, tally, note }); return tally }
+const row = (kind: string, targetName: string, note = ''): Tally => {
+  const tally = new Tally()
+  rows.push({ kind, target: targetName, tally, note })
+  return tally
+}
 
 const votesBefore = h.votes[1]?.length ?? 0
 const evidenceBefore = h.evidence[1]?.length ?? 0
@@ -285,7 +311,9 @@ for (const [kind, make] of kinds) {
   const signedAccepted = [...viaOpen.reasons.entries()].filter(([k]) => k.startsWith('accepted ') && k !== 'accepted want').reduce((n, [, v]) => n + v, 0)
   if (viaHandle.outcomes.accepted > 0) failures.push(`fuzz (${kind}): handleMessage ACCEPTED ${viaHandle.outcomes.accepted} input(s): ${viaHandle.top()}`)
   if (signedAccepted > 0) failures.push(`fuzz (${kind}): openMessage verified ${signedAccepted} signed message(s) it was not given: ${viaOpen.top()}`)
-  for (const r of [viaHandle, viaOpen, viaCodec]) if (r.outcomes.threw > 0) failures.push(`fuzz (${kind}): ${r.outcomes.threw} input(s) THREW: ${r.examples.join('; ')}`)
+  for (const r of [viaHandle, viaOpen, viaCodec]) {
+    if (r.outcomes.threw > 0) failures.push(`fuzz (${kind}): ${r.outcomes.threw} input(s) THREW: ${r.examples.join('; ')}`)
+  }
 }
 const fuzzVotes = (h.votes[1]?.length ?? 0) - votesBefore
 const fuzzEvidence = (h.evidence[1]?.length ?? 0) - evidenceBefore
@@ -297,14 +325,21 @@ const certKinds: Array<[string, () => Bytes]> = [
   ['random certificate-shaped CBOR', () => {
     const part = (valid: Bytes): unknown => random.chance(0.5) ? valid : random.chance(0.5) ? mutate(valid) : randomValue()
     const list = (valid: Bytes[]): unknown => random.chance(0.2) ? randomValue() : valid.filter(() => random.chance(0.8)).map(part)
-    const value: Record<string, unknown> = { v: random.chance(0.8) ? 1 : randomValue(), proposal: part(certParts.proposal), close: part(certParts.close), votes: list(certParts.votes), acks: list(certParts.acks) }
+    const value: Record<string, unknown> = {
+      v: random.chance(0.8) ? 1 : randomValue(),
+      proposal: part(certParts.proposal),
+      close: part(certParts.close),
+      votes: list(certParts.votes),
+      acks: list(certParts.acks)
+    }
     if (random.chance(0.1)) value[randomString()] = randomValue()
     try { return encodeCanonical(value) } catch { return randomBytes(randomLength()) }
   }],
   ['mutated valid certificate', () => mutate(certBytes)]
 ]
 for (const [kind, make] of certKinds) {
-  const tally = row(kind, '`decodeCertificate` + `verifyCertificate`', 'accepted = verified: only inputs that kept the real certificate\'s close, every vote it counts and enough of its acks (> 2/3 of the weight); each verified to that same close and decision')
+  const tally = row(kind, '`decodeCertificate` + `verifyCertificate`', 'accepted = verified: only inputs that kept the real certificate\'s close, ' +
+    'every vote it counts and enough of its acks (> 2/3 of the weight); each verified to that same close and decision')
   for (let n = 0; n < FUZZ; n++) {
     const input = make()
     let stage = 'decode'
@@ -313,7 +348,10 @@ for (const [kind, make] of certKinds) {
       stage = 'verify'
       const verified = await verifyCertificate(certificate)
       // the only certificate that may verify is the real one's close (with a sufficient subset of its parts)
-      tally.add('accepted', verified.certificateId === certParts.id ? `verified ${verified.decision}` : `verified ANOTHER close ${verified.certificateId.slice(0, 12)}`, input)
+      const reason = verified.certificateId === certParts.id
+        ? `verified ${verified.decision}`
+        : `verified ANOTHER close ${verified.certificateId.slice(0, 12)}`
+      tally.add('accepted', reason, input)
     } catch (err) {
       tally.add(err instanceof InvalidMessageError ? 'rejected' : 'threw', `${stage}: ${reasonOf(err)}`, input)
     }
@@ -326,7 +364,9 @@ for (const [kind, make] of certKinds) {
   // certificate-shaped inputs may carry the valid parts unchanged: then verifying is right, if it is the same decision
   const wrong = [...tally.reasons.entries()].filter(([k]) => k.startsWith('accepted ') && k !== `accepted verified ${decided.decision}`)
   if (wrong.length > 0) failures.push(`fuzz certificates (${kind}): verified to another decision: ${wrong.map(([k, v]) => `${k} ${v}`).join(', ')}`)
-  if (kind !== 'random certificate-shaped CBOR' && tally.outcomes.accepted > 0) failures.push(`fuzz certificates (${kind}): ${tally.outcomes.accepted} verified`)
+  if (kind !== 'random certificate-shaped CBOR' && tally.outcomes.accepted > 0) {
+    failures.push(`fuzz certificates (${kind}): ${tally.outcomes.accepted} verified`)
+  }
 }
 
 // after all that, the fuzzed agent still decides its proposal with the others
@@ -335,7 +375,9 @@ let afterFuzz = 'not decided'
 try {
   const result = await finish(h, open, [0, 1, 2, 3, 4])
   const verified = result.certificate === undefined ? undefined : await verifyCertificate(result.certificate)
-  afterFuzz = verified?.decision === 'approved' && result.decision === 'approved' ? 'approved, certificate verifies' : `decided ${result.decision}, certificate ${verified === undefined ? 'missing' : verified.decision}`
+  afterFuzz = verified?.decision === 'approved' && result.decision === 'approved'
+    ? 'approved, certificate verifies'
+    : `decided ${result.decision}, certificate ${verified === undefined ? 'missing' : verified.decision}`
 } catch (err) {
   afterFuzz = `failed: ${reasonOf(err)}`
 }
@@ -343,10 +385,12 @@ if (afterFuzz !== 'approved, certificate verifies') failures.push(`after the fuz
 await h.swarm.stop()
 
 console.log('')
-console.log(`${pad('fuzz input', 32)} ${pad('through', 42)} ${lpad('n', 6)} ${lpad('rejected', 8)} ${lpad('ignored', 8)} ${lpad('accepted', 8)} ${lpad('threw', 6)}`)
+console.log(`${pad('fuzz input', 32)} ${pad('through', 42)} ${lpad('n', 6)} ` +
+  `${lpad('rejected', 8)} ${lpad('ignored', 8)} ${lpad('accepted', 8)} ${lpad('threw', 6)}`)
 for (const r of rows) {
   const o = r.tally.outcomes
-  console.log(`${pad(r.kind, 32)} ${pad(r.target.replaceAll('`', ''), 42)} ${lpad(String(r.tally.inputs), 6)} ${lpad(String(o.rejected), 8)} ${lpad(String(o.ignored), 8)} ${lpad(String(o.accepted), 8)} ${lpad(String(o.threw), 6)}`)
+  console.log(`${pad(r.kind, 32)} ${pad(r.target.replaceAll('`', ''), 42)} ${lpad(String(r.tally.inputs), 6)} ` +
+    `${lpad(String(o.rejected), 8)} ${lpad(String(o.ignored), 8)} ${lpad(String(o.accepted), 8)} ${lpad(String(o.threw), 6)}`)
 }
 console.log(`vote events on the fuzzed agent: ${fuzzVotes}; evidence events: ${fuzzEvidence}; afterwards: ${afterFuzz}`)
 console.log('')
@@ -408,8 +452,10 @@ md.push(
   '  for/against), with one certificate that `verifyCertificate` accepts, still the same after virtual time ran',
   '  past every closer\'s slot and the finality rounds.',
   '',
-  `**${num(totalInputs)} adversarial inputs in ${attacks.length} classes, ${num(totalDeliveries)} deliveries: ${num(byResult('reject'))} rejected, ${num(byResult('ignore'))} ignored` +
-    `${byResult('accept') > 0 ? `, ${num(byResult('accept'))} accepted as equivocation evidence` : ''} — each as the protocol says — and ${num(totalCounted)} counted.**`,
+  `**${num(totalInputs)} adversarial inputs in ${attacks.length} classes, ${num(totalDeliveries)} deliveries: ` +
+    `${num(byResult('reject'))} rejected, ${num(byResult('ignore'))} ignored` +
+    `${byResult('accept') > 0 ? `, ${num(byResult('accept'))} accepted as equivocation evidence` : ''}` +
+    ` — each as the protocol says — and ${num(totalCounted)} counted.**`,
   '',
   '### Per class',
   '',
@@ -417,7 +463,9 @@ md.push(
   '|---|---|---:|---|---|---:|---:|---|'
 )
 for (const c of attacks) {
-  md.push(`| ${cell(c.title)} | ${cell(c.description)} | ${c.inputs} | ${c.expected.result} \`${c.expected.reason}\` | ${c.inputsAsExpected}/${c.inputs} ${answered(c)} (${c.deliveriesAsExpected}/${c.deliveries} deliveries) | ${c.counted} | ${c.evidence} | ${standsOf(corpus, c.scenario) ? 'yes' : '**no**'} |`)
+  md.push(`| ${cell(c.title)} | ${cell(c.description)} | ${c.inputs} | ${c.expected.result} \`${c.expected.reason}\` | ` +
+    `${c.inputsAsExpected}/${c.inputs} ${answered(c)} (${c.deliveriesAsExpected}/${c.deliveries} deliveries) | ` +
+    `${c.counted} | ${c.evidence} | ${standsOf(corpus, c.scenario) ? 'yes' : '**no**'} |`)
 }
 md.push(
   '',
@@ -428,7 +476,10 @@ md.push(
   '| control | inputs | verdict | answered so |',
   '|---|---:|---|---|'
 )
-for (const c of controls) md.push(`| ${cell(c.title)}: ${cell(c.description)} | ${c.inputs} | ${c.expected.result} \`${c.expected.reason}\` | ${c.inputsAsExpected}/${c.inputs} (${c.deliveriesAsExpected}/${c.deliveries} deliveries) |`)
+for (const c of controls) {
+  md.push(`| ${cell(c.title)}: ${cell(c.description)} | ${c.inputs} | ${c.expected.result} \`${c.expected.reason}\` | ` +
+    `${c.inputsAsExpected}/${c.inputs} (${c.deliveriesAsExpected}/${c.deliveries} deliveries) |`)
+}
 md.push(
   '',
   '### Decisions afterwards',
@@ -439,7 +490,9 @@ md.push(
 for (const s of corpus.scenarios) {
   const evidence = Object.entries(s.evidenceByKind).map(([k, v]) => `${k} ${v}`).join(', ') || '—'
   for (const c of s.conclusions) {
-    md.push(`| ${cell(s.name)} | ${s.agents} | ${s.honest.length} | ${cell(c.label)} | ${c.decision}${c.unchanged ? '' : ' **(expected ' + c.expected.decision + ')**'} | ${c.votesFor} / ${c.votesAgainst} | ${c.voters.length} | ${c.certificateVerifies ? 'yes' : '**no**'} | ${c.stable ? 'yes' : '**no**'} | ${evidence} |`)
+    md.push(`| ${cell(s.name)} | ${s.agents} | ${s.honest.length} | ${cell(c.label)} | ` +
+      `${c.decision}${c.unchanged ? '' : ' **(expected ' + c.expected.decision + ')**'} | ${c.votesFor} / ${c.votesAgainst} | ` +
+      `${c.voters.length} | ${c.certificateVerifies ? 'yes' : '**no**'} | ${c.stable ? 'yes' : '**no**'} | ${evidence} |`)
   }
 }
 md.push(
@@ -469,12 +522,16 @@ for (const r of rows) {
     if (!footnotes.has(note)) footnotes.set(note, SUP[footnotes.size] ?? `(${footnotes.size + 1})`)
     mark = footnotes.get(note) as string
   }
-  md.push(`| ${cell(r.kind)} | ${r.target} | ${num(r.tally.inputs)} | ${num(o.rejected)} | ${num(o.ignored)} | ${num(o.accepted)}${mark} | ${num(o.threw)} | ${cell(r.tally.top(3))} |`)
+  md.push(`| ${cell(r.kind)} | ${r.target} | ${num(r.tally.inputs)} | ${num(o.rejected)} | ${num(o.ignored)} | ` +
+    `${num(o.accepted)}${mark} | ${num(o.threw)} | ${cell(r.tally.top(3))} |`)
 }
 md.push('')
-for (const [note, mark] of footnotes) md.push(`${mark} ${note}${note.includes('want') ? ' `handleMessage` ignores such wants (`pull`, `unknown-proposal`) or rejects them (`wrong-namespace`): a want asks, it carries no authority.' : ''}`, '')
+const WANT_NOTE = ' `handleMessage` ignores such wants (`pull`, `unknown-proposal`) or rejects them (`wrong-namespace`): ' +
+  'a want asks, it carries no authority.'
+for (const [note, mark] of footnotes) md.push(`${mark} ${note}${note.includes('want') ? WANT_NOTE : ''}`, '')
 md.push(
-  `No fuzz input was accepted by \`handleMessage\`, none made a decoder throw${fuzzVotes === 0 ? ', none raised a `vote` event' : ''}; afterwards the fuzzed agent's proposal was decided: ${afterFuzz}.`,
+  `No fuzz input was accepted by \`handleMessage\`, none made a decoder throw${fuzzVotes === 0 ? ', none raised a `vote` event' : ''}; ` +
+    `afterwards the fuzzed agent's proposal was decided: ${afterFuzz}.`,
   '',
   '### What the corpus cannot show',
   '',

@@ -155,7 +155,8 @@ describe('forged votes', () => {
     for (const stranger of strangers) expect(certVoters).not.toContain(stranger.peerId)
   })
 
-  it('signer ≠ voter: the adversary (or an outsider) signs votes naming members → reject bad-signature; the named members\' own votes later count normally', async () => {
+  it('signer ≠ voter: the adversary (or an outsider) signs votes naming members → reject bad-signature; ' +
+    'the named members\' own votes later count normally', async () => {
     const s = await scenario(signerNotVoterScenario)
     const { h } = s
     // four votes naming members 0…3 signed by the adversary, one naming member 1 signed by an outsider
@@ -236,7 +237,8 @@ describe('replay', () => {
     await expectCertificate(resultA)
   })
 
-  it('across namespaces: validly signed messages of namespace "other" → reject wrong-namespace; their signature on a "default" body → bad-signature', async () => {
+  it('across namespaces: validly signed messages of namespace "other" → reject wrong-namespace; ' +
+    'their signature on a "default" body → bad-signature', async () => {
     const s = await scenario(replayNamespacesScenario)
     const { h, open } = s
     // four votes, an ack, a close, a proposal and a want, all of namespace "other"
@@ -257,7 +259,8 @@ describe('replay', () => {
     await expectCertificate(result)
   })
 
-  it('across message types: the adversary\'s ack, close or proposal signature on its vote body, or its vote body signed in another domain → bad-signature', async () => {
+  it('across message types: the adversary\'s ack, close or proposal signature on its vote body, ' +
+    'or its vote body signed in another domain → bad-signature', async () => {
     const s = await scenario(replayTypesScenario)
     const { h, open, voteBytes } = s
     const adv = h.ids[ADV]!
@@ -286,7 +289,13 @@ describe('weight, size and encoding', () => {
     h.swarm.agent(0).manager.registerAlgorithm('expert', weighted({ threshold: 0.6, agentWeights: { [ids[0]!.peerId]: 3, [ids[1]!.peerId]: 3 } }))
     for (const i of [1, 2, 3, 4]) h.swarm.agent(i).manager.registerAlgorithm('expert', weighted({ threshold: 0.1, agentWeights: { [ids[ADV]!.peerId]: 1000 } }))
     const open = await propose(h, 0, { action: 'weighted' }, { algorithm: 'expert' })
-    expect(Object.fromEntries(open.body.electorate)).toEqual({ [ids[0]!.peerId]: 3, [ids[1]!.peerId]: 3, [ids[2]!.peerId]: 1, [ids[3]!.peerId]: 1, [ids[4]!.peerId]: 1 })
+    expect(Object.fromEntries(open.body.electorate)).toEqual({
+      [ids[0]!.peerId]: 3,
+      [ids[1]!.peerId]: 3,
+      [ids[2]!.peerId]: 1,
+      [ids[3]!.peerId]: 1,
+      [ids[4]!.peerId]: 1
+    })
     const adv = h.ids[ADV]!
     // extra weight fields are malformed; weight inside the free-form metadata is just metadata
     const extra: Bytes[] = []
@@ -357,11 +366,16 @@ describe('weight, size and encoding', () => {
     expect(malformed.labels).toEqual([
       'body: v as 0x1801', 'body: metadata NaN', 'body: metadata Infinity', 'body: duplicate key', 'body: trailing byte', 'body: indefinite map',
       'body: indefinite text', 'body: tag around the proposal hash', 'body: undefined in metadata', 'body: ns length in long form',
-      'envelope: array length long form', 'envelope: body length long form', 'envelope: indefinite envelope', 'envelope: tagged envelope', 'envelope: trailing byte'
+      'envelope: array length long form', 'envelope: body length long form', 'envelope: indefinite envelope', 'envelope: tagged envelope',
+      'envelope: trailing byte'
     ])
     let n = 0
-    for (const [k, bytes] of nonCanonical.inputs.entries()) n += await expectVerdicts(h, [bytes], HONEST, { result: 'reject', reason: 'non-canonical' }, nonCanonical.labels?.[k])
-    for (const [k, bytes] of malformed.inputs.entries()) n += await expectVerdicts(h, [bytes], HONEST, { result: 'reject', reason: 'malformed' }, malformed.labels?.[k])
+    for (const [k, bytes] of nonCanonical.inputs.entries()) {
+      n += await expectVerdicts(h, [bytes], HONEST, { result: 'reject', reason: 'non-canonical' }, nonCanonical.labels?.[k])
+    }
+    for (const [k, bytes] of malformed.inputs.entries()) {
+      n += await expectVerdicts(h, [bytes], HONEST, { result: 'reject', reason: 'malformed' }, malformed.labels?.[k])
+    }
     expect(n).toBe(22 * HONEST.length)
     expect(voteEventsFor(h, HONEST, open.key)).toEqual([])
     // the canonical original is accepted
@@ -546,7 +560,13 @@ describe('forged closes', () => {
     expect(await reasonOf({ ...certificate, votes: [...certificate.votes, (await sealVote(a, stranger!, 'for')).bytes] })).toBe('non-member')
     expect(await reasonOf({ ...certificate, votes: [...certificate.votes, (await sealVote(b, h.ids[3]!, 'for')).bytes] })).toBe('wrong-proposal')
     const votes = await Promise.all(certificate.votes.map(async v => openMessage(v)))
-    const forged = await sealClose(h, a, 0, { rank: 0, closedAt: a.body.createdAt + 5, decision: 'approved', votes: sortIds(...votes.map(v => v.id)), tally: [3, 0, 0, 3, 0, 1] })
+    const forged = await sealClose(h, a, 0, {
+      rank: 0,
+      closedAt: a.body.createdAt + 5,
+      decision: 'approved',
+      votes: sortIds(...votes.map(v => v.id)),
+      tally: [3, 0, 0, 3, 0, 1]
+    })
     expect(await reasonOf({ ...certificate, close: forged })).toBe('wrong-tally')
   })
 })
@@ -669,7 +689,9 @@ async function floodFor (h: Harness, open: Open, adv: number): Promise<{ toAll: 
   out.push((await sealVote(open, me, 'for', { metadata: { pad: 'x'.repeat(17_000) } })).bytes)
   // non-canonical
   const e = entriesOf(voteBody(open, me, 'for'))
-  for (const b of [cbor.map([...e].reverse()), cbor.map(withValue(e, 'v', new Uint8Array([0xf9, 0x3c, 0x00]))), cat(cbor.map(e), [0])]) out.push(wrap(b, await signBody(me, 'vote', b)))
+  for (const b of [cbor.map([...e].reverse()), cbor.map(withValue(e, 'v', new Uint8Array([0xf9, 0x3c, 0x00]))), cat(cbor.map(e), [0])]) {
+    out.push(wrap(b, await signBody(me, 'vote', b)))
+  }
   out.push(cat(valid.bytes, [0]))
   // closes it may not make (rank 0), and closes of its own fallback rank before the slot, with a wrong
   // tally or decision, or counting its own two votes. (Not: a forward-dated timeout, or a close citing a
@@ -687,7 +709,9 @@ async function floodFor (h: Harness, open: Open, adv: number): Promise<{ toAll: 
   // (Not: a close counting its own two votes while peers still lack one of them — parked as pending,
   // then failing on every later vote: see 'a close found invalid once its votes arrive' below.)
   // outsiders' acks, votes for proposals nobody knows, wants
-  for (const s of strangers) out.push((await sealMessage(s, { type: 'ack', v: 1, ns: 'default', proposal: open.id, close: sha256(te.encode('x')), signer: s.peerId })).bytes)
+  for (const s of strangers) {
+    out.push((await sealMessage(s, { type: 'ack', v: 1, ns: 'default', proposal: open.id, close: sha256(te.encode('x')), signer: s.peerId })).bytes)
+  }
   for (const k of [1, 2]) out.push((await sealVote(sha256(te.encode(`phantom ${k}`)), me, 'for')).bytes)
   out.push(encodeCanonical([encodeCanonical({ type: 'want', v: 1, ns: 'default', proposal: open.id, ids: [] })]))
   // and an equivocation, split across peers (each half re-sent later)
@@ -738,7 +762,8 @@ describe('a flooding member', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('the adversarial corpus', () => {
-  it('every input of every class gets its verdict on every honest agent, none is counted, and every honest decision stands with a verifying certificate', async () => {
+  it('every input of every class gets its verdict on every honest agent, none is counted, ' +
+    'and every honest decision stands with a verifying certificate', async () => {
     const report = await runCorpus()
     const attacks = report.classes.filter(c => c.role === 'attack')
     expect(attacks.length).toBeGreaterThanOrEqual(20)

@@ -51,7 +51,8 @@ describe('bad input gets a named error at the call, and nothing leaves', () => {
   it('vote metadata follows the same rule', async () => {
     const network = new MemoryNetwork()
     const identities = await Promise.all([createIdentity(), createIdentity()])
-    const [coordinator, voter] = identities.map(identity => new ConsensusManager({ identity, coordinator: network.join(identity.peerId) })) as [ConsensusManager, ConsensusManager]
+    const [coordinator, voter] = identities
+      .map(identity => new ConsensusManager({ identity, coordinator: network.join(identity.peerId) })) as [ConsensusManager, ConsensusManager]
     for (const m of [coordinator, voter]) {
       await m.start()
       onTestFinished(async () => { await m.stop() })

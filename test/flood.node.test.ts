@@ -35,7 +35,8 @@ describe('a flooding peer over real gossipsub', () => {
     const request = nodes[0]!.services.consensus.requestConsensus({ action: 'deploy' }, { timeoutMs: 10_000, participants: members })
     const proposal = await opened
 
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, proposal.id, '10000', '1500', '2000', ...nodes.map(n => n.getMultiaddrs()[0]!.toString())], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const args = ['--import', 'tsx', fixture, proposal.id, '10000', '1500', '2000', ...nodes.map(n => n.getMultiaddrs()[0]!.toString())]
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     const lines: string[] = []
     createInterface({ input: child.stdout! }).on('line', (line) => { lines.push(line) })
     const exited = new Promise(resolve => child.once('exit', resolve))
@@ -44,7 +45,8 @@ describe('a flooding peer over real gossipsub', () => {
     const heapBefore = process.memoryUsage().heapUsed
     await exited
     const [, sent, ms] = (lines.find(l => l.startsWith('SENT')) ?? 'SENT 0 1').split(' ').map(Number) as [number, number, number]
-    console.log(`flood: ${sent} messages published in ${ms} ms (${Math.round(sent / (ms / 1000))}/s); the 4 honest peers ran their validator ${validated} times`)
+    console.log(`flood: ${sent} messages published in ${ms} ms (${Math.round(sent / (ms / 1000))}/s); ` +
+      `the 4 honest peers ran their validator ${validated} times`)
 
     const result = await request
     expect(result.decision).toBe('approved')

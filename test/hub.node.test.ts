@@ -57,7 +57,11 @@ describe('createHub', () => {
     expect(result.decision).toBe('rejected')
     expect(result.votesAgainst).toBe(1)
     expect(result.voters).toContain(agents[2]!.peerId.toString())
-    await waitUntil(() => hubDecisions.some(d => d.proposalId === result.proposalId) && othersSaw.every(m => m.has(result.proposalId)), 10_000, 'the hub and the other leaves deciding')
+    await waitUntil(
+      () => hubDecisions.some(d => d.proposalId === result.proposalId) && othersSaw.every(m => m.has(result.proposalId)),
+      10_000,
+      'the hub and the other leaves deciding'
+    )
     const seen = [hubDecisions.find(d => d.proposalId === result.proposalId)!, ...othersSaw.map(m => m.get(result.proposalId)!)]
     for (const decision of seen) {
       expect(decision.decision).toBe('rejected')

@@ -124,7 +124,9 @@ describe('a peer publishing forged, replayed and non-member votes over gossipsub
     await connectFullMesh(nodes)
     const honest = nodes.slice(0, 5)
     const members = honest.map(n => n.peerId.toString())
-    const opened = new Promise<ProposalView>(resolve => adversary.services.consensus.addEventListener('proposal', (evt) => { resolve(evt.detail) }, { once: true }))
+    const opened = new Promise<ProposalView>(resolve => {
+      adversary.services.consensus.addEventListener('proposal', (evt) => { resolve(evt.detail) }, { once: true })
+    })
     const request = honest[0]!.services.consensus.requestConsensus({ action: 'deploy' }, { timeoutMs: 3_000, participants: members })
     const proposal = await opened
     const proposalId = idFromString(proposal.id)
@@ -137,7 +139,15 @@ describe('a peer publishing forged, replayed and non-member votes over gossipsub
     // non-member votes: validly signed, but the outsider is not in the electorate
     for (const choice of [VoteType.Against, VoteType.Abstain, VoteType.For]) bad.push((await vote(outsider, choice, { metadata: { n: choice } })).bytes)
     // forged: a vote "by" an honest member, signed by the outsider (signature bit-flipped variants too)
-    const forged = await sealMessage(outsider, { type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposalId, voter: outsider.peerId, choice: 'against', metadata: { forged: true } })
+    const forged = await sealMessage(outsider, {
+      type: 'vote',
+      v: PROTOCOL_VERSION,
+      ns: 'default',
+      proposal: proposalId,
+      voter: outsider.peerId,
+      choice: 'against',
+      metadata: { forged: true }
+    })
     bad.push(flip(forged.bytes, forged.bytes.length - 1), flip(forged.bytes, forged.bytes.length - 20))
     // replayed: the outsider's vote for another proposal re-sent here, and across namespaces
     bad.push((await vote(outsider, VoteType.Against, { proposal: new Uint8Array(32).fill(7) })).bytes)
@@ -159,7 +169,11 @@ describe('a peer publishing forged, replayed and non-member votes over gossipsub
     const certificate = await verifyCertificate(result.certificate!)
     expect(Object.keys(certificate.votes).every(v => members.includes(v))).toBe(true)
     // scores are recomputed on the heartbeat (1 s)
-    await waitUntil(() => honest.every((n, i) => (n.services.pubsub.getScore?.(adversary.peerId.toString()) ?? 0) < Math.min(0, scoreBefore[i] as number)), 5_000, 'the adversary scored down')
+    await waitUntil(
+      () => honest.every((n, i) => (n.services.pubsub.getScore?.(adversary.peerId.toString()) ?? 0) < Math.min(0, scoreBefore[i] as number)),
+      5_000,
+      'the adversary scored down'
+    )
   }, 60_000)
 })
 
@@ -182,8 +196,9 @@ describe('waiting for the swarm, and metrics', () => {
     const counters = new Map<string, number>()
     const observed: number[] = []
     const bump = (name: string) => (values?: number | Record<string, number | true>) => {
-      if (typeof values === 'object') for (const [k, v] of Object.entries(values)) counters.set(`${name}{${k}}`, (counters.get(`${name}{${k}}`) ?? 0) + (v === true ? 1 : v))
-      else counters.set(name, (counters.get(name) ?? 0) + (values ?? 1))
+      if (typeof values === 'object') {
+        for (const [k, v] of Object.entries(values)) counters.set(`${name}{${k}}`, (counters.get(`${name}{${k}}`) ?? 0) + (v === true ? 1 : v))
+      } else counters.set(name, (counters.get(name) ?? 0) + (values ?? 1))
     }
     const registry: any = {
       registerCounter: (name: string) => ({ increment: bump(name), reset () {} }),

@@ -41,7 +41,12 @@ interface TestNode {
   policy: (message: string) => ValidationResult
 }
 
-async function makeNode (options: { transport: 'memory' | 'websockets', listen: string[], preset?: GossipsubPreset, direct?: DirectMessagingInit }): Promise<TestNode> {
+async function makeNode (options: {
+  transport: 'memory' | 'websockets'
+  listen: string[]
+  preset?: GossipsubPreset
+  direct?: DirectMessagingInit
+}): Promise<TestNode> {
   // the memory-transport tests count direct frames and streams exactly: no presence traffic there
   const presence = { intervalMs: options.transport === 'memory' ? 0 : undefined }
   const preset = options.preset ?? 'leaf'
@@ -229,7 +234,11 @@ describe('PubSubCoordinator over websockets, a hub and 50 leaves', () => {
     // gossipsub pushes only to mesh peers (a peer grafted later gets no IHAVE for older messages):
     // measure relaying once the meshes have formed, as a swarm that has been up a heartbeat or two
     const meshOf = (node: TestNode): string[] => node.libp2p.services.pubsub.getMeshPeers?.(TOPIC).map(String) ?? []
-    await waitUntil(() => meshOf(hub).length === LEAVES && leaves.every(leaf => meshOf(leaf).includes(hub.peerId)), 20_000, 'the hub\'s mesh to hold every leaf')
+    await waitUntil(
+      () => meshOf(hub).length === LEAVES && leaves.every(leaf => meshOf(leaf).includes(hub.peerId)),
+      20_000,
+      'the hub\'s mesh to hold every leaf'
+    )
   }, 60_000)
 
   afterAll(async () => {
@@ -248,7 +257,8 @@ describe('PubSubCoordinator over websockets, a hub and 50 leaves', () => {
     })
     const elapsed = Date.now() - started
     const leavesWithBoth = leaves.filter((leaf, i) => i > 1 && got(leaf, 'from leaf 0').length > 0 && got(leaf, 'from leaf 1').length > 0).length
-    console.info(`hub + ${LEAVES} leaves over websockets: every leaf had a broadcast from another leaf after ${elapsed} ms (${leavesWithBoth}/${LEAVES - 2} had both); hub mesh ${hub.libp2p.services.pubsub.getMeshPeers?.(TOPIC).length ?? '?'} peers`)
+    console.info(`hub + ${LEAVES} leaves over websockets: every leaf had a broadcast from another leaf after ${elapsed} ms ` +
+      `(${leavesWithBoth}/${LEAVES - 2} had both); hub mesh ${hub.libp2p.services.pubsub.getMeshPeers?.(TOPIC).length ?? '?'} peers`)
     expect(got(hub, 'from leaf 0')).toHaveLength(1)
     for (const leaf of leaves) expect(leaf.received.every(r => r.from === hub.peerId)).toBe(true)
   })

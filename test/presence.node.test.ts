@@ -76,7 +76,8 @@ describe('presence behind a hub', () => {
     const forged = await sealMessage(victim, { type: 'presence', v: PROTOCOL_VERSION, ns: 'default', peer: victim.peerId, at: now, voter: true })
     const forgedBytes = forged.bytes.slice()
     const sigAt = forgedBytes.length - 64
-    forgedBytes.set((await sealMessage(impostor, { type: 'presence', v: PROTOCOL_VERSION, ns: 'default', peer: impostor.peerId, at: now, voter: true })).bytes.slice(-64), sigAt)
+    const impostorSigned = await sealMessage(impostor, { type: 'presence', v: PROTOCOL_VERSION, ns: 'default', peer: impostor.peerId, at: now, voter: true })
+    forgedBytes.set(impostorSigned.bytes.slice(-64), sigAt)
     const stale = await sealMessage(ghost, { type: 'presence', v: PROTOCOL_VERSION, ns: 'default', peer: ghost.peerId, at: now - 60_000, voter: true })
     const otherNs = await sealMessage(ghost, { type: 'presence', v: PROTOCOL_VERSION, ns: 'elsewhere', peer: ghost.peerId, at: now, voter: true })
     for (const bytes of [forgedBytes, stale.bytes, otherNs.bytes]) {
@@ -96,6 +97,10 @@ describe('presence behind a hub', () => {
     await leaving.stop()
     await waitUntil(() => !hub.services.consensus.getPeers().includes(id), 2_000, 'the hub forgetting the peer')
     expect(leaves[0]!.services.consensus.getPeers()).toContain(id)
-    await waitUntil(() => leaves.every(l => !l.services.consensus.getPeers().includes(id)), presence.ttlMs + 2 * presence.intervalMs + 1_000, 'the leaves forgetting the peer')
+    await waitUntil(
+      () => leaves.every(l => !l.services.consensus.getPeers().includes(id)),
+      presence.ttlMs + 2 * presence.intervalMs + 1_000,
+      'the leaves forgetting the peer'
+    )
   })
 })

@@ -44,12 +44,37 @@ describe('PubSubCoordinator validation order', () => {
     await coordinator.start()
     const now = Date.now()
     const proposal = await sealMessage(relay, {
-      type: 'proposal', v: PROTOCOL_VERSION, ns: 'default', coordinator: relay.peerId, seq: 1, createdAt: now, deadline: now + 10_000, step: 1_000,
+      type: 'proposal',
+      v: PROTOCOL_VERSION,
+      ns: 'default',
+      coordinator: relay.peerId,
+      seq: 1,
+      createdAt: now,
+      deadline: now + 10_000,
+      step: 1_000,
       electorate: ([[relay.peerId, 1], [other.peerId, 1]] as Array<[string, number]>).sort((a, b) => a[0] < b[0] ? -1 : 1),
-      algorithm: { name: 'quorum', kind: 'quorum', params: {} }, closers: [relay.peerId], payload: {}
+      algorithm: { name: 'quorum', kind: 'quorum', params: {} },
+      closers: [relay.peerId],
+      payload: {}
     })
-    const vote = await sealMessage(relay, { type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: relay.peerId, choice: 'for', metadata: {} })
-    const otherVote = await sealMessage(other, { type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: other.peerId, choice: 'for', metadata: {} })
+    const vote = await sealMessage(relay, {
+      type: 'vote',
+      v: PROTOCOL_VERSION,
+      ns: 'default',
+      proposal: proposal.id,
+      voter: relay.peerId,
+      choice: 'for',
+      metadata: {}
+    })
+    const otherVote = await sealMessage(other, {
+      type: 'vote',
+      v: PROTOCOL_VERSION,
+      ns: 'default',
+      proposal: proposal.id,
+      voter: other.peerId,
+      choice: 'for',
+      metadata: {}
+    })
 
     const events: string[] = []
     let releaseProposal: () => void = () => {}

@@ -9,7 +9,17 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decodePlainCanonical } from '../src/wire/fast-decode.js'
 
-const STRICT = { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false, allowIndefinite: false, allowNaN: false, allowInfinity: false, allowBigInt: false, useMaps: false, tags: [] }
+const STRICT = {
+  strict: true,
+  rejectDuplicateMapKeys: true,
+  allowUndefined: false,
+  allowIndefinite: false,
+  allowNaN: false,
+  allowInfinity: false,
+  allowBigInt: false,
+  useMaps: false,
+  tags: []
+}
 
 /** The strict path as it was before the fast path: the value, or undefined if it rejects. */
 function strict (bytes: Uint8Array): { ok: boolean, value?: unknown } {
@@ -33,7 +43,8 @@ function agree (bytes: Uint8Array): void {
 
 const value: fc.Arbitrary<unknown> = fc.letrec(tie => ({
   node: fc.oneof({ depthSize: 'small' },
-    fc.string({ unit: 'binary' }), fc.string(), fc.uint8Array({ maxLength: 40 }), fc.integer(), fc.maxSafeInteger(), fc.boolean(), fc.constant(null), fc.double(),
+    fc.string({ unit: 'binary' }), fc.string(), fc.uint8Array({ maxLength: 40 }), fc.integer(), fc.maxSafeInteger(), fc.boolean(), fc.constant(null),
+    fc.double(),
     fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), tie('node'), { maxKeys: 5 }))
 })).node
 
@@ -59,7 +70,15 @@ describe('plain canonical fast path', () => {
   })
 
   it('reads a typical vote body without the strict path', () => {
-    const body = { type: 'vote', v: 1, ns: 'default', proposal: new Uint8Array(32).fill(7), voter: '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN', choice: 'for', metadata: { note: 'héllo', n: -3, big: 2 ** 40, ok: true, none: null } }
+    const body = {
+      type: 'vote',
+      v: 1,
+      ns: 'default',
+      proposal: new Uint8Array(32).fill(7),
+      voter: '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN',
+      choice: 'for',
+      metadata: { note: 'héllo', n: -3, big: 2 ** 40, ok: true, none: null }
+    }
     const bytes = encode(body, rfc8949EncodeOptions)
     expect(decodePlainCanonical(bytes)).toStrictEqual(strict(bytes).value)
   })
@@ -80,7 +99,8 @@ describe('plain canonical fast path', () => {
   })
 
   it('never accepts what the strict path rejects: mutated canonical encodings', () => {
-    fc.assert(fc.property(value, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 3 }), (v, mutations) => {
+    const edits = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 3 })
+    fc.assert(fc.property(value, edits, (v, mutations) => {
       let bytes = canonical(v)
       if (bytes === undefined) return
       for (const [at, byte, kind] of mutations) bytes = mutate(bytes, at, byte, kind)

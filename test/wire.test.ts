@@ -17,7 +17,9 @@ import { simulatedIdentity } from '../src/testing/swarm.js'
 import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
 import { openMessage, sealMessage, sealWant, type AnyOpened, type Opened } from '../src/wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../src/wire/limits.js'
-import { compareBytes, parseBody, type AckBody, type CloseBody, type MessageBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody } from '../src/wire/messages.js'
+import {
+  compareBytes, parseBody, type AckBody, type CloseBody, type MessageBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody
+} from '../src/wire/messages.js'
 import { signingBytes } from '../src/wire/domain.js'
 import { idToString } from '../src/wire/ids.js'
 import { signBody, type Identity } from '../src/wire/identity.js'
@@ -66,8 +68,18 @@ function makeClose (over: Partial<CloseBody> = {}): CloseBody {
   const votes = [hash('v1'), hash('v2'), hash('v3')].sort(compareBytes)
   const pair = [hash('e1'), hash('e2')].sort(compareBytes) as [Uint8Array, Uint8Array]
   return {
-    type: 'close', v: 1, ns: 'default', proposal: proposalId, closer: I[0]!.peerId, rank: 0, closedAt: 1_010_000,
-    decision: 'approved', votes, excluded: [pair], tally: [3, 0, 0, 3, 0, 0], ...over
+    type: 'close',
+    v: 1,
+    ns: 'default',
+    proposal: proposalId,
+    closer: I[0]!.peerId,
+    rank: 0,
+    closedAt: 1_010_000,
+    decision: 'approved',
+    votes,
+    excluded: [pair],
+    tally: [3, 0, 0, 3, 0, 0],
+    ...over
   }
 }
 
@@ -697,10 +709,8 @@ describe('signatures', () => {
 })
 
 function indexOf (haystack: Bytes, needle: Bytes): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
-    return i
-  }
+  const matchesAt = (i: number): boolean => needle.every((b, j) => haystack[i + j] === b)
+  for (let i = 0; i + needle.length <= haystack.length; i++) if (matchesAt(i)) return i
   return -1
 }
 
@@ -853,7 +863,8 @@ describe('fuzz', () => {
     const bytes = sealed.want.bytes
     const starts = [indexOf(bytes, hash('a')), indexOf(bytes, hash('b'))]
     for (const start of starts) expect(start).toBeGreaterThan(0)
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...starts), fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 7 }), async (start, offset, bit) => {
+    const offsets = fc.integer({ min: 0, max: 31 })
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...starts), offsets, fc.integer({ min: 0, max: 7 }), async (start, offset, bit) => {
       const mutated = flipBit(bytes, start + offset, bit)
       await checkOpen(mutated)
       const opened = await openMessage(mutated)
@@ -917,9 +928,16 @@ describe('fuzz', () => {
       }
     }
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), check), { numRuns: 800 })
-    const field = fc.oneof(fc.uint8Array({ maxLength: 8 }), fc.array(fc.uint8Array({ maxLength: 4 }), { maxLength: 3 }), fc.integer(), fc.string(), fc.constant(null),
-      fc.array(fc.oneof(fc.uint8Array({ maxLength: 4 }), fc.integer()), { maxLength: 3 }))
-    fc.assert(fc.property(fc.record({ v: fc.oneof(fc.constant(1), fc.integer(), fc.string()), proposal: field, close: field, votes: field, acks: field }, { requiredKeys: [] }), fc.array(mutation, { maxLength: 2 }), (cert, mutations) => {
+    const field = fc.oneof(fc.uint8Array({ maxLength: 8 }), fc.array(fc.uint8Array({ maxLength: 4 }), { maxLength: 3 }), fc.integer(), fc.string(),
+      fc.constant(null), fc.array(fc.oneof(fc.uint8Array({ maxLength: 4 }), fc.integer()), { maxLength: 3 }))
+    const certs = fc.record({
+      v: fc.oneof(fc.constant(1), fc.integer(), fc.string()),
+      proposal: field,
+      close: field,
+      votes: field,
+      acks: field
+    }, { requiredKeys: [] })
+    fc.assert(fc.property(certs, fc.array(mutation, { maxLength: 2 }), (cert, mutations) => {
       check(mutate(encodeCanonical(cert), mutations))
       check(encodeCanonical(cert))
     }), { numRuns: 600 })

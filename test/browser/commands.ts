@@ -85,7 +85,8 @@ export const browserCommands: Record<string, BrowserCommand<any>> = {
     }
     tabs.clear()
   }) satisfies BrowserCommand<[]>,
-  nodePropose: (async (_ctx, index: number, request: ProposeRequest) => (await nodeAgent(index)).propose(request)) satisfies BrowserCommand<[number, ProposeRequest]>,
+  nodePropose: (async (_ctx, index: number, request: ProposeRequest) =>
+    (await nodeAgent(index)).propose(request)) satisfies BrowserCommand<[number, ProposeRequest]>,
   nodeDecision: (async (_ctx, index: number, proposalId: string) => (await nodeAgent(index)).decision(proposalId)) satisfies BrowserCommand<[number, string]>,
   hubSubscribers: (async () => {
     const { hub } = await swarm()

@@ -48,7 +48,12 @@ describe('a tab whose hub connection drops', () => {
     await expect.poll(async () => commands.hubSubscribers(), { timeout: 10_000 }).toContain(agent.peerId)
 
     // gossip flows again: a Node agent's proposal reaches the tab, whose vote decides it
-    const result = await commands.nodePropose(0, { algorithm: 'unanimous', against: [agent.peerId], participants: [nodeIds[0]!, agent.peerId], timeoutMs: 10_000 })
+    const result = await commands.nodePropose(0, {
+      algorithm: 'unanimous',
+      against: [agent.peerId],
+      participants: [nodeIds[0]!, agent.peerId],
+      timeoutMs: 10_000
+    })
     expect(result.decision).toBe('rejected')
     expect((await agent.decision(result.proposalId)).certificateId).toBe(result.certificateId)
   })

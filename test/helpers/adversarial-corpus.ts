@@ -186,7 +186,8 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
             cr.deliveriesAsExpected++
           } else {
             good[k] = false
-            if (cr.problems.length < 5) cr.problems.push(`input ${k}${c.labels?.[k] !== undefined ? ` (${c.labels[k]})` : ''} at agent ${i}: got ${got}, expected ${verdictKey(c.expected)}`)
+            const label = c.labels?.[k] !== undefined ? ` (${c.labels[k]})` : ''
+            if (cr.problems.length < 5) cr.problems.push(`input ${k}${label} at agent ${i}: got ${got}, expected ${verdictKey(c.expected)}`)
           }
           if ((h.votes[i]?.length ?? 0) > votesBefore) events[k] = true
           cr.evidence += (h.evidence[i]?.length ?? 0) - evidenceBefore
@@ -220,7 +221,8 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
     }
   }
   const indexOfPeer = (peerId: string): number => h.ids.findIndex(id => id.peerId === peerId)
-  const sameSet = (a: number[], b: number[]): boolean => a.length === b.length && [...a].sort((x, y) => x - y).every((x, k) => x === [...b].sort((p, q) => p - q)[k])
+  const sameSet = (a: number[], b: number[]): boolean =>
+    a.length === b.length && [...a].sort((x, y) => x - y).every((x, k) => x === [...b].sort((p, q) => p - q)[k])
   for (const { conclusion, result, undecidedHeld } of concluded) {
     const problems: string[] = []
     if (!undecidedHeld) problems.push('decided before every honest vote was in')
@@ -228,11 +230,15 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
     const e = conclusion.expected
     if (result.decision !== e.decision) problems.push(`decision ${result.decision}, expected ${e.decision}`)
     if (!sameSet(voters, e.voters)) problems.push(`voters ${voters.join(',')}, expected ${e.voters.join(',')}`)
-    if (result.votesFor !== e.votesFor || result.votesAgainst !== e.votesAgainst) problems.push(`tally ${result.votesFor} for / ${result.votesAgainst} against, expected ${e.votesFor} / ${e.votesAgainst}`)
+    if (result.votesFor !== e.votesFor || result.votesAgainst !== e.votesAgainst) {
+      problems.push(`tally ${result.votesFor} for / ${result.votesAgainst} against, expected ${e.votesFor} / ${e.votesAgainst}`)
+    }
     const certId = result.certificate?.id
     for (const i of conclusion.agents) {
       const d = h.swarm.agent(i).decisions.get(conclusion.open.key)
-      if (d?.decision !== result.decision || d.certificate?.id !== certId || d.voters.join() !== result.voters.join()) problems.push(`agent ${i} holds another decision`)
+      if (d?.decision !== result.decision || d.certificate?.id !== certId || d.voters.join() !== result.voters.join()) {
+        problems.push(`agent ${i} holds another decision`)
+      }
     }
     let certificateVerifies = false
     if (result.certificate !== undefined) {

@@ -38,7 +38,8 @@ export function summarize (reports: TrialReport[]): string {
     const conflicts = rs.reduce((n, r) => n + r.conflictingCloses, 0)
     const verified = rs.reduce((n, r) => n + r.twoClosesVerified, 0)
     const detected = rs.reduce((n, r) => n + r.twoClosesDetected, 0)
-    return `${crash.padEnd(24)} seeds ${String(rs.length).padStart(4)}  finalized ${(100 * finalized / Math.max(1, agents)).toFixed(1).padStart(5)}%  disagreements ${dis}  conflicting-close evidence ${conflicts} (peers with two valid closes: ${detected}/${verified} detected)`
+    return `${crash.padEnd(24)} seeds ${String(rs.length).padStart(4)}  finalized ${(100 * finalized / Math.max(1, agents)).toFixed(1).padStart(5)}%  ` +
+      `disagreements ${dis}  conflicting-close evidence ${conflicts} (peers with two valid closes: ${detected}/${verified} detected)`
   })
   return rows.join('\n')
 }

@@ -27,16 +27,39 @@ export async function forgedClosesScenario (): Promise<Scenario & { open: Open, 
     name, title, description, inputs, expected: reject(name), role: 'attack'
   })
   const classes: CorpusClass[] = [
-    { name: 'member-vote', title: 'a member\'s valid vote', description: 'Member 3\'s vote against.', inputs: [v3.bytes], expected: accept('counted'), role: 'control' },
-    { name: 'member-vote-2', title: 'the adversary\'s first vote', description: 'The adversary\'s vote for.', inputs: [v4a.bytes], expected: accept('counted'), role: 'control' },
-    { name: 'member-equivocation', title: 'the adversary\'s second vote', description: 'The adversary\'s vote against: equivocation, so its pair is excluded.', inputs: [v4b.bytes], expected: accept('equivocation'), role: 'control' },
-    attack('not-closer', 'close by a non-closer', 'Validly signed closes by members that are not the closer of the rank they claim: rank 0 by non-coordinators (4), rank 1 by all but its closer (4), rank 2 by the rank-1 closer, an unlisted rank 7.', [
+    {
+      name: 'member-vote',
+      title: 'a member\'s valid vote',
+      description: 'Member 3\'s vote against.',
+      inputs: [v3.bytes],
+      expected: accept('counted'),
+      role: 'control'
+    },
+    {
+      name: 'member-vote-2',
+      title: 'the adversary\'s first vote',
+      description: 'The adversary\'s vote for.',
+      inputs: [v4a.bytes],
+      expected: accept('counted'),
+      role: 'control'
+    },
+    {
+      name: 'member-equivocation',
+      title: 'the adversary\'s second vote',
+      description: 'The adversary\'s vote against: equivocation, so its pair is excluded.',
+      inputs: [v4b.bytes],
+      expected: accept('equivocation'),
+      role: 'control'
+    },
+    attack('not-closer', 'close by a non-closer', 'Validly signed closes by members that are not the closer of the rank they claim: ' +
+      'rank 0 by non-coordinators (4), rank 1 by all but its closer (4), rank 2 by the rank-1 closer, an unlisted rank 7.', [
       ...await Promise.all([1, 2, 3, 4].map(async i => sealClose(h, open, i, { rank: 0, closedAt: deadline, ...empty }))),
       ...await Promise.all([0, 1, 2, 3, 4].filter(i => i !== r1).map(async i => sealClose(h, open, i, { rank: 1, closedAt: slot1, ...empty }))),
       await sealClose(h, open, r1, { rank: 2, closedAt: slot2, ...empty }),
       await sealClose(h, open, 0, { rank: 7, closedAt: deadline + 7 * step, ...empty })
     ]),
-    attack('before-slot', 'close before its slot', 'Fallback closers\' closes whose signed closedAt is before deadline + rank·Δ (from the proposal\'s creation to 1 ms before the slot).', [
+    attack('before-slot', 'close before its slot', 'Fallback closers\' closes whose signed closedAt is before deadline + rank·Δ ' +
+      '(from the proposal\'s creation to 1 ms before the slot).', [
       await sealClose(h, open, r1, { rank: 1, closedAt: createdAt, ...empty }),
       await sealClose(h, open, r1, { rank: 1, closedAt: deadline - 1, ...empty }),
       await sealClose(h, open, r1, { rank: 1, closedAt: deadline, ...empty }),
@@ -45,8 +68,10 @@ export async function forgedClosesScenario (): Promise<Scenario & { open: Open, 
       await sealClose(h, open, r2, { rank: 2, closedAt: slot2 - 1, ...empty })
     ]),
     attack('early-timeout', 'timeout before the deadline', 'The coordinator\'s timeout closes dated before the deadline.',
-      await Promise.all([createdAt, createdAt + 1, createdAt + 5, deadline - 1000, deadline - 1].map(async closedAt => sealClose(h, open, 0, { rank: 0, closedAt, ...empty })))),
-    attack('wrong-tally', 'wrong tally', 'Closes counting member 3\'s vote with one tally field off by one (6), and an empty close claiming one vote against.', [
+      await Promise.all([createdAt, createdAt + 1, createdAt + 5, deadline - 1000, deadline - 1]
+        .map(async closedAt => sealClose(h, open, 0, { rank: 0, closedAt, ...empty })))),
+    attack('wrong-tally', 'wrong tally', 'Closes counting member 3\'s vote with one tally field off by one (6), ' +
+      'and an empty close claiming one vote against.', [
       ...await Promise.all([0, 1, 2, 3, 4, 5].map(async k => {
         const tally: CloseBody['tally'] = [0, 1, 0, 0, 1, 0]
         tally[k] = (tally[k] as number) + 1
@@ -54,7 +79,8 @@ export async function forgedClosesScenario (): Promise<Scenario & { open: Open, 
       })),
       await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: [], tally: [0, 1, 0, 0, 1, 0] })
     ]),
-    attack('wrong-decision', 'wrong decision', 'Closes with a correct tally but a decision the pinned algorithm does not reach (approved or rejected while unsettled).', [
+    attack('wrong-decision', 'wrong decision', 'Closes with a correct tally but a decision the pinned algorithm does not reach ' +
+      '(approved or rejected while unsettled).', [
       await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'approved', votes: [v3.id], tally: [0, 1, 0, 0, 1, 0] }),
       await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'rejected', votes: [v3.id], tally: [0, 1, 0, 0, 1, 0] }),
       await sealClose(h, open, 0, { rank: 0, closedAt: createdAt + 20, decision: 'approved', votes: [], tally: [0, 0, 0, 0, 0, 0] }),
@@ -62,19 +88,27 @@ export async function forgedClosesScenario (): Promise<Scenario & { open: Open, 
       await sealClose(h, open, r2, { rank: 2, closedAt: slot2, decision: 'approved', votes: [v4a.id], tally: [1, 0, 0, 1, 0, 0] }),
       await sealClose(h, open, 0, { rank: 0, closedAt: createdAt + 20, decision: 'approved', votes: [v4a.id], tally: [1, 0, 0, 1, 0, 0], excluded: [] })
     ]),
-    attack('double-vote', 'two votes of one voter', 'Closes counting both of the equivocator\'s votes, or counting one of them while listing the pair as excluded.', [
+    attack('double-vote', 'two votes of one voter', 'Closes counting both of the equivocator\'s votes, ' +
+      'or counting one of them while listing the pair as excluded.', [
       await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: sortIds(v4a.id, v4b.id), tally: [1, 1, 0, 1, 1, 0] }),
       await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: sortIds(v3.id, v4a.id, v4b.id), tally: [1, 2, 0, 1, 2, 0] }),
       await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: [v4a.id], excluded: excludedPair, tally: [1, 0, 0, 1, 0, 0] }),
       await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'timeout', votes: [v4b.id], excluded: excludedPair, tally: [0, 1, 0, 0, 1, 0] }),
-      await sealClose(h, open, r2, { rank: 2, closedAt: slot2, decision: 'timeout', votes: sortIds(v3.id, v4b.id), excluded: excludedPair, tally: [0, 2, 0, 0, 2, 0] })
+      await sealClose(h, open, r2, {
+        rank: 2, closedAt: slot2, decision: 'timeout', votes: sortIds(v3.id, v4b.id), excluded: excludedPair, tally: [0, 2, 0, 0, 2, 0]
+      })
     ]),
-    attack('bad-evidence', 'false equivocation evidence', 'Closes by each closer excluding a "pair" of votes by two different voters (member 3 and the adversary), to silence an honest member.', [
+    attack('bad-evidence', 'false equivocation evidence', 'Closes by each closer excluding a "pair" of votes by two different voters ' +
+      '(member 3 and the adversary), to silence an honest member.', [
       await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: [], excluded: [sortIds(v3.id, v4a.id) as [Bytes, Bytes]] }),
       await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'timeout', votes: [], excluded: [sortIds(v3.id, v4b.id) as [Bytes, Bytes]] }),
       await sealClose(h, open, r2, { rank: 2, closedAt: slot2, decision: 'timeout', votes: [], excluded: [sortIds(v3.id, v4a.id) as [Bytes, Bytes]] }),
-      await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: [v4a.id], excluded: [sortIds(v3.id, v4b.id) as [Bytes, Bytes]], tally: [1, 0, 0, 1, 0, 0] }),
-      await sealClose(h, open, 0, { rank: 0, closedAt: deadline, decision: 'timeout', votes: [v3.id], excluded: [sortIds(v3.id, v4b.id) as [Bytes, Bytes]], tally: [0, 1, 0, 0, 1, 0] })
+      await sealClose(h, open, 0, {
+        rank: 0, closedAt: deadline, decision: 'timeout', votes: [v4a.id], excluded: [sortIds(v3.id, v4b.id) as [Bytes, Bytes]], tally: [1, 0, 0, 1, 0, 0]
+      }),
+      await sealClose(h, open, 0, {
+        rank: 0, closedAt: deadline, decision: 'timeout', votes: [v3.id], excluded: [sortIds(v3.id, v4b.id) as [Bytes, Bytes]], tally: [0, 1, 0, 0, 1, 0]
+      })
     ])
   ]
   return {
@@ -123,7 +157,8 @@ export async function earlyCloseScenario (): Promise<Scenario & { open: Open }> 
     classes: [{
       name: 'early-close',
       title: 'early-dated close',
-      description: 'Both fallback closers sign timeout closes dated at (or after) their own slot and send them right after the proposal: correct by their signed fields, early by the receivers\' clocks.',
+      description: 'Both fallback closers sign timeout closes dated at (or after) their own slot and send them right after the proposal: ' +
+        'correct by their signed fields, early by the receivers\' clocks.',
       inputs,
       expected: ignore('early-close'),
       role: 'attack'

@@ -51,7 +51,13 @@ export async function oversizeScenario (): Promise<Scenario & { open: Open, stra
   }
   // a proposal at the general limit (512 KiB) passes the size check; one byte more is oversize
   const proposalOfSize = async (size: number): Promise<Bytes> => {
-    const make = (pad: number): ProposalBody => ({ ...open.body, ns: 'other', coordinator: adv.peerId, closers: [adv.peerId], payload: { pad: 'p'.repeat(pad) } })
+    const make = (pad: number): ProposalBody => ({
+      ...open.body,
+      ns: 'other',
+      coordinator: adv.peerId,
+      closers: [adv.peerId],
+      payload: { pad: 'p'.repeat(pad) }
+    })
     const base = (await sealMessage(adv, make(0))).bytes.byteLength
     for (let pad = size - base - 12; pad <= size - base; pad++) {
       const s = await sealMessage(adv, make(pad))
@@ -156,7 +162,8 @@ export async function nonCanonicalScenario (): Promise<Scenario & { open: Open, 
     classes: [{
       name: 'non-canonical',
       title: 'non-canonical CBOR (re-encodes differently)',
-      description: 'Correctly signed vote bodies, or envelopes, that decode strictly but are not the canonical encoding: unsorted keys, a float where an integer belongs, a float wider than needed, a map envelope.',
+      description: 'Correctly signed vote bodies, or envelopes, that decode strictly but are not the canonical encoding: ' +
+        'unsorted keys, a float where an integer belongs, a float wider than needed, a map envelope.',
       inputs: of('non-canonical').map(x => x[1]),
       labels: of('non-canonical').map(x => x[0]),
       expected: reject('non-canonical'),
@@ -164,7 +171,8 @@ export async function nonCanonicalScenario (): Promise<Scenario & { open: Open, 
     }, {
       name: 'malformed-cbor',
       title: 'non-canonical CBOR (strict decoder refuses)',
-      description: 'Correctly signed vote bodies, or envelopes, the strict decoder refuses: long-form integers and lengths, NaN, Infinity, undefined, duplicate keys, trailing bytes, indefinite lengths, tags.',
+      description: 'Correctly signed vote bodies, or envelopes, the strict decoder refuses: long-form integers and lengths, ' +
+        'NaN, Infinity, undefined, duplicate keys, trailing bytes, indefinite lengths, tags.',
       inputs: of('malformed').map(x => x[1]),
       labels: of('malformed').map(x => x[0]),
       expected: reject('malformed'),

@@ -33,7 +33,8 @@ export async function equivocationScenario (): Promise<Scenario & { open: Open, 
     }, {
       name: 'equivocation',
       title: 'equivocation',
-      description: 'Each of the five members\' second, different, validly signed vote (against): accepted and relayed as evidence, the voter excluded, neither vote counted.',
+      description: 'Each of the five members\' second, different, validly signed vote (against): ' +
+        'accepted and relayed as evidence, the voter excluded, neither vote counted.',
       inputs: pairs.map(p => p[1].bytes),
       expected: accept('equivocation'),
       role: 'attack',

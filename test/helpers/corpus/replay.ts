@@ -184,9 +184,13 @@ export async function replayTypesScenario (): Promise<Scenario & { open: Open, v
     classes: [{
       name: 'replay-type',
       title: 'replay across message types',
-      description: 'The adversary\'s vote body carrying its signature of an ack, a close or a proposal (3), signed in the ack/close/proposal/want domains (4) or with no domain (1); an ack body signed in the vote domain (1).',
+      description: 'The adversary\'s vote body carrying its signature of an ack, a close or a proposal (3), ' +
+        'signed in the ack/close/proposal/want domains (4) or with no domain (1); an ack body signed in the vote domain (1).',
       inputs,
-      labels: ['ack signature', 'close signature', 'proposal signature', 'ack domain', 'close domain', 'proposal domain', 'want domain', 'raw key signature', 'ack body, vote domain'],
+      labels: [
+        'ack signature', 'close signature', 'proposal signature', 'ack domain', 'close domain', 'proposal domain', 'want domain',
+        'raw key signature', 'ack body, vote domain'
+      ],
       expected: reject('bad-signature'),
       role: 'attack'
     }],

@@ -16,13 +16,19 @@ export async function forgedVotesScenario (): Promise<Scenario & { open: Open }>
   const inputs: Bytes[] = []
   const labels: string[] = []
   // signature bits
-  for (const [at, bit] of [[0, 0], [5, 3], [31, 7], [32, 1], [63, 6]] as const) { inputs.push(wrap(body, flipBit(sig, at, bit))); labels.push(`signature byte ${at} bit ${bit}`) }
+  for (const [at, bit] of [[0, 0], [5, 3], [31, 7], [32, 1], [63, 6]] as const) {
+    inputs.push(wrap(body, flipBit(sig, at, bit)))
+    labels.push(`signature byte ${at} bit ${bit}`)
+  }
   // body bits inside the proposal hash and the metadata text: still canonical, still schema-valid
   const hashAt = indexOf(body, open.id)
   const textAt = indexOf(body, te.encode('because'))
   for (const at of [hashAt, hashAt + 7, hashAt + 31, textAt, textAt + 3]) { inputs.push(wrap(flipBit(body, at, 0), sig)); labels.push(`body byte ${at} bit 0`) }
   // the voter's key swapped: the body names another member, the signature stays the adversary's
-  for (const other of HONEST) { inputs.push(wrap(encodeCanonical(voteBody(open, h.ids[other]!, 'against', { metadata: { why: 'because' } })), sig)); labels.push(`voter key of agent ${other}`) }
+  for (const other of HONEST) {
+    inputs.push(wrap(encodeCanonical(voteBody(open, h.ids[other]!, 'against', { metadata: { why: 'because' } })), sig))
+    labels.push(`voter key of agent ${other}`)
+  }
   return {
     name: 'forged votes',
     h,
@@ -31,7 +37,8 @@ export async function forgedVotesScenario (): Promise<Scenario & { open: Open }>
     classes: [{
       name: 'forged-signature',
       title: 'forged signature',
-      description: 'A member\'s signed vote with one bit flipped in the signature (5) or in the signed body (proposal hash, metadata; 5), or its body re-pointed at another member\'s key (4).',
+      description: 'A member\'s signed vote with one bit flipped in the signature (5) or in the signed body (proposal hash, metadata; 5), ' +
+        'or its body re-pointed at another member\'s key (4).',
       inputs,
       labels,
       expected: reject('bad-signature'),
