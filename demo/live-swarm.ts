@@ -72,7 +72,11 @@ export async function startLiveSwarm (init: LiveSwarmInit = {}): Promise<LiveSwa
   }))
   const info: HubInfo = {
     hub: address,
-    agents: agents.map((agent, i) => ({ peerId: agent.peerId.toString(), name: nodePersonas[i]?.name ?? `agent-${i}`, opinion: nodePersonas[i]?.opinion ?? '' }))
+    agents: agents.map((agent, i) => ({
+      peerId: agent.peerId.toString(),
+      name: nodePersonas[i]?.name ?? `agent-${i}`,
+      opinion: nodePersonas[i]?.opinion ?? ''
+    }))
   }
   return {
     hub,

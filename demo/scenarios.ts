@@ -46,7 +46,8 @@ async function main (): Promise<void> {
     })
   })
 
-  const run = async (title: string, coordinator: number, payload: Record<string, any>, options: Parameters<ConsensusNode['services']['consensus']['requestConsensus']>[1], live = nodes): Promise<ConsensusResult> => {
+  type RequestOptions = Parameters<ConsensusNode['services']['consensus']['requestConsensus']>[1]
+  const run = async (title: string, coordinator: number, payload: Record<string, any>, options: RequestOptions, live = nodes): Promise<ConsensusResult> => {
     console.log(`${bold(title)}\n  coordinated by ${personas[coordinator]?.name}`)
     const result = await nodes[coordinator]!.services.consensus.requestConsensus(payload, options)
     // give the last acks a moment to reach everyone, then read what each peer holds
@@ -55,15 +56,20 @@ async function main (): Promise<void> {
     const ballot = result.participants.map(id => `${names.get(id)} ${votes.get(`${result.proposalId}/${id}`) ?? 'no vote'}`)
     console.log(`  votes      ${ballot.join(', ')}`)
     const weighted = typeof result.metadata.weightedApproval === 'number' ? `, weighted approval ${(100 * result.metadata.weightedApproval).toFixed(1)}%` : ''
-    console.log(`  decision   ${colour(result.decision)} by ${result.algorithmUsed} (threshold ${(100 * result.threshold).toFixed(0)}%${weighted}); ${result.votesFor} for, ${result.votesAgainst} against, ${result.votesAbstain} abstain of ${result.participants.length}; ${result.durationMs} ms`)
+    console.log(`  decision   ${colour(result.decision)} by ${result.algorithmUsed} (threshold ${(100 * result.threshold).toFixed(0)}%${weighted}); ` +
+      `${result.votesFor} for, ${result.votesAgainst} against, ${result.votesAbstain} abstain of ${result.participants.length}; ${result.durationMs} ms`)
     console.log('  every peer holds:')
     for (const [i, node] of nodes.entries()) {
       const held = decided[i]?.get(result.proposalId)
-      const line = !live.includes(node) ? dim('(offline)') : held === undefined ? 'nothing yet' : `${held.decision.padEnd(9)} certificate ${held.certificate?.id.slice(0, 16)}`
+      const line = !live.includes(node)
+        ? dim('(offline)')
+        : held === undefined ? 'nothing yet' : `${held.decision.padEnd(9)} certificate ${held.certificate?.id.slice(0, 16)}`
       console.log(`    ${(personas[i]?.name ?? '').padEnd(20)} ${line}`)
     }
     const agreeing = live.filter(n => decided[nodes.indexOf(n)]?.get(result.proposalId)?.certificate?.id === result.certificate?.id).length
-    const verified = result.certificate === undefined ? 'no certificate' : `certificate verified offline: ${(await verifyCertificate(result.certificate, { algorithms: { expert_weighted: expertWeighted } })).decision}`
+    const verified = result.certificate === undefined
+      ? 'no certificate'
+      : `certificate verified offline: ${(await verifyCertificate(result.certificate, { algorithms: { expert_weighted: expertWeighted } })).decision}`
     console.log(`  ${agreeing === live.length ? '✓' : '✗'} ${agreeing}/${live.length} live peers hold the same decision and certificate; ${verified}\n`)
     return result
   }
@@ -78,20 +84,28 @@ async function main (): Promise<void> {
   console.log(migration.decision === 'approved' ? '  → execute_migration(\'add_user_preferences\')\n' : '  → migration not executed\n')
 
   const rollback = await run('Scenario 3: emergency system rollback (unanimous, 10 s)', 2,
-    { type: 'emergency_rollback', severity: 'critical', target_version: 'v1.9.5', reason: 'production_errors_spike' }, { algorithm: 'unanimous', timeoutMs: 10_000 })
-  console.log(rollback.decision === 'approved' ? '  → EMERGENCY ROLLBACK APPROVED - executing immediately\n' : '  → TIMEOUT or rejection - proceeding with automatic rollback\n')
+    { type: 'emergency_rollback', severity: 'critical', target_version: 'v1.9.5', reason: 'production_errors_spike' },
+    { algorithm: 'unanimous', timeoutMs: 10_000 })
+  console.log(rollback.decision === 'approved'
+    ? '  → EMERGENCY ROLLBACK APPROVED - executing immediately\n'
+    : '  → TIMEOUT or rejection - proceeding with automatic rollback\n')
 
   // timeout handling: agent-qa-001's node goes down; it stays in this explicit electorate
   await nodes[5]!.stop()
   const late = await run('Timeout handling: unanimous, 2 s, one peer offline', 3,
     { type: 'emergency_rollback', target_version: 'v1.9.4' }, { algorithm: 'unanimous', timeoutMs: 2_000, participants: ids }, nodes.slice(0, 5))
-  console.log(`  → ${late.decision === 'timeout' ? `Consensus timeout: ${late.votesFor}/${late.participants.length} voted - proceeding with automatic rollback` : late.decision}\n`)
+  const lateOutcome = late.decision === 'timeout'
+    ? `Consensus timeout: ${late.votesFor}/${late.participants.length} voted - proceeding with automatic rollback`
+    : late.decision
+  console.log(`  → ${lateOutcome}\n`)
 
   const stats = nodes[0]!.services.consensus.getAlgorithmStats()
   console.log(`${bold('Statistics')} ${dim('(any peer: every peer saw the same decisions)')}`)
-  console.log(`  total proposals ${stats.totalProposals}, approval rate ${(100 * stats.approvalRate).toFixed(1)}%, average ${stats.avgDurationMs.toFixed(0)} ms to a final decision`)
+  console.log(`  total proposals ${stats.totalProposals}, approval rate ${(100 * stats.approvalRate).toFixed(1)}%, ` +
+    `average ${stats.avgDurationMs.toFixed(0)} ms to a final decision`)
   for (const [name, s] of Object.entries(stats.byAlgorithm)) {
-    console.log(`  ${name.padEnd(16)} proposals ${s.proposals}  approved ${s.approved}  rejected ${s.rejected}  timeouts ${s.timeouts}  approval ${(100 * s.approvalRate).toFixed(0)}%`)
+    console.log(`  ${name.padEnd(16)} proposals ${s.proposals}  approved ${s.approved}  rejected ${s.rejected}  timeouts ${s.timeouts}  ` +
+      `approval ${(100 * s.approvalRate).toFixed(0)}%`)
   }
   console.log(dim(`\n${((performance.now() - started) / 1000).toFixed(1)} s in all.`))
   await stopAll(nodes.slice(0, 5))

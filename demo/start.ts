@@ -53,7 +53,8 @@ async function main (): Promise<void> {
   swarm.hub.addEventListener('agent:leave', (evt) => { console.log(dim(`  - agent ${evt.detail.peerId} (${evt.detail.agents} on the topic)`)) })
   swarm.hub.addEventListener('decision', (evt) => {
     const r = evt.detail
-    console.log(`  ${colour(r.decision)} ${r.algorithmUsed}: ${r.votesFor} for, ${r.votesAgainst} against, ${r.votesAbstain} abstain of ${r.participants.length} in ${r.durationMs} ms  ${dim(`certificate ${r.certificate?.id ?? 'none'}`)}`)
+    console.log(`  ${colour(r.decision)} ${r.algorithmUsed}: ${r.votesFor} for, ${r.votesAgainst} against, ${r.votesAbstain} abstain ` +
+      `of ${r.participants.length} in ${r.durationMs} ms  ${dim(`certificate ${r.certificate?.id ?? 'none'}`)}`)
   })
 
   let stopping = false

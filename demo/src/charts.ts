@@ -43,7 +43,10 @@ export function outcomesChart (records: ProposalRecord[]): string {
     const y = 6 + i * rowH
     const segments = (['approved', 'rejected', 'timeout'] as const).map(decision => {
       const w = (counts[decision] / mine.length) * barW
-      const rect = w > 0 ? `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="18" rx="3" fill="var(--${decision === 'approved' ? 'for' : decision === 'rejected' ? 'against' : 'timeout'})"><title>${counts[decision]} ${decision}</title></rect>` : ''
+      const fill = `var(--${decision === 'approved' ? 'for' : decision === 'rejected' ? 'against' : 'timeout'})`
+      const rect = w > 0
+        ? `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="18" rx="3" fill="${fill}"><title>${counts[decision]} ${decision}</title></rect>`
+        : ''
       x += w
       return rect
     }).join('')
@@ -78,8 +81,11 @@ export function durationsChart (records: ProposalRecord[], keep = 24): string {
     const x = left + i * slot + (slot - barW) / 2
     const by = y(r.durationMs)
     const colour = r.decision === 'approved' ? 'var(--for)' : r.decision === 'rejected' ? 'var(--against)' : 'var(--timeout)'
-    const label = i === 0 || i === recent.length - 1 || r.n % 5 === 0 ? `<text x="${(x + barW / 2).toFixed(1)}" y="${height - 5}" class="chart-axis" text-anchor="middle">#${r.n}</text>` : ''
-    return `<rect x="${x.toFixed(1)}" y="${by.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(1.5, height - bottom - by).toFixed(1)}" rx="2" fill="${colour}">` +
+    const label = i === 0 || i === recent.length - 1 || r.n % 5 === 0
+      ? `<text x="${(x + barW / 2).toFixed(1)}" y="${height - 5}" class="chart-axis" text-anchor="middle">#${r.n}</text>`
+      : ''
+    const barH = Math.max(1.5, height - bottom - by)
+    return `<rect x="${x.toFixed(1)}" y="${by.toFixed(1)}" width="${barW.toFixed(1)}" height="${barH.toFixed(1)}" rx="2" fill="${colour}">` +
       `<title>#${r.n} ${escapeXml(r.algorithm)}: ${r.decision} in ${formatMs(r.durationMs)} (${r.agents} agents)</title></rect>${label}`
   }).join('')
   return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="time to decision per proposal">${grid}${bars}</svg>`

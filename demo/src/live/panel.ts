@@ -196,10 +196,14 @@ export class LivePanel {
       : mine !== undefined
         ? `<span class="tag">you voted <b class="pill ${mine === 'for' ? 'approved' : mine === 'against' ? 'rejected' : ''}">${mine}</b></span>`
         : ['for', 'against', 'abstain'].map(v => `<button class="vote-${v}" data-vote="${v}">${v}</button>`).join('')
-    element.innerHTML = `<div class="line1"><b>${escapeXml(view.algorithm)}${threshold}</b> <span class="tag">by ${escapeXml(this.names.get(view.coordinator) ?? short(view.coordinator))}</span></div>` +
+    const coordinatorName = escapeXml(this.names.get(view.coordinator) ?? short(view.coordinator))
+    const voteMarks = view.electorate
+      .map(m => `<i class="${votes.get(m.id) ?? ''}" title="${escapeXml(this.details.get(m.id) ?? this.names.get(m.id) ?? m.id)}"></i>`)
+      .join('')
+    element.innerHTML = `<div class="line1"><b>${escapeXml(view.algorithm)}${threshold}</b> <span class="tag">by ${coordinatorName}</span></div>` +
       `<div class="payload">${escapeXml(JSON.stringify(view.payload))}</div>` +
       `<div class="countdown"><i style="width:${this.remaining(view)}%"></i></div>` +
-      `<div class="votes">${view.electorate.map(m => `<i class="${votes.get(m.id) ?? ''}" title="${escapeXml(this.details.get(m.id) ?? this.names.get(m.id) ?? m.id)}"></i>`).join('')}</div>` +
+      `<div class="votes">${voteMarks}</div>` +
       `<div class="buttons">${buttons}</div>`
     element.querySelectorAll<HTMLButtonElement>('button[data-vote]').forEach(button => {
       button.addEventListener('click', () => { void this.vote(view.id, button.dataset.vote as VoteType) })
@@ -240,7 +244,9 @@ export class LivePanel {
     const open = this.open.get(result.proposalId)
     open?.element.remove()
     this.open.delete(result.proposalId)
-    if (this.open.size === 0 && byId('live-open').children.length === 0) byId('live-open').innerHTML = '<p class="empty">No open proposal. Propose one, or wait for another tab.</p>'
+    if (this.open.size === 0 && byId('live-open').children.length === 0) {
+      byId('live-open').innerHTML = '<p class="empty">No open proposal. Propose one, or wait for another tab.</p>'
+    }
     const li = document.createElement('li')
     li.dataset.proposal = result.proposalId
     li.dataset.decision = result.decision
@@ -253,8 +259,10 @@ export class LivePanel {
     const by = coordinator === undefined ? ' · caught up on joining' : ` · by ${escapeXml(this.names.get(coordinator) ?? short(coordinator))}`
     const payload = open === undefined ? '' : ` · <span class="mono">${escapeXml(JSON.stringify(open.view.payload).slice(0, 80))}</span>`
     li.innerHTML = `<div class="line1"><span class="pill ${result.decision}">${result.decision}</span><b>${escapeXml(result.algorithmUsed)}</b>` +
-      `<span class="tag">${result.votesFor} for · ${result.votesAgainst} against · ${result.votesAbstain} abstain of ${result.participants.length} · ${formatMs(result.durationMs)}${by}</span></div>` +
-      `<div class="line2">certificate <code class="cert" title="${result.certificate?.id ?? ''}">${result.certificate?.id ?? 'none (finality not reached)'}</code>${payload}</div>`
+      `<span class="tag">${result.votesFor} for · ${result.votesAgainst} against · ${result.votesAbstain} abstain of ${result.participants.length} · ` +
+      `${formatMs(result.durationMs)}${by}</span></div>` +
+      `<div class="line2">certificate <code class="cert" title="${result.certificate?.id ?? ''}">` +
+      `${result.certificate?.id ?? 'none (finality not reached)'}</code>${payload}</div>`
     byId('live-decisions').prepend(li)
   }
 }

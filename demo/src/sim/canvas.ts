@@ -56,8 +56,11 @@ type Point = [number, number]
 const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5))
 const TWEEN_MS = 700
 
+type PaletteColour =
+  'for' | 'against' | 'abstain' | 'timeout' | 'approved' | 'rejected' | 'proposal' | 'node' | 'nodeLine' | 'text' | 'muted' | 'crashed' | 'bg'
+
 /** Reads the theme's colours from CSS custom properties on the canvas. */
-export function palette (element: Element): Record<'for' | 'against' | 'abstain' | 'timeout' | 'approved' | 'rejected' | 'proposal' | 'node' | 'nodeLine' | 'text' | 'muted' | 'crashed' | 'bg', string> {
+export function palette (element: Element): Record<PaletteColour, string> {
   const style = getComputedStyle(element)
   const read = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback
   return {

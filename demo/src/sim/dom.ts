@@ -54,7 +54,9 @@ export function showBanner (result: ResultSummary, agents: AgentInfo[]): void {
   banner.dataset.for = String(result.votesFor)
   banner.dataset.against = String(result.votesAgainst)
   banner.dataset.abstain = String(result.votesAbstain)
-  const cert = result.certificateId === undefined ? 'no certificate: finality not reached' : `certificate <code class="cert">${result.certificateId.slice(0, 16)}…</code>`
+  const cert = result.certificateId === undefined
+    ? 'no certificate: finality not reached'
+    : `certificate <code class="cert">${result.certificateId.slice(0, 16)}…</code>`
   banner.innerHTML = `<div class="decision ${result.decision}">${result.decision.toUpperCase()}</div>` +
     `<div class="detail">${escapeXml(counts(result))} · ${formatMs(result.durationMs)}</div>` +
     `<div class="detail">${escapeXml(closedBy(result, agents))} · ${cert}</div>` +
@@ -87,9 +89,12 @@ export function logDecision (n: number, title: string, result: ResultSummary, ag
   const li = document.createElement('li')
   li.dataset.proposal = result.proposalId
   li.dataset.decision = result.decision
+  const certificate = result.certificateId === undefined
+    ? ''
+    : ` · <code class="cert" title="${result.certificateId}">${result.certificateId.slice(0, 12)}…</code>`
   li.innerHTML = `<div class="line1"><span class="pill ${result.decision}">${result.decision}</span><b>#${n} ${escapeXml(title)}</b>` +
     `<span class="tag">${agents} agents · ${formatMs(result.durationMs)}</span></div>` +
-    `<div class="line2">${escapeXml(counts(result))}${result.certificateId === undefined ? '' : ` · <code class="cert" title="${result.certificateId}">${result.certificateId.slice(0, 12)}…</code>`}</div>` +
+    `<div class="line2">${escapeXml(counts(result))}${certificate}</div>` +
     '<div class="line2 agree"></div>'
   const log = byId('sim-log')
   log.prepend(li)

@@ -114,7 +114,9 @@ export class SimulationPanel {
     }
     input('sim-loss').addEventListener('input', faults)
     input('sim-latency').addEventListener('input', faults)
-    const opinions = (): void => { this.post({ type: 'opinions', support: Number(input('sim-support').value) / 100, silent: Number(input('sim-silent').value) / 100 }) }
+    const opinions = (): void => {
+      this.post({ type: 'opinions', support: Number(input('sim-support').value) / 100, silent: Number(input('sim-silent').value) / 100 })
+    }
     input('sim-support').addEventListener('input', opinions)
     input('sim-silent').addEventListener('input', opinions)
     const algorithm = byId<HTMLSelectElement>('sim-algorithm')
@@ -178,7 +180,8 @@ export class SimulationPanel {
       this.queue.sort((a, b) => when(a) - when(b))
     }
     const c = message.counters
-    byId('sim-counters').textContent = `${c.sent.toLocaleString()} messages sent · ${c.delivered.toLocaleString()} delivered · ${c.dropped.toLocaleString()} lost`
+    byId('sim-counters').textContent =
+      `${c.sent.toLocaleString()} messages sent · ${c.delivered.toLocaleString()} delivered · ${c.dropped.toLocaleString()} lost`
   }
 
   private fail (text: string): void {
@@ -189,14 +192,32 @@ export class SimulationPanel {
 
   private proposeFromControls (): void {
     const algorithm = byId<HTMLSelectElement>('sim-algorithm').value as AlgorithmChoice
-    this.propose({ algorithm, threshold: Number(input('sim-threshold').value) / 100, timeoutMs: Number(input('sim-timeout').value), payload: { action: 'deploy', version: `v2.${this.history.length}` } })
+    this.propose({
+      algorithm,
+      threshold: Number(input('sim-threshold').value) / 100,
+      timeoutMs: Number(input('sim-timeout').value),
+      payload: { action: 'deploy', version: `v2.${this.history.length}` }
+    })
   }
 
   private propose (request: ProposeRequest, scenario?: number): void {
     if (this.open || this.building) return
     this.open = true
     this.display = this.workerNow
-    this.running = { id: undefined, title: request.label ?? proposalTitle(request.algorithm, request.threshold), coordinator: request.coordinator ?? 0, closers: [], electorate: this.agents.length, threshold: request.threshold, startedAt: this.workerNow, deadline: this.workerNow + request.timeoutMs, counted: new Map(), result: undefined, scenario, closing: false }
+    this.running = {
+      id: undefined,
+      title: request.label ?? proposalTitle(request.algorithm, request.threshold),
+      coordinator: request.coordinator ?? 0,
+      closers: [],
+      electorate: this.agents.length,
+      threshold: request.threshold,
+      startedAt: this.workerNow,
+      deadline: this.workerNow + request.timeoutMs,
+      counted: new Map(),
+      result: undefined,
+      scenario,
+      closing: false
+    }
     this.post({ type: 'propose', request: { ...request, label: this.running.title } })
   }
 
@@ -211,7 +232,14 @@ export class SimulationPanel {
   private runScenario (index: number): void {
     const scenario = seedScenarios[index]
     if (scenario === undefined) { this.scenarios = undefined; return }
-    this.propose({ algorithm: scenario.algorithm, threshold: scenario.algorithm === 'quorum' ? 0.5 : 0.6, timeoutMs: scenario.timeoutMs, payload: scenario.payload, coordinator: scenario.coordinator, label: `Scenario ${index + 1}: ${scenario.title}` }, index)
+    this.propose({
+      algorithm: scenario.algorithm,
+      threshold: scenario.algorithm === 'quorum' ? 0.5 : 0.6,
+      timeoutMs: scenario.timeoutMs,
+      payload: scenario.payload,
+      coordinator: scenario.coordinator,
+      label: `Scenario ${index + 1}: ${scenario.title}`
+    }, index)
   }
 
   private readonly frame = (ts: number): void => {
@@ -241,7 +269,9 @@ export class SimulationPanel {
     const cpuBound = this.behindSince > 0 && now - this.behindSince > 700
     const badge = byId('sim-ff')
     badge.hidden = this.ff < 2 && !cpuBound
-    badge.textContent = cpuBound ? `slow motion: ${this.agents.length} agents × ${this.agents.length} signed votes keep the CPU busy` : 'nothing in flight: fast-forward ››'
+    badge.textContent = cpuBound
+      ? `slow motion: ${this.agents.length} agents × ${this.agents.length} signed votes keep the CPU busy`
+      : 'nothing in flight: fast-forward ››'
     this.display = Math.max(this.display, Math.min(target, this.workerNow))
     while (this.queue.length > 0 && when(this.queue[0] as SimEvent) <= this.display) this.apply(this.queue.shift() as SimEvent, now)
     this.particles = this.particles.filter(p => this.display < p.t1 + (p.t1 - p.t0) * 0.6 + 1)
@@ -260,7 +290,12 @@ export class SimulationPanel {
     byId<HTMLButtonElement>('sim-propose').disabled = this.open || this.building
     byId<HTMLButtonElement>('sim-scenarios').disabled = this.open || this.building
     if (!this.open && !this.building) {
-      if (this.rebuildWanted) { this.rebuildWanted = false; this.build() } else if (this.scenarios === undefined && input('sim-autoplay').checked && this.nextAutoAt > 0 && now >= this.nextAutoAt) this.autoplay()
+      if (this.rebuildWanted) {
+        this.rebuildWanted = false
+        this.build()
+      } else if (this.scenarios === undefined && input('sim-autoplay').checked && this.nextAutoAt > 0 && now >= this.nextAutoAt) {
+        this.autoplay()
+      }
     }
   }
 
@@ -301,7 +336,9 @@ export class SimulationPanel {
         byId<HTMLButtonElement>('sim-crash').disabled = false
         break
       case 'msg': {
-        const colour = event.kind === 'proposal' || event.kind === 'ack' ? colours.proposal : event.kind === 'vote' ? colours[event.choice ?? 'abstain'] : colours[event.decision ?? 'timeout']
+        const colour = event.kind === 'proposal' || event.kind === 'ack'
+          ? colours.proposal
+          : event.kind === 'vote' ? colours[event.choice ?? 'abstain'] : colours[event.decision ?? 'timeout']
         this.particles.push({ from: event.from, to: event.to, t0: event.t0, t1: event.t, dropped: event.dropped, colour, hollow: event.kind === 'ack' })
         if (event.kind === 'close' && running !== undefined && !running.closing && running.result === undefined) {
           running.closing = true
@@ -328,8 +365,9 @@ export class SimulationPanel {
           waitingBanner(running.closing
             ? 'The coordinator crashed after its close left: the others finish without it…'
             : fallback === undefined
-            ? 'The coordinator crashed, and no fallback closer was pinned.'
-            : `The coordinator crashed. Fallback closer 1 (${this.agents[fallback]?.name ?? fallback}) closes a little after the deadline, if no close reached it…`)
+              ? 'The coordinator crashed, and no fallback closer was pinned.'
+              : `The coordinator crashed. Fallback closer 1 (${this.agents[fallback]?.name ?? fallback}) ` +
+                'closes a little after the deadline, if no close reached it…')
         }
         break
       case 'restart': touch(event.agent, { crashed: false }); break
@@ -345,7 +383,13 @@ export class SimulationPanel {
     running.result = result
     this.decision = { value: result.decision, at: now, origin: result.closer ?? running.coordinator }
     showBanner(result, this.agents)
-    const record: ProposalRecord = { n: this.history.length + 1, algorithm: result.algorithm, decision: result.decision, durationMs: result.durationMs, agents: this.agents.length }
+    const record: ProposalRecord = {
+      n: this.history.length + 1,
+      algorithm: result.algorithm,
+      decision: result.decision,
+      durationMs: result.durationMs,
+      agents: this.agents.length
+    }
     this.history.push(record)
     logDecision(record.n, running.title, result, this.agents.length)
     byId('sim-outcomes').innerHTML = outcomesChart(this.history)
@@ -353,7 +397,13 @@ export class SimulationPanel {
     if (running.scenario !== undefined) {
       const scenario = seedScenarios[running.scenario]
       if (scenario !== undefined) {
-        scenarioCard(`Scenario ${running.scenario + 1}: ${scenario.title}`, scenario.algorithm, seedPersonas[scenario.coordinator]?.name ?? '', result, scenario.consequence(result.decision, result.votesFor))
+        scenarioCard(
+          `Scenario ${running.scenario + 1}: ${scenario.title}`,
+          scenario.algorithm,
+          seedPersonas[scenario.coordinator]?.name ?? '',
+          result,
+          scenario.consequence(result.decision, result.votesFor)
+        )
       }
     }
   }

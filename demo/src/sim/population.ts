@@ -14,7 +14,11 @@ export interface Persona {
 
 /** MoAI-Flow's demo agents: two weighted experts and four others. */
 export const seedPersonas: Persona[] = [
-  { name: 'expert-backend-001', weight: 3, decide: (p) => ({ vote: VoteType.For, metadata: { reason: p.payload.type === 'database_migration' ? 'rollback script reviewed' : 'looks good' } }) },
+  {
+    name: 'expert-backend-001',
+    weight: 3,
+    decide: (p) => ({ vote: VoteType.For, metadata: { reason: p.payload.type === 'database_migration' ? 'rollback script reviewed' : 'looks good' } })
+  },
   { name: 'expert-frontend-001', weight: 2, decide: () => ({ vote: VoteType.For }) },
   { name: 'agent-junior-001', weight: 1, decide: (p) => ({ vote: p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For }) },
   { name: 'agent-junior-002', weight: 1, decide: (p) => ({ vote: p.payload.type === 'feature_flag' ? VoteType.Abstain : VoteType.For }) },
@@ -43,12 +47,20 @@ export const seedScenarios: SeedScenario[] = [
     payload: { type: 'feature_flag', feature: 'new_checkout_flow', rollout_percentage: 10, monitoring_period_hours: 24 },
     algorithm: 'quorum',
     timeoutMs: 30_000,
-    consequence: (decision, votesFor) => decision === 'approved' ? `enable_feature_flag('new_checkout_flow', rollout=10): approved by ${votesFor} agents` : 'feature flag stays off'
+    consequence: (decision, votesFor) => decision === 'approved'
+      ? `enable_feature_flag('new_checkout_flow', rollout=10): approved by ${votesFor} agents`
+      : 'feature flag stays off'
   },
   {
     title: 'Database schema migration',
     coordinator: 1,
-    payload: { type: 'database_migration', migration_name: 'add_user_preferences', estimated_downtime_seconds: 120, rollback_available: true, risk_level: 'high' },
+    payload: {
+      type: 'database_migration',
+      migration_name: 'add_user_preferences',
+      estimated_downtime_seconds: 120,
+      rollback_available: true,
+      risk_level: 'high'
+    },
     algorithm: 'expert_weighted',
     timeoutMs: 60_000,
     consequence: (decision) => decision === 'approved' ? "execute_migration('add_user_preferences')" : 'migration not executed'
@@ -59,7 +71,9 @@ export const seedScenarios: SeedScenario[] = [
     payload: { type: 'emergency_rollback', severity: 'critical', target_version: 'v1.9.5', reason: 'production_errors_spike' },
     algorithm: 'unanimous',
     timeoutMs: 10_000,
-    consequence: (decision) => decision === 'approved' ? 'EMERGENCY ROLLBACK APPROVED - executing immediately' : 'TIMEOUT or rejection - proceeding with automatic rollback'
+    consequence: (decision) => decision === 'approved'
+      ? 'EMERGENCY ROLLBACK APPROVED - executing immediately'
+      : 'TIMEOUT or rejection - proceeding with automatic rollback'
   }
 ]
 

@@ -82,9 +82,30 @@ export interface ResultSummary {
 
 /** Something that happened in the swarm, at virtual time `t` (or `t0`…`t1` for a message). */
 export type SimEvent =
-  | { k: 'proposal', t: number, id: string, label: string, coordinator: number, closers: number[], algorithm: string, deadline: number, electorate: number, threshold: number }
+  | {
+    k: 'proposal'
+    t: number
+    id: string
+    label: string
+    coordinator: number
+    closers: number[]
+    algorithm: string
+    deadline: number
+    electorate: number
+    threshold: number
+  }
   /** a message worth drawing: the proposal going out, votes and acks reaching the coordinator, closes going out */
-  | { k: 'msg', t: number, t0: number, kind: 'proposal' | 'vote' | 'close' | 'ack', from: number, to: number, dropped: boolean, choice?: Choice, decision?: Decision }
+  | {
+    k: 'msg'
+    t: number
+    t0: number
+    kind: 'proposal' | 'vote' | 'close' | 'ack'
+    from: number
+    to: number
+    dropped: boolean
+    choice?: Choice
+    decision?: Decision
+  }
   | { k: 'received', t: number, agent: number }
   | { k: 'voted', t: number, agent: number, choice: Choice }
   /** a closer counted a vote (the running tally) */

@@ -2,7 +2,10 @@
  * The simulation, off the page's main thread: a SimulatedSwarm on a MemoryNetwork in virtual time,
  * advanced only as far as the page asks, reporting what it draws (see protocol.ts).
  */
-import { QuorumAlgorithm, SupermajorityAlgorithm, UnanimousAlgorithm, WeightedAlgorithm, type ConsensusAlgorithm, type ConsensusResult, type ProposalView, type VoteType } from '../../../src/index.js'
+import {
+  QuorumAlgorithm, SupermajorityAlgorithm, UnanimousAlgorithm, WeightedAlgorithm,
+  type ConsensusAlgorithm, type ConsensusResult, type ProposalView, type VoteType
+} from '../../../src/index.js'
 import { SimulatedSwarm, type SimulatedAgent } from '../../../src/testing/index.js'
 import { decodeMessage } from '../../../src/wire/index.js'
 import { crowdChoice, crowdWeight, isSilent, seedPersonas } from './population.js'
@@ -193,8 +196,19 @@ async function propose (request: ProposeRequest): Promise<void> {
   }
   const coordinator = s.agent(request.coordinator ?? 0)
   coordinator.manager.registerAlgorithm(request.algorithm, algorithmFor(request, s.agents))
-  const threshold = request.algorithm === 'unanimous' ? 1 : request.algorithm === 'supermajority' ? 2 / 3 : request.algorithm === 'expert_weighted' ? 0.6 : request.threshold
-  const mine: Current = { id: undefined, label: request.label ?? '', coordinator: coordinator.index, threshold, closers: new Set([coordinator.index]), horizon: Infinity, result: undefined, decided: new Map() }
+  const threshold = request.algorithm === 'unanimous'
+    ? 1
+    : request.algorithm === 'supermajority' ? 2 / 3 : request.algorithm === 'expert_weighted' ? 0.6 : request.threshold
+  const mine: Current = {
+    id: undefined,
+    label: request.label ?? '',
+    coordinator: coordinator.index,
+    threshold,
+    closers: new Set([coordinator.index]),
+    horizon: Infinity,
+    result: undefined,
+    decided: new Map()
+  }
   current = mine
   // the monitor learns the proposal's id and closers as it leaves (see onProposalSent)
   coordinator.manager.requestConsensus(request.payload, {
@@ -210,7 +224,18 @@ function onProposalSent (id: string, body: { closers: string[], deadline: number
   current.id = id
   current.closers = new Set(body.closers.map(c => byPeer.get(c) ?? -1))
   current.horizon = body.deadline + (body.closers.length + 2) * body.step + 2_000
-  emit({ k: 'proposal', t: now(), id, label: current.label, coordinator: current.coordinator, closers: [...current.closers], algorithm: body.algorithm.name, deadline: body.deadline, electorate: body.electorate.length, threshold: current.threshold })
+  emit({
+    k: 'proposal',
+    t: now(),
+    id,
+    label: current.label,
+    coordinator: current.coordinator,
+    closers: [...current.closers],
+    algorithm: body.algorithm.name,
+    deadline: body.deadline,
+    electorate: body.electorate.length,
+    threshold: current.threshold
+  })
 }
 
 /**
@@ -234,7 +259,14 @@ async function advance (to: number): Promise<void> {
 
 function flush (done: boolean): void {
   const counters = swarm?.network.counters ?? { sent: 0, delivered: 0, dropped: 0 }
-  port.postMessage({ type: 'events', now: now(), events, open: current !== undefined, done, counters: { sent: counters.sent, delivered: counters.delivered, dropped: counters.dropped } })
+  port.postMessage({
+    type: 'events',
+    now: now(),
+    events,
+    open: current !== undefined,
+    done,
+    counters: { sent: counters.sent, delivered: counters.delivered, dropped: counters.dropped }
+  })
   events = []
 }
 
@@ -253,7 +285,10 @@ function settleCheck (): void {
 async function handle (message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'build': await build(message.settings); break
-    case 'faults': swarm?.network.setFaults({ loss: message.loss, latencyMs: message.latencyMs }); if (settings !== undefined) settings = { ...settings, loss: message.loss, latencyMs: message.latencyMs }; break
+    case 'faults':
+      swarm?.network.setFaults({ loss: message.loss, latencyMs: message.latencyMs })
+      if (settings !== undefined) settings = { ...settings, loss: message.loss, latencyMs: message.latencyMs }
+      break
     case 'opinions': opinions = { support: message.support, silent: message.silent }; break
     case 'propose': await propose(message.request); break
     case 'crash-coordinator':
