@@ -70,8 +70,8 @@ export class PeerLimiter {
       bucket.at = now
     }
     // a float's rounding must not cost a whole interval (0.1 + 0.2 earned is a token)
-    if (bucket.tokens < 1 - 1e-9) return false
-    bucket.tokens = Math.max(0, bucket.tokens - 1)
+    if (bucket.tokens < 0.999999999) return false
+    bucket.tokens -= 1
     return true
   }
 
