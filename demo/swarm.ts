@@ -3,6 +3,8 @@
  * dialed pairwise into a full mesh.
  */
 import { createConsensusNode, type ConsensusNode } from '../src/agent/node.js'
+
+export { connectFullMesh } from '../src/agent/node.js'
 import type { ConsensusInit } from '../src/libp2p/index.js'
 
 export type { ConsensusNode } from '../src/agent/node.js'
@@ -13,17 +15,6 @@ export type { ConsensusNode } from '../src/agent/node.js'
  */
 export async function startLoopbackPeer (consensus: ConsensusInit = {}): Promise<ConsensusNode> {
   return createConsensusNode({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], consensus })
-}
-
-/** Dial every pair, a few dials at a time, then wait until each peer sees all others on the topic. */
-export async function connectFullMesh (nodes: ConsensusNode[], timeoutMs = 20_000): Promise<void> {
-  const pairs: Array<[ConsensusNode, ConsensusNode]> = []
-  for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) pairs.push([nodes[i] as ConsensusNode, nodes[j] as ConsensusNode])
-  const parallel = 8
-  for (let k = 0; k < pairs.length; k += parallel) {
-    await Promise.all(pairs.slice(k, k + parallel).map(async ([a, b]) => a.dial(b.getMultiaddrs())))
-  }
-  await Promise.all(nodes.map(async node => node.services.consensus.waitForPeers(nodes.length - 1, { timeoutMs, neighbours: true })))
 }
 
 /** Stop every peer. */

@@ -22,7 +22,7 @@ import type { ConsensusInit, GossipsubPreset } from '../libp2p/index.js'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-export { createConsensusNode, type ConsensusNode, type ConsensusNodeInit, type ConsensusNodeServices } from './node.js'
+export { createConsensusNode, connectFullMesh, type ConsensusNode, type ConsensusNodeInit, type ConsensusNodeServices } from './node.js'
 
 /** A libp2p node running the consensus service (`agent.services.consensus`), made by {@link createAgent}. */
 export type ConsensusAgent = ConsensusNode

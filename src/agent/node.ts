@@ -95,3 +95,24 @@ export async function createConsensusNode<S extends ServiceMap = Record<never, n
     services
   }) as unknown as Promise<Libp2p<Omit<ConsensusNodeServices, keyof S> & S>>
 }
+
+/**
+ * Connect `nodes` into a full mesh: dial every pair, eight dials at a time (a burst of simultaneous
+ * dials trips libp2p's inbound limits), then wait until each node sees all the others on the topic.
+ * Throws `NotEnoughPeersError` if one does not within `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const nodes = await Promise.all([1, 2, 3].map(async () => createConsensusNode({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })))
+ * await connectFullMesh(nodes)
+ * ```
+ */
+export async function connectFullMesh (nodes: ConsensusNode[], timeoutMs = 20_000): Promise<void> {
+  const pairs: Array<[ConsensusNode, ConsensusNode]> = []
+  for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) pairs.push([nodes[i] as ConsensusNode, nodes[j] as ConsensusNode])
+  const parallel = 8
+  for (let k = 0; k < pairs.length; k += parallel) {
+    await Promise.all(pairs.slice(k, k + parallel).map(async ([a, b]) => a.dial(b.getMultiaddrs())))
+  }
+  await Promise.all(nodes.map(async node => node.services.consensus.waitForPeers(nodes.length - 1, { timeoutMs, neighbours: true })))
+}

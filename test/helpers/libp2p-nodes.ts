@@ -7,6 +7,8 @@ import { memory } from '@libp2p/memory'
 import { webSockets } from '@libp2p/websockets'
 import { createConsensusNode, type ConsensusNode, type ConsensusNodeInit } from '../../src/agent/node.js'
 
+export { connectFullMesh } from '../../src/agent/node.js'
+
 export type { ConsensusNode } from '../../src/agent/node.js'
 
 /** How to build one test node: the builder's options, plus which transport to listen on. */
@@ -30,17 +32,6 @@ export async function startNode (init: TestNodeInit): Promise<ConsensusNode> {
     listen: [transport === 'memory' ? `/memory/consensus-${process.pid}-${memoryNames++}` : `/ip4/127.0.0.1/tcp/${port ?? 0}/ws`],
     transports: [transport === 'memory' ? memory() : webSockets()]
   })
-}
-
-/** Dial every pair, a few dials at a time, then wait until each node sees all others on the topic. */
-export async function connectFullMesh (nodes: ConsensusNode[], timeoutMs = 20_000): Promise<void> {
-  const pairs: Array<[ConsensusNode, ConsensusNode]> = []
-  for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) pairs.push([nodes[i] as ConsensusNode, nodes[j] as ConsensusNode])
-  const parallel = 8
-  for (let k = 0; k < pairs.length; k += parallel) {
-    await Promise.all(pairs.slice(k, k + parallel).map(async ([a, b]) => a.dial(b.getMultiaddrs())))
-  }
-  await Promise.all(nodes.map(async node => node.services.consensus.waitForPeers(nodes.length - 1, { timeoutMs, neighbours: true })))
 }
 
 /** Stop every node. */
