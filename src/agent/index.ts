@@ -17,6 +17,7 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { isPrivate } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher'
+import { systemClock, type Clock } from '../clock.js'
 import { createConsensusNode, type ConsensusNode } from './node.js'
 import type { ConsensusInit, GossipsubPreset } from '../libp2p/index.js'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
@@ -98,7 +99,7 @@ export async function createAgent (init: AgentInit = {}): Promise<ConsensusAgent
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
     ...(init.allowLocalHubs === false || hubs.length === 0 ? {} : { connectionGater: hubGater(hubs) })
   })
-  const redial = keepConnected(node, hubs, redialDelayMs)
+  const redial = keepConnected(node, hubs, redialDelayMs, init.consensus?.clock ?? systemClock)
   // a hub that is not up yet is retried in the background, like one that goes away later
   await Promise.all(hubs.map(async hub => node.dial(hub.addr).catch(() => { redial(hub) })))
   return node
@@ -138,15 +139,15 @@ function hubGater (hubs: Hub[]): ConnectionGater {
 }
 
 /** Redial a hub whenever its connection drops, backing off while it stays away; returns the scheduler. */
-function keepConnected (node: ConsensusAgent, hubs: Hub[], baseDelayMs: number): (hub: Hub) => void {
-  const timers = new Map<string, ReturnType<typeof setTimeout>>()
+function keepConnected (node: ConsensusAgent, hubs: Hub[], baseDelayMs: number, clock: Clock): (hub: Hub) => void {
+  const timers = new Map<string, unknown>()
   const delays = new Map<string, number>()
   const connected = (hub: Hub): boolean => node.getConnections().some(c => c.remotePeer.toString() === hub.peerId)
   const schedule = (hub: Hub): void => {
     if (timers.has(hub.peerId) || node.status !== 'started') return
     const delay = delays.get(hub.peerId) ?? baseDelayMs
     delays.set(hub.peerId, Math.min(delay * 2, MAX_REDIAL_DELAY_MS))
-    timers.set(hub.peerId, setTimeout(() => {
+    timers.set(hub.peerId, clock.setTimeout(() => {
       timers.delete(hub.peerId)
       if (node.status !== 'started' || connected(hub)) return
       node.dial(hub.addr).then(() => { delays.delete(hub.peerId) }, () => { schedule(hub) })
@@ -157,7 +158,7 @@ function keepConnected (node: ConsensusAgent, hubs: Hub[], baseDelayMs: number):
     if (hub !== undefined) schedule(hub)
   })
   node.addEventListener('stop', () => {
-    for (const timer of timers.values()) clearTimeout(timer)
+    for (const timer of timers.values()) clock.clearTimeout(timer)
     timers.clear()
   })
   return schedule
