@@ -407,11 +407,15 @@ describe('WeightedAlgorithm', () => {
     expect(run(algorithm, electorate, new Map([['b', 'for'], ['c', 'for'], ['a', 'against']])).outcome).toBe('rejected')
   })
 
-  it('weights listed in agentWeights but absent from the electorate do not count', () => {
-    const algorithm = new WeightedAlgorithm({ agentWeights: { ghost: 100 } })
-    const electorate = algorithm.weights(['a', 'b'])
-    expect(electorate.has('ghost')).toBe(false)
-    expect(run(algorithm, electorate, new Map([['a', 'for'], ['b', 'for'], ['ghost', 'against']])).outcome).toBe('approved')
+  it('a weight for someone outside the electorate is an error naming them, never silently dropped', () => {
+    const algorithm = new WeightedAlgorithm({ agentWeights: { ghost: 100, a: 2 } })
+    expectInvalid(() => algorithm.weights(['a', 'b']), /agentWeights names ghost, not in this proposal's electorate.*\(the electorate: a, b\)/)
+    // a name where a PeerId belongs (as MoAI-Flow's examples write them) is the same mistake
+    const named = new WeightedAlgorithm({ agentWeights: { 'expert-backend-001': 3 } })
+    expectInvalid(() => named.weights(['12D3KooWA', '12D3KooWB']), /agentWeights names expert-backend-001.*keys are PeerId strings of members/)
+    // with the ghost in the electorate it counts like anyone else
+    const electorate = algorithm.weights(['a', 'b', 'ghost'])
+    expect(run(algorithm, electorate, new Map([['a', 'for'], ['b', 'for'], ['ghost', 'against']])).outcome).toBe('rejected')
   })
 
   describe("the seed's expert example (threshold 0.6, total weight 7)", () => {
@@ -525,15 +529,31 @@ describe('WeightedAlgorithm', () => {
     expect(run(new WeightedAlgorithm(), electorate, new Map()).metadata).toEqual({ weightedApproval: 0 })
   })
 
-  it('non-integer or negative weights throw InvalidParametersError naming the member', () => {
-    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { alice: 1.5 } }), /weight of alice must be an integer.*got 1\.5/)
-    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { bob: -1 } }), /weight of bob must be an integer.*got -1/)
-    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { carol: Number.NaN } }), /weight of carol must be an integer/)
-    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { dave: 2 ** 32 + 1 } }), /weight of dave must be an integer in 0…4294967296/)
-    expectInvalid(() => new WeightedAlgorithm({ defaultWeight: 1.5 }), /weight of defaultWeight must be an integer.*got 1\.5/)
-    expectInvalid(() => new WeightedAlgorithm({ defaultWeight: -1 }), /weight of defaultWeight must be an integer.*got -1/)
+  it('negative, non-finite, too precise or too large weights throw InvalidParametersError naming the member', () => {
+    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { bob: -1 } }), /weight of bob must be a finite number in 0…4294967296, got -1/)
+    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { carol: Number.NaN } }), /weight of carol must be a finite number/)
+    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { erin: Infinity } }), /weight of erin must be a finite number/)
+    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { dave: 2 ** 32 + 1 } }), /weight of dave must be a finite number in 0…4294967296/)
+    expectInvalid(() => new WeightedAlgorithm({ defaultWeight: -1 }), /weight of defaultWeight must be a finite number.*got -1/)
+    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { fay: 1.1234567 } }), /weight of fay has 7 decimal places, at most 6/)
+    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { gus: 1e-7 } }), /weight of gus has 7 decimal places/)
+    // scaling to integers must still fit: 2^32 with a 0.5 beside it would be 2^33 halves
+    expectInvalid(() => new WeightedAlgorithm({ agentWeights: { max: 2 ** 32, half: 0.5 } }), /weight of max is 42949672960 once every weight is scaled by 10/)
     // the boundary values are fine
     expect(() => new WeightedAlgorithm({ agentWeights: { zero: 0, max: 2 ** 32 } })).not.toThrow()
+  })
+
+  it('decimal weights, as MoAI-Flow writes them, are pinned as exact integers of the same ratios', () => {
+    const algorithm = new WeightedAlgorithm({ threshold: 0.6, agentWeights: { backend: 3.0, frontend: 1.5, qa: 0.25 } })
+    const electorate = algorithm.weights(['backend', 'frontend', 'qa', 'junior'])
+    // one scale for all (100: qa has two decimals), default weight 1 included
+    expect(electorate).toEqual(new Map([['backend', 300], ['frontend', 150], ['qa', 25], ['junior', 100]]))
+    // 3 + 1.5 of 5.75 = 0.78 > 0.6; 1.5 + 0.25 + 1 of 5.75 = 0.48 is not
+    expect(run(algorithm, electorate, new Map([['backend', 'for'], ['frontend', 'for']])).outcome).toBe('approved')
+    expect(run(algorithm, electorate, new Map([['frontend', 'for'], ['qa', 'for'], ['junior', 'for'], ['backend', 'against']])).outcome).toBe('rejected')
+    expect(run(algorithm, electorate, new Map([['backend', 'for'], ['frontend', 'for']])).metadata).toEqual({ weightedApproval: 450 / 575 })
+    // integer weights stay as they are
+    expect(new WeightedAlgorithm({ agentWeights: { a: 3 } }).weights(['a', 'b'])).toEqual(new Map([['a', 3], ['b', 1]]))
   })
 })
 

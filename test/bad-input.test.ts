@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { ConsensusManager, InvalidParametersError, VoteType, createIdentity, type CborRecord } from '../src/index.js'
+import { ConsensusManager, InvalidParametersError, VoteType, WeightedAlgorithm, createIdentity, type CborRecord } from '../src/index.js'
 import { MemoryNetwork } from '../src/testing/index.js'
 
 async function swarm (voters: number): Promise<{ network: MemoryNetwork, coordinator: ConsensusManager, agents: ConsensusManager[] }> {
@@ -66,5 +66,32 @@ describe('bad input gets a named error at the call, and nothing leaves', () => {
     // the refused vote was not cast: a valid one still can be, and decides
     await voter.recordVote(id, VoteType.For)
     expect((await request).decision).toBe('approved')
+  })
+  it('weights keyed by names instead of PeerIds are refused at the call, not pinned as a head count', async () => {
+    const { network, coordinator, agents } = await swarm(3)
+    const byName = new WeightedAlgorithm({ threshold: 0.6, agentWeights: { 'expert-backend-001': 3, 'agent-junior-002': 1 } })
+    for (const m of [coordinator, ...agents]) m.registerAlgorithm('expert_weighted', byName)
+    const sentBefore = network.counters.sent
+    const attempt = coordinator.requestConsensus({ action: 'deploy' }, { algorithm: 'expert_weighted', participants: agents.map(a => a.peerId) })
+    await expect(attempt).rejects.toThrow(InvalidParametersError)
+    await expect(attempt).rejects.toThrow(/agentWeights names expert-backend-001, agent-junior-002, not in this proposal's electorate/)
+    expect(network.counters.sent).toBe(sentBefore)
+  })
+
+  it('decimal weights are decided exactly on every peer', async () => {
+    const { coordinator, agents } = await swarm(3)
+    const [a, b, c] = agents.map(m => m.peerId) as [string, string, string]
+    const experts = new WeightedAlgorithm({ threshold: 0.6, agentWeights: { [a]: 3.0, [b]: 1.5 } })
+    for (const m of [coordinator, ...agents]) m.registerAlgorithm('expert_weighted', experts)
+    const decisions: string[] = []
+    const pinned: number[] = []
+    for (const m of agents) m.addEventListener('decision', evt => { decisions.push(evt.detail.certificate?.id ?? '') })
+    agents[0]?.addEventListener('proposal', evt => { pinned.push(...evt.detail.electorate.map(member => member.weight)) })
+    const result = await coordinator.requestConsensus({ action: 'deploy' }, { algorithm: 'expert_weighted', participants: [a, b, c] })
+    expect(result.decision).toBe('approved')
+    // pinned 30, 15, 10 (one scale of 10): the ratios of 3.0, 1.5 and the default 1
+    expect(pinned.sort((x, y) => x - y)).toEqual([10, 15, 30])
+    await expect.poll(() => decisions.length).toBe(3)
+    expect(new Set(decisions).size).toBe(1)
   })
 })

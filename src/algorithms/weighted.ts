@@ -12,7 +12,11 @@ export interface WeightedAlgorithmInit {
    * @default 0.6
    */
   threshold?: number
-  /** Integer weight per agent id (e.g. experts 3, juniors 1). Pinned into each proposal. */
+  /**
+   * Weight per agent, keyed by PeerId string (e.g. experts 3, juniors 1.5). Finite, non-negative, at
+   * most {@link MAX_WEIGHT_DECIMALS} decimal places; pinned into each proposal as exact integers (see
+   * {@link WeightedAlgorithm}). Every key must be a member of the proposal's electorate.
+   */
   agentWeights?: Record<string, number>
   /**
    * Weight of an electorate member missing from `agentWeights`.
@@ -22,16 +26,34 @@ export interface WeightedAlgorithmInit {
   defaultWeight?: number
 }
 
-function checkWeight (weight: number, who: string): number {
-  if (!Number.isSafeInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
-    throw new InvalidParametersError(
-      `weight of ${who} must be an integer in 0…${MAX_WEIGHT}, got ${weight} (scale fractional weights, e.g. 1.5 and 1 → 3 and 2)`
-    )
-  }
-  return weight
+/** Most decimal places a weight may have: 1.5 and 0.25 are fine, 1e-7 is not. */
+export const MAX_WEIGHT_DECIMALS = 6
+
+/** Decimal places of `weight` as written in the shortest form JS gives it (`1.5` → 1, `2e-3` → 3). */
+function decimalsOf (weight: number): number {
+  const [digits = '', exponent = '0'] = String(weight).split('e')
+  const fraction = digits.split('.')[1]?.length ?? 0
+  return Math.max(0, fraction - Number(exponent))
 }
 
-/** Expert voting: each member's vote counts its weight; approved when weight for > threshold × total weight. */
+function checkWeight (weight: number, who: string): number {
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > MAX_WEIGHT) {
+    throw new InvalidParametersError(`weight of ${who} must be a finite number in 0…${MAX_WEIGHT}, got ${String(weight)}`)
+  }
+  const decimals = decimalsOf(weight)
+  if (decimals > MAX_WEIGHT_DECIMALS) {
+    throw new InvalidParametersError(`weight of ${who} has ${decimals} decimal places, at most ${MAX_WEIGHT_DECIMALS} are kept exactly; got ${weight}`)
+  }
+  return decimals
+}
+
+/**
+ * Expert voting: each member's vote counts its weight; approved when weight for > threshold × total weight.
+ *
+ * Decimal weights are exact: all of them are scaled by one power of ten, the smallest that makes every
+ * weight an integer, and those integers are pinned (`{ a: 3.0, b: 1.5 }` with `defaultWeight` 1 pins
+ * 30, 15 and 10). Ratios, and so every decision, are those of the weights as written.
+ */
 export class WeightedAlgorithm implements ConsensusAlgorithm {
   readonly kind = 'weighted'
   readonly params: CborRecord
@@ -40,11 +62,35 @@ export class WeightedAlgorithm implements ConsensusAlgorithm {
 
   constructor (init: WeightedAlgorithmInit = {}) {
     this.params = { threshold: thresholdToRatio(init.threshold ?? 0.6) }
-    this.agentWeights = new Map(Object.entries(init.agentWeights ?? {}).map(([id, w]) => [id, checkWeight(w, id)]))
-    this.defaultWeight = checkWeight(init.defaultWeight ?? 1, 'defaultWeight')
+    const given = Object.entries(init.agentWeights ?? {})
+    const defaultWeight = init.defaultWeight ?? 1
+    let decimals = checkWeight(defaultWeight, 'defaultWeight')
+    for (const [id, weight] of given) decimals = Math.max(decimals, checkWeight(weight, id))
+    const scale = 10 ** decimals
+    const pin = (weight: number, who: string): number => {
+      const pinned = Math.round(weight * scale)
+      if (pinned > MAX_WEIGHT) {
+        throw new InvalidParametersError(`weight of ${who} is ${pinned} once every weight is scaled by ${scale} to an integer, over ${MAX_WEIGHT}`)
+      }
+      return pinned
+    }
+    this.agentWeights = new Map(given.map(([id, weight]) => [id, pin(weight, id)]))
+    this.defaultWeight = pin(defaultWeight, 'defaultWeight')
   }
 
+  /**
+   * The pinned weight of every member. Throws `InvalidParametersError` when `agentWeights` names
+   * someone outside `electorate`: a misspelt or display-name key would otherwise silently leave that
+   * agent at `defaultWeight`.
+   */
   weights (electorate: readonly string[]): Map<string, number> {
+    const members = new Set(electorate)
+    const strangers = [...this.agentWeights.keys()].filter(id => !members.has(id))
+    if (strangers.length > 0) {
+      const shown = (ids: string[]): string => ids.slice(0, 8).join(', ') + (ids.length > 8 ? `, … (${ids.length} in all)` : '')
+      throw new InvalidParametersError(`agentWeights names ${shown(strangers)}, not in this proposal's electorate; ` +
+        `keys are PeerId strings of members (the electorate: ${shown([...members])})`)
+    }
     return new Map(electorate.map(id => [id, this.agentWeights.get(id) ?? this.defaultWeight]))
   }
 
