@@ -36,6 +36,8 @@ export const InvalidMessageReason = {
   Oversize: 'oversize',
   /** not a message of this protocol: bad CBOR, wrong shape, a wrong or missing field, a bad hex id */
   Malformed: 'malformed',
+  /** a message of another protocol version (a v1 peer's): refused, not read */
+  WrongVersion: 'wrong-version',
   /** valid CBOR, but not the canonical encoding of its value */
   NonCanonical: 'non-canonical',
   /** the signature does not verify for the peer the body names */
@@ -52,9 +54,9 @@ export const InvalidMessageReason = {
   BadParams: 'bad-params',
   /** a vote or close for another proposal (or namespace) */
   WrongProposal: 'wrong-proposal',
-  /** a close by a peer that is not the closer of its rank */
+  /** a close by a peer that is not the closer of its round */
   NotCloser: 'not-closer',
-  /** a fallback close dated before its slot (deadline + rank·Δ) */
+  /** a close of round r ≥ 1 dated before that round starts */
   BeforeSlot: 'before-slot',
   /** a timeout close dated before the deadline */
   EarlyTimeout: 'early-timeout',
@@ -86,9 +88,9 @@ export const InvalidMessageReason = {
   AckNonMember: 'ack-non-member',
   /** a certificate carrying an ack for another proposal */
   AckWrongProposal: 'ack-wrong-proposal',
-  /** a certificate whose acks carry no more than 2/3 of the weight */
+  /** a certificate whose acks do not decide its outcome (see `verifyCertificate`) */
   NotFinal: 'not-final',
-  /** a certificate whose id is not its close's id */
+  /** a certificate whose id is not its outcome's id */
   WrongId: 'wrong-id'
 } as const
 

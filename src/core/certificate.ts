@@ -5,14 +5,15 @@ import { openMessage, type AnyOpened, type OpenedAck, type OpenedClose, type Ope
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { idToString } from '../wire/ids.js'
 import { checkProposal } from './context.js'
-import { Round } from './round.js'
+import { ackValue, ProposalState, type DecisionPath } from './proposal-state.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { ConsensusDecision } from '../types.js'
 
 /**
- * Proof of a decision that anyone can check offline: the signed proposal, the signed close, every
- * vote the close counts or cites as evidence, and acks from members holding more than 2/3 of the
- * electorate's weight. `id` is the close's content id, identical on every peer.
+ * Proof of a decision that anyone can check offline: the signed proposal, one signed close carrying
+ * the decided outcome, every vote that outcome counts or cites as evidence, and the deciding acks —
+ * round-0 prevotes of every member (the fast path), or precommits of members holding more than 2/3
+ * of the electorate's weight in one round. `id` is the outcome's id, identical on every peer.
  */
 export interface Certificate {
   id: string
@@ -27,11 +28,15 @@ export interface VerifiedCertificate {
   certificateId: string
   proposalId: string
   decision: ConsensusDecision
+  /** the closer of the close the certificate carries, and its round */
   closer: string
-  closerRank: number
+  closeRound: number
+  /** the round whose acks decided, and how: `fast` (every member's round-0 prevote) or `precommit` */
+  decidedRound: number
+  path: DecisionPath
   /** counted voters → choice */
   votes: Record<string, string>
-  /** acked weight and the electorate's total weight */
+  /** weight of the deciding acks and the electorate's total weight */
   ackWeight: number
   totalWeight: number
 }
@@ -43,18 +48,24 @@ export interface VerifyCertificateOptions {
   limits?: DecodeLimits
 }
 
+/** Version of the certificate encoding (protocol v2). */
+export const CERTIFICATE_VERSION = 2
+
 /** Certificate as canonical CBOR bytes (to store, send or hand to a verifier). */
 export function encodeCertificate (certificate: Certificate): Uint8Array {
-  return encodeCanonical({ v: 1, proposal: certificate.proposal, close: certificate.close, votes: certificate.votes, acks: certificate.acks })
+  return encodeCanonical({ v: CERTIFICATE_VERSION, proposal: certificate.proposal, close: certificate.close, votes: certificate.votes, acks: certificate.acks })
 }
 
-/** Parse certificate bytes; the parts are checked by {@link verifyCertificate}. */
+/** Parse certificate bytes; the parts are checked by {@link verifyCertificate}. A v1 certificate is refused as `wrong-version`. */
 export function decodeCertificate (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): Certificate {
   const value = decodeCanonical(bytes, limits.maxMessageBytes * 4) as any
+  if (typeof value?.v === 'number' && value.v !== CERTIFICATE_VERSION && Number.isSafeInteger(value.v) && value.v > 0) {
+    throw new InvalidMessageError('wrong-version', `a v${value.v} certificate: this verifier checks v${CERTIFICATE_VERSION} (protocol v2) certificates only`)
+  }
   const isBytesList = (x: unknown): x is Uint8Array[] => Array.isArray(x) && x.every(b => b instanceof Uint8Array)
-  const parts = value?.v === 1 && value.proposal instanceof Uint8Array && value.close instanceof Uint8Array
+  const parts = value?.v === CERTIFICATE_VERSION && value.proposal instanceof Uint8Array && value.close instanceof Uint8Array
   if (!parts || !isBytesList(value.votes) || !isBytesList(value.acks)) {
-    throw new InvalidMessageError('malformed', 'certificate: expected { v: 1, proposal, close, votes, acks }')
+    throw new InvalidMessageError('malformed', `certificate: expected { v: ${CERTIFICATE_VERSION}, proposal, close, votes, acks }`)
   }
   return { id: '', proposal: value.proposal, close: value.close, votes: value.votes, acks: value.acks }
 }
@@ -67,9 +78,10 @@ async function open <T extends AnyOpened> (bytes: Uint8Array, type: T['body']['t
 
 /**
  * Recompute a decision offline, in Node or a browser: check every signature and canonical encoding,
- * that the close is by the right closer for its slot, that each counted vote is valid and one per
- * member, that the tally and decision follow from the pinned algorithm, and that members with more
- * than 2/3 of the weight acknowledged this close. Throws `InvalidMessageError` naming what failed.
+ * that the close is by the right closer for its round and slot, that each counted vote is valid and
+ * one per member, that the tally and decision follow from the pinned algorithm, and that the acks
+ * decide this outcome: round-0 prevotes of every member, or precommits of one round by members with
+ * more than 2/3 of the weight. Throws `InvalidMessageError` naming what failed.
  *
  * @example
  * ```ts
@@ -85,31 +97,40 @@ export async function verifyCertificate (certificate: Certificate, options: Veri
   if (ctx === undefined) {
     throw new InvalidMessageError('unknown-algorithm', `certificate uses algorithm kind ${proposal.body.algorithm.kind}; pass it in options.algorithms`)
   }
-  const round = new Round(ctx)
+  const state = new ProposalState(ctx)
   for (const bytes of certificate.votes) {
-    const effect = round.addVote(await open<OpenedVote>(bytes, 'vote', limits))
+    const effect = state.addVote(await open<OpenedVote>(bytes, 'vote', limits))
     if (effect === 'non-member' || effect === 'wrong-proposal') throw new InvalidMessageError(effect, `certificate carries a ${effect} vote`)
   }
   const close = await open<OpenedClose>(certificate.close, 'close', limits)
-  const checked = round.addClose(close, 0)
+  const checked = state.addClose(close, 0)
   if ('missing' in checked) throw new InvalidMessageError('missing-votes', `certificate lacks ${checked.missing.length} counted vote(s)`)
+  const acks: OpenedAck[] = []
   for (const bytes of certificate.acks) {
-    const effect = round.addAck(await open<OpenedAck>(bytes, 'ack', limits))
+    const ack = await open<OpenedAck>(bytes, 'ack', limits)
+    const effect = state.addAck(ack)
     if (effect !== 'counted') throw new InvalidMessageError(`ack-${effect}`, `certificate carries an ack that is ${effect}`)
+    acks.push(ack)
   }
-  const ackWeight = round.ackWeight.get(close.key) ?? 0
-  if (round.finalCandidate()?.close.key !== close.key) {
-    throw new InvalidMessageError('not-final', `acks carry ${ackWeight} of ${ctx.totalWeight} weight; more than 2/3 is needed`)
+  const decided = state.decisionCandidate()
+  if (decided === undefined || decided.value !== checked.value) {
+    throw new InvalidMessageError('not-final', 'its acks decide nothing: it needs round-0 prevotes of every member, or precommits of more than 2/3 of the weight in one round, for its outcome')
   }
-  if (certificate.id !== '' && certificate.id !== close.key) throw new InvalidMessageError('wrong-id', 'certificate id is not its close id')
+  const phase = decided.path === 'fast' ? 'prevote' : 'precommit'
+  if (acks.some(a => a.body.round !== decided.round || a.body.phase !== phase || ackValue(a) !== decided.value)) {
+    throw new InvalidMessageError('not-final', `certificate carries an ack that is not one of its round-${decided.round} ${phase}s for its outcome`)
+  }
+  if (certificate.id !== '' && certificate.id !== decided.value) throw new InvalidMessageError('wrong-id', 'certificate id is not its outcome id')
   return {
-    certificateId: close.key,
+    certificateId: decided.value,
     proposalId: idToString(close.body.proposal),
     decision: close.body.decision,
     closer: close.body.closer,
-    closerRank: close.body.rank,
+    closeRound: close.body.round,
+    decidedRound: decided.round,
+    path: decided.path,
     votes: Object.fromEntries(checked.counted),
-    ackWeight,
+    ackWeight: acks.reduce((sum, a) => sum + (ctx.electorate.get(a.body.signer) ?? 0), 0),
     totalWeight: ctx.totalWeight
   }
 }

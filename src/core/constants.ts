@@ -32,13 +32,15 @@ export const UNKNOWN_PROPOSAL_PULL_INTERVAL_MS = 250
 export const CATCH_UP_DECISIONS = 32
 /** A peer is answered one catch-up per this interval. */
 export const CATCH_UP_INTERVAL_MS = 5_000
-/** Retry rounds after the last closer's slot before a requester is answered "unconfirmed". */
+/** Re-send periods (Δ each) after the pinned closers' rounds before a requester is answered "unconfirmed" (the rounds go on). */
 export const EXTRA_FINALITY_ROUNDS = 4
 
+/** The last closing round a peer takes part in: round 24 starts about 300·Δ after the deadline. */
+export const MAX_ACTIVE_ROUND = 24
+
 /**
- * Δ, the gap between fallback closer slots: a quarter of the timeout, at least twice the clock
- * tolerance (so two closers whose clocks disagree by the tolerated amount never share a slot), at
- * most 10 s.
+ * Δ, the unit of the closing rounds (round r ≥ 1 lasts (r+1)·Δ): a quarter of the timeout, at least
+ * twice the clock tolerance, at most 10 s.
  */
 export function defaultCloseStepMs (timeoutMs: number, clockToleranceMs = DEFAULT_CLOCK_TOLERANCE_MS): number {
   return Math.min(10_000, Math.max(50, 2 * clockToleranceMs, Math.round(timeoutMs / 4)))

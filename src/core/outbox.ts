@@ -1,7 +1,7 @@
 import { sealWant, type AnyOpened } from '../wire/envelope.js'
 import { PROTOCOL_VERSION } from '../wire/messages.js'
 import { idFromString } from '../wire/ids.js'
-import type { Round } from './round.js'
+import type { ProposalState } from './proposal-state.js'
 import type { Coordinator } from '../transport/coordinator.js'
 import type { DecodeLimits } from '../wire/limits.js'
 import type { Logger } from '@libp2p/interface'
@@ -54,7 +54,7 @@ export class Outbox {
    * The next peer to pull from for `round`, rotating through the reachable peers (all but us and
    * `besides`) with each call, which advances the round's pull count; `undefined` when there is none.
    */
-  nextPullPeer (round: Round, besides?: string): string | undefined {
+  nextPullPeer (round: ProposalState, besides?: string): string | undefined {
     const peers = (this.coordinator.getNeighbours?.() ?? this.coordinator.getPeers()).filter(p => p !== this.peerId && p !== besides).sort()
     if (peers.length === 0) return undefined
     return peers[(round.advancePulls() + this.peerId.length) % peers.length] as string

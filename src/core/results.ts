@@ -1,6 +1,6 @@
 import { ConsensusDecision, type CborRecord, type CborValue, type ElectorateMember, type VoteType } from '../types.js'
 import type { Certificate } from './certificate.js'
-import type { Round } from './round.js'
+import type { Decision, ProposalState } from './proposal-state.js'
 import type { CheckedClose } from './verify-close.js'
 
 /** What a proposal looks like to voters and listeners. */
@@ -36,7 +36,7 @@ export interface ConsensusResult {
   participationRate: number
   algorithmUsed: string
   durationMs: number
-  /** e.g. `weightedApproval`, `closer`, `closerRank`, `finality` */
+  /** e.g. `weightedApproval`, `closer`, `closeRound`, `decidedRound`, `path` (`fast` or `precommit`), `finality` */
   metadata: Record<string, CborValue>
   /** proof of the decision; absent only when finality could not be reached in time */
   certificate?: Certificate
@@ -61,7 +61,7 @@ export interface AlgorithmStats {
 }
 
 /** The public view of a verified proposal. */
-export function proposalView (round: Round): ProposalView {
+export function proposalView (round: ProposalState): ProposalView {
   const body = round.ctx.proposal.body
   return {
     id: round.key,
@@ -83,8 +83,9 @@ function count (counted: ReadonlyMap<string, VoteType>, choice: VoteType): numbe
 }
 
 /** The result of a finalized round, with its certificate. */
-export function finalResult (round: Round, checked: CheckedClose, now: number): ConsensusResult {
+export function finalResult (round: ProposalState, decided: Decision, now: number): ConsensusResult {
   const body = round.ctx.proposal.body
+  const checked = decided.close
   const close = checked.close.body
   const participants = body.electorate.map(([id]) => id)
   const voters = [...checked.counted.keys()].sort()
@@ -103,22 +104,24 @@ export function finalResult (round: Round, checked: CheckedClose, now: number): 
     metadata: {
       ...checked.evaluation.metadata,
       closer: close.closer,
-      closerRank: close.rank,
+      closeRound: close.round,
+      decidedRound: decided.round,
+      path: decided.path,
       excluded: close.excluded.length,
       finality: 'final'
     },
     certificate: {
-      id: checked.close.key,
+      id: decided.value,
       proposal: round.ctx.proposal.bytes,
       close: checked.close.bytes,
       votes: checked.votes.map(v => v.bytes),
-      acks: round.acksFor(checked.close.key).map(a => a.bytes)
+      acks: decided.acks.map(a => a.bytes)
     }
   }
 }
 
 /** The result handed to a requester when finality was not reached by its horizon. */
-export function unconfirmedResult (round: Round, now: number): ConsensusResult {
+export function unconfirmedResult (round: ProposalState, now: number): ConsensusResult {
   const body = round.ctx.proposal.body
   const participants = body.electorate.map(([id]) => id)
   const evaluation = round.evaluate()

@@ -1,6 +1,6 @@
 import { forgetVerified } from '../wire/verify.js'
 import { DEFAULT_MAX_DECIDED_IDS } from './constants.js'
-import type { Round } from './round.js'
+import type { ProposalState } from './proposal-state.js'
 import type { Scheduler } from './scheduler.js'
 import type { ProposalStore } from './store.js'
 import type { Logger } from '@libp2p/interface'
@@ -21,7 +21,7 @@ export interface RoundsInit {
  * datastore alike).
  */
 export class Rounds {
-  private readonly byKey = new Map<string, Round>()
+  private readonly byKey = new Map<string, ProposalState>()
   private readonly decided = new Set<string>()
   /** rounds that closed or were given up on, oldest first (a round given up on and decided later is here twice) */
   private readonly closedOrder: string[] = []
@@ -39,10 +39,10 @@ export class Rounds {
   }
 
   /** The round of a proposal held now. */
-  get (key: string): Round | undefined { return this.byKey.get(key) }
+  get (key: string): ProposalState | undefined { return this.byKey.get(key) }
 
   /** Hold a new round. */
-  add (round: Round): void { this.byKey.set(round.key, round) }
+  add (round: ProposalState): void { this.byKey.set(round.key, round) }
 
   /** Whether the proposal `key` is held, or was decided here (and may be dropped since). */
   known (key: string): boolean { return this.byKey.has(key) || this.decided.has(key) }
@@ -51,7 +51,7 @@ export class Rounds {
   isDecided (key: string): boolean { return this.decided.has(key) }
 
   /** Every round held, oldest first (named as a Map's, so that a read-only probe in a simulation can treat this as one). */
-  values (): IterableIterator<Round> { return this.byKey.values() }
+  values (): IterableIterator<ProposalState> { return this.byKey.values() }
 
   /**
    * Whether a proposal of `coordinator` must be refused: at most `maxOpenProposalsPerPeer` open

@@ -3,12 +3,16 @@ import { Outcome, type AlgorithmEvaluation } from '../algorithms/interface.js'
 import { tallyTuple, tallyVotes } from '../algorithms/tally.js'
 import { ConsensusDecision, type VoteType } from '../types.js'
 import { idKey } from '../wire/ids.js'
+import { outcomeKey } from '../wire/outcome.js'
+import { closerOf, roundStart } from './round-clock.js'
 import type { ProposalContext } from './context.js'
 import type { OpenedClose, OpenedVote } from '../wire/envelope.js'
 
 /** A close whose every claim was recomputed and holds. */
 export interface CheckedClose {
   close: OpenedClose
+  /** the outcome id members prevote and precommit */
+  value: string
   /** voter → choice, as counted by the close */
   counted: Map<string, VoteType>
   /** vote envelopes the close counts or cites as evidence, in the close's order */
@@ -38,28 +42,28 @@ function bad (reason: InvalidMessageReason, message: string): never {
 
 /**
  * The checks a close's own signed fields allow, before any vote is looked at: for this proposal, by
- * the closer of its rank, `closedAt` not before that rank's slot, and no timeout before the deadline.
+ * the closer of its round, `closedAt` not before that round starts, and no timeout before the deadline.
  */
 export function checkCloseHeader (ctx: ProposalContext, close: OpenedClose): void {
   const proposal = ctx.proposal.body
   const body = close.body
   if (idKey(body.proposal) !== ctx.proposal.key || body.ns !== proposal.ns) bad('wrong-proposal', 'close is for another proposal')
-  if (proposal.closers[body.rank] !== body.closer) bad('not-closer', `${body.closer} is not closer of rank ${body.rank}`)
+  if (closerOf(proposal, body.round) !== body.closer) bad('not-closer', `${body.closer} is not the closer of round ${body.round}`)
   if (body.closedAt < closeSlot(ctx, close)) {
-    if (body.rank > 0) bad('before-slot', `fallback closer of rank ${body.rank} may not close before deadline + ${body.rank}·step`)
+    if (body.round > 0) bad('before-slot', `a close of round ${body.round} may not be dated before that round starts`)
     bad('early-timeout', 'timeout declared before the deadline')
   }
 }
 
-/** The earliest time a close may be made: deadline + rank·step for fallbacks, the deadline for a timeout, else any time. */
+/** The earliest time a close may be made: the start of its round for rounds ≥ 1, the deadline for a round-0 timeout, else any time. */
 export function closeSlot (ctx: ProposalContext, close: OpenedClose): number {
   const proposal = ctx.proposal.body
-  if (close.body.rank > 0) return proposal.deadline + close.body.rank * proposal.step
+  if (close.body.round > 0) return roundStart(proposal, close.body.round)
   return close.body.decision === ConsensusDecision.Timeout ? proposal.deadline : -Infinity
 }
 
 /**
- * Check a signature-verified close against its proposal: the right closer for its rank and slot,
+ * Check a signature-verified close against its proposal: the right closer for its round and slot,
  * every cited vote present, valid, for this proposal and one per voter, equivocation evidence real,
  * and the tally and decision recomputed with our own copy of the algorithm. Returns the ids still
  * missing (fetch them and call again), or the checked close; throws {@link InvalidMessageError} when
@@ -104,5 +108,5 @@ export function checkClose (
   const evaluation = evaluateAlgorithm(ctx, counted, tally)
   const decision = decisionFor(evaluation)
   if (decision !== body.decision) bad('wrong-decision', `close says ${body.decision} but its votes give ${decision}`)
-  return { close, counted, votes, evaluation }
+  return { close, value: outcomeKey(body), counted, votes, evaluation }
 }

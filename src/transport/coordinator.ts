@@ -54,8 +54,10 @@ export const IgnoreReason = {
   EarlyClose: 'early-close',
   /** a close still missing cited votes: kept and the votes pulled, never adopted until complete */
   MissingVotes: 'missing-votes',
-  /** a second, different ack of one member: kept as evidence */
+  /** a second, different ack of one member for one round and phase: kept as evidence */
   ConflictingAck: 'conflicting-ack',
+  /** a close or ack for a round too far ahead of this peer's (it is re-sent while it matters) */
+  FutureRound: 'future-round',
   /** this peer's own message (a pull or catch-up request, a presence announcement) */
   Own: 'own',
   /** a pull or catch-up request: answered directly, never relayed */
@@ -79,6 +81,8 @@ export const RejectReason = {
   Oversize: 'oversize',
   /** not a message of this protocol: bad CBOR, wrong shape, a wrong or missing field */
   Malformed: 'malformed',
+  /** a message of another protocol version (a v1 peer's): refused, not read */
+  WrongVersion: 'wrong-version',
   /** valid CBOR, but not the canonical encoding of its value */
   NonCanonical: 'non-canonical',
   /** the signature does not verify for the peer the body names */
@@ -99,9 +103,9 @@ export const RejectReason = {
   BadCloser: 'bad-closer',
   /** algorithm parameters the pinned kind refuses */
   BadParams: 'bad-params',
-  /** a close by a peer that is not the closer of its rank */
+  /** a close by a peer that is not the closer of its round */
   NotCloser: 'not-closer',
-  /** a fallback close dated before its slot (deadline + rank·Δ) */
+  /** a close of round r ≥ 1 dated before that round starts */
   BeforeSlot: 'before-slot',
   /** a timeout close dated before the deadline */
   EarlyTimeout: 'early-timeout',

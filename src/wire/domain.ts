@@ -1,10 +1,10 @@
 /**
- * Domain separation: what is signed is `libp2p-consensus/v1/<type>\n` followed by the canonical body.
+ * Domain separation: what is signed is `libp2p-consensus/v2/<type>\n` followed by the canonical body.
  * The body itself names the namespace and (for votes, closes, acks) the proposal id, so a signature
  * for one proposal, namespace or message type can never verify as another, nor as any other use of
  * the same libp2p key.
  */
-export const SIGNING_DOMAIN = 'libp2p-consensus/v1/'
+export const SIGNING_DOMAIN = 'libp2p-consensus/v2/'
 
 const domainPrefixes = new Map<string, Uint8Array>()
 const utf8 = new TextEncoder()

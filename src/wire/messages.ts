@@ -2,8 +2,22 @@ import { InvalidMessageError } from '../errors.js'
 import { VoteType, type CborRecord, type CborValue, type ConsensusDecision } from '../types.js'
 import type { DecodeLimits } from './limits.js'
 
-/** Protocol version written into every body. */
-export const PROTOCOL_VERSION = 1
+/** Protocol version written into every body; a body of another version is refused as `wrong-version`. */
+export const PROTOCOL_VERSION = 2
+
+/** Highest round a close or ack may name: round r starts about (r²/2)·Δ after the deadline, so this is far beyond any use. */
+export const MAX_ROUND = 1_000
+
+/** The two phases of an ack (Tendermint's prevote and precommit). */
+export const AckPhase = {
+  /** "this close's outcome is acceptable to me in this round" (or nil: no acceptable close seen) */
+  Prevote: 'prevote',
+  /** "outcome had prevotes of more than 2/3 of the weight in this round; I lock on it" */
+  Precommit: 'precommit'
+} as const
+
+/** One of the {@link AckPhase} values. */
+export type AckPhase = typeof AckPhase[keyof typeof AckPhase]
 
 /** The six message types. Every type but `want` is signed by the peer its body names. */
 export const MessageType = {
@@ -28,12 +42,12 @@ export interface ProposalBody {
   seq: number
   createdAt: number
   deadline: number
-  /** Δ: fallback closer i may close only after deadline + i·step */
+  /** Δ: rounds after the first start at deadline + 2Δ and last (r + 1)·Δ */
   step: number
   /** [peer id, integer weight], sorted by id, unique */
   electorate: Array<[string, number]>
   algorithm: { name: string, kind: string, params: CborRecord }
-  /** ranked closers; closers[0] is the coordinator */
+  /** closers of rounds 0, 1, …; closers[0] is the coordinator; later rounds rotate through the rest of the electorate */
   closers: string[]
   payload: CborRecord
 }
@@ -52,14 +66,20 @@ export interface VoteBody {
 /** Counted tally: [forCount, againstCount, abstainCount, forWeight, againstWeight, abstainWeight]. */
 export type TallyTuple = [number, number, number, number, number, number]
 
-/** The decision, fixed by a closer over an explicit vote set. */
+/**
+ * A closer's proposal of an outcome for one round: the decision over an explicit vote set. The
+ * outcome (decision, votes, excluded, tally) is what members prevote and precommit, by its id.
+ */
 export interface CloseBody {
   type: 'close'
   v: number
   ns: string
   proposal: Uint8Array
   closer: string
-  rank: number
+  /** the round this close proposes in; its closer is the proposal's closer of that round */
+  round: number
+  /** −1, or an earlier round in which this same outcome had prevotes of more than 2/3 of the weight */
+  validRound: number
   closedAt: number
   decision: ConsensusDecision
   /** ids of the counted votes, sorted bytewise */
@@ -69,14 +89,17 @@ export interface CloseBody {
   tally: TallyTuple
 }
 
-/** "I adopt this close for this proposal" — each honest member signs at most one per proposal. */
+/** A member's prevote or precommit of one round: each honest member signs at most one of each per round. */
 export interface AckBody {
   type: 'ack'
   v: number
   ns: string
   proposal: Uint8Array
-  close: Uint8Array
   signer: string
+  round: number
+  phase: AckPhase
+  /** the outcome id this ack is for; `null` only in a nil prevote */
+  value: Uint8Array | null
 }
 
 /**
@@ -139,6 +162,12 @@ function hash (value: unknown, field: string): Uint8Array {
   return value
 }
 
+function roundOf (value: unknown, field: string): number {
+  const round = uint(value, field)
+  if (round > MAX_ROUND) fail(field, `a round of at most ${MAX_ROUND}`)
+  return round
+}
+
 function list (value: unknown, field: string, max: number): unknown[] {
   if (!Array.isArray(value) || value.length > max) fail(field, `an array of at most ${max} items`)
   return value
@@ -173,8 +202,8 @@ function exactKeys (body: Record<string, unknown>, keys: readonly string[]): voi
 const KEYS = {
   proposal: ['type', 'v', 'ns', 'coordinator', 'seq', 'createdAt', 'deadline', 'step', 'electorate', 'algorithm', 'closers', 'payload'],
   vote: ['type', 'v', 'ns', 'proposal', 'voter', 'choice', 'metadata'],
-  close: ['type', 'v', 'ns', 'proposal', 'closer', 'rank', 'closedAt', 'decision', 'votes', 'excluded', 'tally'],
-  ack: ['type', 'v', 'ns', 'proposal', 'close', 'signer'],
+  close: ['type', 'v', 'ns', 'proposal', 'closer', 'round', 'validRound', 'closedAt', 'decision', 'votes', 'excluded', 'tally'],
+  ack: ['type', 'v', 'ns', 'proposal', 'signer', 'round', 'phase', 'value'],
   want: ['type', 'v', 'ns', 'proposal', 'ids'],
   presence: ['type', 'v', 'ns', 'peer', 'at', 'voter']
 } as const
@@ -190,8 +219,13 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
   if (!isRecord(value)) fail('body', 'a map')
   const type = value.type
   if (typeof type !== 'string' || !(type in KEYS)) fail('type', 'proposal, vote, close, ack, want or presence')
+  if (value.v !== PROTOCOL_VERSION) {
+    if (typeof value.v === 'number' && Number.isSafeInteger(value.v) && value.v > 0) {
+      throw new InvalidMessageError('wrong-version', `a protocol v${value.v} ${type} (this peer speaks v${PROTOCOL_VERSION}): refused, not read`)
+    }
+    fail('v', `protocol version ${PROTOCOL_VERSION}`)
+  }
   exactKeys(value, KEYS[type as keyof typeof KEYS])
-  if (value.v !== PROTOCOL_VERSION) fail('v', `protocol version ${PROTOCOL_VERSION}`)
   const idMax = limits.maxIdLength
   const ns = str(value.ns, 'ns', idMax)
 
@@ -259,13 +293,17 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
         const next = excluded[i] as [Uint8Array, Uint8Array]
         if (compareBytes(previous[0], next[0]) >= 0) fail('excluded', 'pairs sorted by first id')
       }
+      const round = roundOf(value.round, 'round')
+      const validRound = value.validRound === -1 ? -1 : roundOf(value.validRound, 'validRound')
+      if (validRound >= round) fail('validRound', '-1 or a round before round')
       return {
         type,
         v: PROTOCOL_VERSION,
         ns,
         proposal: hash(value.proposal, 'proposal'),
         closer: str(value.closer, 'closer', idMax),
-        rank: uint(value.rank, 'rank'),
+        round,
+        validRound,
         closedAt: uint(value.closedAt, 'closedAt'),
         decision: value.decision as ConsensusDecision,
         votes: sortedUniqueHashes(value.votes, 'votes', limits.maxElectorate),
@@ -273,15 +311,20 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
         tally: tally as TallyTuple
       }
     }
-    case 'ack':
+    case 'ack': {
+      if (value.phase !== AckPhase.Prevote && value.phase !== AckPhase.Precommit) fail('phase', 'prevote or precommit')
+      const ackValue = value.value === null && value.phase === AckPhase.Prevote ? null : hash(value.value, 'value')
       return {
         type,
         v: PROTOCOL_VERSION,
         ns,
         proposal: hash(value.proposal, 'proposal'),
-        close: hash(value.close, 'close'),
-        signer: str(value.signer, 'signer', idMax)
+        signer: str(value.signer, 'signer', idMax),
+        round: roundOf(value.round, 'round'),
+        phase: value.phase,
+        value: ackValue
       }
+    }
     case 'presence':
       if (typeof value.voter !== 'boolean') fail('voter', 'true or false')
       return { type, v: PROTOCOL_VERSION, ns, peer: str(value.peer, 'peer', idMax), at: uint(value.at, 'at'), voter: value.voter }

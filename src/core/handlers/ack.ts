@@ -1,59 +1,40 @@
-import { sealMessage, type OpenedAck } from '../../wire/envelope.js'
-import { PROTOCOL_VERSION } from '../../wire/messages.js'
 import { idKey } from '../../wire/ids.js'
-import { finalResult } from '../results.js'
+import { AckPhase } from '../../wire/messages.js'
+import { NIL, ackValue, type ProposalState } from '../proposal-state.js'
 import { accept, ignore, reject } from '../verdicts.js'
-import type { HandlerContext } from './context.js'
-import type { Round } from '../round.js'
-import type { CheckedClose } from '../verify-close.js'
+import { advance } from './step.js'
+import type { HandlerContext, Reactions } from './context.js'
 import type { Verdict } from '../../transport/coordinator.js'
+import type { OpenedAck } from '../../wire/envelope.js'
 
-/** An ack: counted once per member; a second, different one is evidence; a close we lack is pulled from the sender. */
-export async function onAck (core: HandlerContext, round: Round, ack: OpenedAck, from: string): Promise<Verdict> {
-  const effect = round.addAck(ack)
+/** How far ahead of this peer's round an ack or close may be and still be held (beyond, it is re-sent while it matters). */
+export const FUTURE_ROUNDS = 8
+
+/**
+ * An ack (a prevote or precommit): counted once per member per round and phase; a second, different
+ * one is evidence; an outcome we hold no close for is pulled from the sender. Then every step the
+ * rounds allow is taken.
+ */
+export async function onAck (core: HandlerContext, state: ProposalState, ack: OpenedAck, from: string, reactions: Reactions): Promise<Verdict> {
+  if (ack.body.round > state.currentRound + FUTURE_ROUNDS) return ignore('future-round')
+  const effect = state.addAck(ack)
   if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
   if (effect === 'duplicate') return ignore('duplicate')
   if (effect === 'conflict') {
-    const first = round.ackBySigner.get(ack.body.signer) as OpenedAck
-    core.emit('evidence', { detail: { kind: 'conflicting-ack', proposalId: round.key, offender: ack.body.signer, messages: [first.bytes, ack.bytes] } })
+    const first = state.ackOf(ack.body.signer, ack.body.round, ack.body.phase) as OpenedAck
+    core.emit('evidence', { detail: { kind: 'conflicting-ack', proposalId: state.key, offender: ack.body.signer, messages: [first.bytes, ack.bytes] } })
+    // a round-0 prevote conflict releases round-0 locks: let every peer see it
+    if (ack.body.round === 0) reactions.push(async () => advance(core, state))
     return ignore('conflicting-ack')
   }
-  const closeKey = idKey(ack.body.close)
-  // our own ack, from the datastore or a relay: it is the one close we acknowledge
-  if (ack.body.signer === core.peerId) round.chooseAck(closeKey)
-  await core.remember(round.key, ack)
-  if (!round.closes.has(closeKey) && !round.pendingCloses.has(closeKey)) await core.outbox.pull(round.key, [closeKey], from)
-  checkFinality(core, round)
-  return accept('ack')
-}
-
-/** Keep a verified close, sign and send this peer's ack if it chose this close, check finality. */
-export async function ackClose (core: HandlerContext, round: Round, checked: CheckedClose, mustAck: boolean): Promise<void> {
-  await core.remember(round.key, checked.close)
-  if (mustAck) {
-    const ack = await sealMessage(core.identity, {
-      type: 'ack', v: PROTOCOL_VERSION, ns: core.namespace, proposal: round.ctx.proposal.id, close: checked.close.id, signer: core.peerId
-    })
-    // stored before it leaves: after a crash we must never sign a different ack
-    await core.store.save(round.key, ack)
-    round.addAck(ack)
-    await core.outbox.broadcast(ack)
+  if (ack.body.signer === core.peerId) {
+    // our own ack, from the datastore or a relay: we signed it, and sign no other for its round and phase
+    if (ack.body.phase === AckPhase.Prevote) state.choosePrevote(ack.body.round, ackValue(ack))
+    else state.choosePrecommit(ack.body.round, ackValue(ack))
   }
-  checkFinality(core, round)
-}
-
-/** Decide once acks of more than 2/3 of the weight name one verified close: resolve, report, stop the timers. */
-export function checkFinality (core: HandlerContext, round: Round): void {
-  if (round.finalized !== undefined) return
-  const final = round.finalCandidate()
-  if (final === undefined) return
-  const at = core.clock.now()
-  round.finalize(final, at)
-  const result = finalResult(round, final, at)
-  core.stats.record(result)
-  core.log('proposal %s decided %s by close %s', round.key, result.decision, final.close.key)
-  core.scheduler.clear(round.key)
-  core.requests.take(round.key)?.resolve(result)
-  core.emit('decision', { detail: result })
-  core.rounds.decide(round.key)
+  await core.remember(state.key, ack)
+  const value = ack.body.value === null ? NIL : idKey(ack.body.value)
+  if (value !== NIL && state.outcome(value) === undefined && state.firstAskFor(value)) await core.outbox.pull(state.key, [], from)
+  reactions.push(async () => advance(core, state))
+  return accept('ack')
 }

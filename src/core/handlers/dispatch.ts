@@ -31,7 +31,7 @@ export async function dispatch (core: HandlerContext, opened: AnyOpened, from: s
   switch (opened.body.type) {
     case 'vote': return onVote(core, round, opened as OpenedVote, from, reactions)
     case 'close': return onClose(core, round, opened as OpenedClose, from, reactions)
-    case 'ack': return onAck(core, round, opened as OpenedAck, from)
+    case 'ack': return onAck(core, round, opened as OpenedAck, from, reactions)
     default: return onWant(core, round, opened as OpenedWant, from)
   }
 }

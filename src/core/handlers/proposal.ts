@@ -1,7 +1,8 @@
 import { checkProposal } from '../context.js'
 import { proposalView } from '../results.js'
-import { Round } from '../round.js'
+import { ProposalState } from '../proposal-state.js'
 import { accept, ignore } from '../verdicts.js'
+import { nilPrevoteTime } from './step.js'
 import { Timeline } from './timeline.js'
 import { maybeAutoVote } from './vote.js'
 import type { HandlerContext, Reactions } from './context.js'
@@ -20,10 +21,10 @@ export async function onProposal (core: HandlerContext, proposal: OpenedProposal
   // no older than a proposal the datastore dropped, and not replayed from it: we may have signed
   // for it before a restart and forgotten (while running, `decided` catches those we dropped)
   const observeOnly = !core.replaying && proposal.body.createdAt <= core.store.forgottenUpTo
-  const round = new Round(ctx, { knownSince: core.clock.now(), observeOnly })
+  const round = new ProposalState(ctx, { knownSince: core.clock.now(), observeOnly })
   core.rounds.add(round)
   await core.remember(round.key, proposal)
-  core.scheduler.schedule(round, core.peerId, new Timeline(core, round))
+  core.scheduler.schedule(round, core.peerId, new Timeline(core, round), nilPrevoteTime(round))
   core.emit('proposal', { detail: proposalView(round) })
   const early = core.early.take(round.key)
   reactions.push(async () => {

@@ -1,50 +1,57 @@
 import { unconfirmedResult } from '../results.js'
 import { retryPendingCloses, tryClose } from './close.js'
+import { advance } from './step.js'
 import type { HandlerContext } from './context.js'
-import type { Round } from '../round.js'
+import type { ProposalState } from '../proposal-state.js'
 import type { RoundTimeline } from '../scheduler.js'
 
 /**
- * What this peer does for a round at the moments its {@link Scheduler.schedule} timeline lays out.
+ * What this peer does for a proposal at the moments its {@link Scheduler.schedule} timeline lays out.
  * A class, not a record of closures: its methods live once on the prototype, where closures per
- * round cost about 1 KB of every open proposal.
+ * proposal cost about 1 KB of every open proposal.
  */
 export class Timeline implements RoundTimeline {
   private readonly core: HandlerContext
-  private readonly round: Round
+  private readonly state: ProposalState
 
-  constructor (core: HandlerContext, round: Round) {
+  constructor (core: HandlerContext, state: ProposalState) {
     this.core = core
-    this.round = round
+    this.state = state
   }
 
   async resend (): Promise<void> {
-    const { core, round } = this
-    if (round.closed) return
-    if (round.ctx.proposal.body.coordinator === core.peerId) await core.outbox.broadcast(round.ctx.proposal)
-    const own = round.ownVote
+    const { core, state } = this
+    if (state.closed) return
+    if (state.ctx.proposal.body.coordinator === core.peerId) await core.outbox.broadcast(state.ctx.proposal)
+    const own = state.ownVote
     if (own.state === 'cast') await core.outbox.broadcast(own.vote)
   }
 
-  close (rank: number): Promise<void> {
-    return tryClose(this.core, this.round, rank)
+  close (): Promise<void> {
+    return tryClose(this.core, this.state)
+  }
+
+  advance (): Promise<void> {
+    return advance(this.core, this.state)
   }
 
   async retry (): Promise<void> {
-    const { core, round } = this
+    const { core, state } = this
     await this.resend()
-    const acked = round.ackedClose === undefined ? undefined : round.closes.get(round.ackedClose)
-    if (acked !== undefined) await core.outbox.broadcast(acked.close)
-    const myAck = round.ackBySigner.get(core.peerId)
-    if (myAck !== undefined) await core.outbox.broadcast(myAck)
-    await retryPendingCloses(core, round)
-    await core.outbox.pull(round.key, [], core.outbox.nextPullPeer(round))
+    // what we signed, again: our closes and our acks (a lost one can stall a round)
+    for (const checked of state.closes.values()) {
+      if (checked.close.body.closer === core.peerId) await core.outbox.broadcast(checked.close)
+    }
+    for (const ack of state.ownAcks(core.peerId)) await core.outbox.broadcast(ack)
+    await retryPendingCloses(core, state)
+    await core.outbox.pull(state.key, [], core.outbox.nextPullPeer(state))
+    await advance(core, state)
   }
 
   giveUp (): void {
-    const { core, round } = this
-    core.requests.take(round.key)?.resolve(unconfirmedResult(round, core.clock.now()))
-    round.giveUp()
-    core.rounds.retire(round.key)
+    const { core, state } = this
+    core.requests.take(state.key)?.resolve(unconfirmedResult(state, core.clock.now()))
+    state.giveUp()
+    core.rounds.retire(state.key)
   }
 }

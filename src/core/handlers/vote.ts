@@ -5,7 +5,7 @@ import { proposalView } from '../results.js'
 import { accept, ignore, reject } from '../verdicts.js'
 import { recheckPendingCloses, tryClose } from './close.js'
 import type { HandlerContext, Reactions } from './context.js'
-import type { Round } from '../round.js'
+import type { ProposalState } from '../proposal-state.js'
 import type { Verdict } from '../../transport/coordinator.js'
 import type { CborRecord, VoteType } from '../../types.js'
 
@@ -13,7 +13,7 @@ import type { CborRecord, VoteType } from '../../types.js'
  * A vote: counted (or, a second one of its voter, kept as equivocation evidence and shown to all);
  * pending closes it completes are adopted; the coordinator closes once the outcome is settled.
  */
-export async function onVote (core: HandlerContext, round: Round, vote: OpenedVote, from: string, reactions: Reactions): Promise<Verdict> {
+export async function onVote (core: HandlerContext, round: ProposalState, vote: OpenedVote, from: string, reactions: Reactions): Promise<Verdict> {
   const effect = round.addVote(vote)
   if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
   if (effect === 'duplicate' || effect === 'repeat-equivocation') return ignore('duplicate')
@@ -29,18 +29,19 @@ export async function onVote (core: HandlerContext, round: Round, vote: OpenedVo
     core.emit('vote', { detail: { proposalId: round.key, voter: vote.body.voter, vote: vote.body.choice, metadata: vote.body.metadata } })
   }
   reactions.push(...recheckPendingCloses(core, round, 'vote'))
-  if (round.closed) return ignore('late')
-  if (round.ctx.proposal.body.coordinator === core.peerId && round.evaluate().outcome !== 'pending') reactions.push(async () => tryClose(core, round, 0))
+  // a vote after a close still counts in a later round's close, until the proposal is decided
+  if (round.decided !== undefined) return ignore('late')
+  if (round.ctx.proposal.body.coordinator === core.peerId && round.evaluate().outcome !== 'pending') reactions.push(async () => tryClose(core, round))
   return accept(effect)
 }
 
 /** Ask the voter, if there is one and this peer may still vote on `round`. */
-export async function maybeAutoVote (core: HandlerContext, round: Round): Promise<void> {
+export async function maybeAutoVote (core: HandlerContext, round: ProposalState): Promise<void> {
   if (core.voter === undefined || !round.ctx.electorate.has(core.peerId)) return
   if (round.ownVote.state === 'none' && !round.closed && !round.observeOnly) await autoVote(core, round)
 }
 
-async function autoVote (core: HandlerContext, round: Round): Promise<void> {
+async function autoVote (core: HandlerContext, round: ProposalState): Promise<void> {
   // no other vote may start while the voter thinks
   round.lockOwnVote()
   let answer: VoteType | VoteDecision | undefined
@@ -67,7 +68,7 @@ async function autoVote (core: HandlerContext, round: Round): Promise<void> {
 }
 
 /** Sign this peer's one vote on `round`, store it, count it and send it. */
-export async function castVote (core: HandlerContext, round: Round, vote: VoteType, metadata: CborRecord): Promise<void> {
+export async function castVote (core: HandlerContext, round: ProposalState, vote: VoteType, metadata: CborRecord): Promise<void> {
   round.lockOwnVote()
   const sealed = await sealMessage(core.identity, {
     type: 'vote', v: PROTOCOL_VERSION, ns: core.namespace, proposal: round.ctx.proposal.id, voter: core.peerId, choice: vote, metadata

@@ -1,0 +1,551 @@
+import { addToTally, emptyTally, removeFromTally, tallyTuple } from '../algorithms/tally.js'
+import { AckPhase, compareBytes, PROTOCOL_VERSION, type CloseBody } from '../wire/messages.js'
+import { idKey, idToString } from '../wire/ids.js'
+import { roundStart } from './round-clock.js'
+import { CountedVotes } from './counted-votes.js'
+import { checkClose, evaluateAlgorithm, type CheckedClose } from './verify-close.js'
+import type { ProposalContext } from './context.js'
+import type { AlgorithmEvaluation, Tally } from '../algorithms/interface.js'
+import type { ConsensusDecision } from '../types.js'
+import type { AnyOpened, OpenedAck, OpenedClose, OpenedVote } from '../wire/envelope.js'
+
+/** What adding a vote did. */
+export type VoteEffect = 'counted' | 'duplicate' | 'equivocation' | 'repeat-equivocation' | 'non-member' | 'wrong-proposal'
+
+/** What adding an ack did. */
+export type AckEffect = 'counted' | 'duplicate' | 'conflict' | 'non-member' | 'wrong-proposal'
+
+/** Where this peer stands on casting its own vote on a round: at most one vote, ever. */
+export type OwnVote =
+  | { state: 'none' }
+  /** deciding or signing a vote: no second one may start meanwhile */
+  | { state: 'signing' }
+  | { state: 'cast', vote: OpenedVote }
+
+/** How a round starts on this peer. */
+export interface ProposalStateInit {
+  /** local time this peer first held the proposal */
+  knownSince?: number
+  /**
+   * The proposal is no newer than one the datastore dropped (beyond `maxClosedProposals`) and the
+   * datastore did not give it back: this peer may have voted, acked or closed on it before a
+   * restart and forgotten, so it signs nothing for it (it still verifies and adopts the decision).
+   */
+  observeOnly?: boolean
+}
+
+const NO_VOTE: OwnVote = { state: 'none' }
+const SIGNING: OwnVote = { state: 'signing' }
+
+/** The value a nil prevote counts for in a round's prevote tally. */
+export const NIL = 'nil'
+
+/** An outcome (by id) and the round it is tied to: a polka's, a lock's or a decision's. */
+export interface RoundValue {
+  round: number
+  value: string
+}
+
+/** How a proposal was decided: every member prevoting one round-0 outcome, or precommits of more than 2/3 of the weight in one round. */
+export type DecisionPath = 'fast' | 'precommit'
+
+/** A decision reached here: the outcome, how, and the acks that prove it. */
+export interface Decision extends RoundValue {
+  close: CheckedClose
+  path: DecisionPath
+  acks: OpenedAck[]
+}
+
+/** weight per value (an outcome id, or {@link NIL}) of one round and phase */
+type Tally2 = Map<string, number>
+
+/**
+ * The state of one proposal on one peer: the votes it holds (first valid vote per voter counts;
+ * a second, different one is equivocation evidence and excludes the voter), a running tally kept in
+ * O(1) per vote, the closes it verified, every member's prevotes and precommits per round, this
+ * peer's own acks and closes (from which its lock follows), and the decision. Synchronous and free of
+ * I/O: the manager verifies signatures first and does all sending. Its state changes only through
+ * its own methods; the handlers decide when to call them.
+ */
+export class ProposalState {
+  readonly ctx: ProposalContext
+  readonly key: string
+  /** voter → choice for every voter currently counted, in the order their first votes arrived */
+  readonly counted: CountedVotes
+  /** local time this peer first held the proposal */
+  readonly knownSince: number
+  /** see {@link ProposalStateInit.observeOnly} */
+  readonly observeOnly: boolean
+  /** the electorate's PeerIds by slot: the one copy every held vote's body points at */
+  private readonly voterIds: string[]
+  private readonly runningTally: Tally
+  private readonly held = new Map<string, AnyOpened>()
+  private readonly equivocators = new Map<string, [OpenedVote, OpenedVote]>()
+  private readonly checkedCloses = new Map<string, CheckedClose>()
+  /** outcome id → the first verified close carrying it */
+  private readonly outcomes = new Map<string, CheckedClose>()
+  private readonly waitingCloses = new Map<string, OpenedClose>()
+  /** local time each pending close arrived */
+  private readonly pendingSince = new Map<string, number>()
+  /** closes that arrived before their round by our clock, held until then: id → close */
+  private readonly earlyCloses = new Map<string, OpenedClose>()
+  /** signer → `round/phase` → its first ack of that round and phase */
+  private readonly acks = new Map<string, Map<string, OpenedAck>>()
+  private readonly prevotes = new Map<number, Tally2>()
+  private readonly precommits = new Map<number, Tally2>()
+  /** round → weight of the distinct members that sent any ack of it (for jumping ahead) */
+  private readonly roundWeight = new Map<number, number>()
+  /** signer → every value it prevoted in round 0 (more than one is equivocation, and counts against each) */
+  private readonly round0 = new Map<string, Set<string>>()
+  private readonly ownPrevotes = new Map<number, string>()
+  private readonly ownPrecommits = new Map<number, string>()
+  private readonly ownCloseRounds = new Set<number>()
+  private own: OwnVote = NO_VOTE
+  private roundNow = 0
+  private decision: Decision | undefined
+  private finalAt: number | undefined
+  private pullCount = 0
+  private abandoned = false
+  /** outcomes acked to us before we held their close, already asked for once */
+  private readonly askedFor = new Set<string>()
+
+  constructor (ctx: ProposalContext, init: ProposalStateInit = {}) {
+    this.ctx = ctx
+    this.key = ctx.proposal.key
+    this.knownSince = init.knownSince ?? 0
+    this.observeOnly = init.observeOnly ?? false
+    this.runningTally = emptyTally(ctx.electorate)
+    this.held.set(this.key, ctx.proposal)
+    this.counted = new CountedVotes(ctx.electorate)
+    this.voterIds = []
+    for (const [voter, slot] of this.counted.slots) this.voterIds[slot] = voter
+  }
+
+  /** every verified envelope of this proposal by content id, to answer pulls */
+  get envelopes (): ReadonlyMap<string, AnyOpened> { return this.held }
+  /** voter → the two votes that prove it equivocated */
+  get equivocations (): ReadonlyMap<string, readonly [OpenedVote, OpenedVote]> { return this.equivocators }
+  /** the running tally of the counted votes */
+  get tally (): Readonly<Tally> { return this.runningTally }
+  /** closes that passed every check, in arrival order */
+  get closes (): ReadonlyMap<string, CheckedClose> { return this.checkedCloses }
+  /** signature-valid closes still waiting for cited votes */
+  get pendingCloses (): ReadonlyMap<string, OpenedClose> { return this.waitingCloses }
+  /** closes held until their round comes by our clock */
+  get heldEarly (): ReadonlyMap<string, OpenedClose> { return this.earlyCloses }
+
+  /** Where this peer stands on its own vote. */
+  get ownVote (): OwnVote { return this.own }
+  /** The decision reached here, once one is. */
+  get decided (): Decision | undefined { return this.decision }
+  /** The close whose outcome was decided here, once one was. */
+  get finalized (): CheckedClose | undefined { return this.decision?.close }
+  /** Local time the proposal was decided here. */
+  get finalizedAt (): number | undefined { return this.finalAt }
+  /** Whether the requester's horizon passed without finality. */
+  get gaveUp (): boolean { return this.abandoned }
+  /** Neither final nor given up on: what counts against the open-proposal limits. */
+  get open (): boolean { return this.decision === undefined && !this.abandoned }
+  /** The round this peer is in. */
+  get currentRound (): number { return this.roundNow }
+
+  /** Start deciding or signing this peer's vote: nothing else may start one until it is cast or released. */
+  lockOwnVote (): void { this.own = SIGNING }
+  /** Deciding ended without a vote: one may be started again. */
+  releaseOwnVote (): void { this.own = NO_VOTE }
+  /** This peer signed `vote`: it is its one vote on the proposal. */
+  recordOwnVote (vote: OpenedVote): void { this.own = { state: 'cast', vote } }
+  /** A vote of this peer came back (from the datastore or a relay) while none is under way here: it is our vote. */
+  adoptOwnVote (vote: OpenedVote): void {
+    if (this.own.state === 'none') this.own = { state: 'cast', vote }
+  }
+
+  /** Enter round `r` (never back). Returns whether this moved the peer forward. */
+  enterRound (r: number): boolean {
+    if (r <= this.roundNow) return false
+    this.roundNow = r
+    return true
+  }
+
+  /** This peer's prevote of round `r` (an outcome id or {@link NIL}), if it sent one. */
+  ownPrevote (r: number): string | undefined { return this.ownPrevotes.get(r) }
+  /** This peer's precommit of round `r`, if it sent one. */
+  ownPrecommit (r: number): string | undefined { return this.ownPrecommits.get(r) }
+  /** Claim round `r`'s prevote before it is signed: false when this peer already has one (one per round, ever). */
+  choosePrevote (r: number, value: string): boolean {
+    if (this.ownPrevotes.has(r)) return false
+    this.ownPrevotes.set(r, value)
+    return true
+  }
+
+  /** Claim round `r`'s precommit before it is signed: false when this peer already has one. */
+  choosePrecommit (r: number, value: string): boolean {
+    if (this.ownPrecommits.has(r)) return false
+    this.ownPrecommits.set(r, value)
+    return true
+  }
+
+  /** Claim round `r`'s close as its closer: false when this peer already signed one for that round. */
+  chooseClose (r: number): boolean {
+    if (this.ownCloseRounds.has(r)) return false
+    this.ownCloseRounds.add(r)
+    return true
+  }
+
+  /** Whether this peer signed (or is signing) a close of round `r`. */
+  closedRound (r: number): boolean { return this.ownCloseRounds.has(r) }
+
+  /** The lock this peer holds: its precommit of the highest round (Tendermint's lockedValue/lockedRound). */
+  get locked (): RoundValue | undefined {
+    let best: RoundValue | undefined
+    for (const [round, value] of this.ownPrecommits) if (best === undefined || round > best.round) best = { round, value }
+    return best
+  }
+
+  /** The outcome of the highest round with a polka whose close this peer verified (Tendermint's validValue/validRound). */
+  get valid (): RoundValue | undefined {
+    let best: RoundValue | undefined
+    for (const round of this.prevotes.keys()) {
+      const value = this.polka(round)
+      if (value !== undefined && this.outcomes.has(value) && (best === undefined || round > best.round)) best = { round, value }
+    }
+    return best
+  }
+
+  /** The outcome with prevotes of more than 2/3 of the weight in round `r`, if any (a nil polka does not count). */
+  polka (r: number): string | undefined {
+    for (const [value, weight] of this.prevotes.get(r) ?? []) {
+      if (value !== NIL && weight * 3 > this.ctx.totalWeight * 2) return value
+    }
+    return undefined
+  }
+
+  /**
+   * Whether this peer's round-0 prevote for `value` no longer binds it: members carrying more than
+   * 1/3 of the weight prevoted something else in round 0 (nil, another outcome, or two things), so
+   * `value` cannot have had every member's prevote and cannot have been decided on the fast path.
+   */
+  round0Released (value: string): boolean {
+    let other = 0
+    for (const [signer, values] of this.round0) {
+      if (values.size > 1 || !values.has(value)) other += this.ctx.electorate.get(signer) ?? 0
+    }
+    return other * 3 > this.ctx.totalWeight
+  }
+
+  /**
+   * The round-0 outcome a closer of a later round must re-propose, if one may still have been
+   * decided on the fast path: one that {@link round0Released} does not release (at most one can be
+   * unreleased once the prevotes of more than 2/3 of the weight are held); the heaviest if several.
+   */
+  get round0Candidate (): string | undefined {
+    let best: string | undefined
+    let bestWeight = -1
+    for (const [value, weight] of this.prevotes.get(0) ?? []) {
+      if (value === NIL || this.round0Released(value)) continue
+      if (weight > bestWeight || (weight === bestWeight && best !== undefined && value < best)) {
+        best = value
+        bestWeight = weight
+      }
+    }
+    return best
+  }
+
+  /** The highest round ahead of ours in which members carrying more than 1/3 of the weight sent acks: evidence that round has begun. */
+  get roundAhead (): number | undefined {
+    let ahead: number | undefined
+    for (const [round, weight] of this.roundWeight) {
+      if (round > this.roundNow && weight * 3 > this.ctx.totalWeight && (ahead === undefined || round > ahead)) ahead = round
+    }
+    return ahead
+  }
+
+  /**
+   * The decision the acks held prove, if any, for an outcome whose close this peer verified: a
+   * round-0 outcome prevoted by every member (the fast path), or an outcome precommitted by members
+   * carrying more than 2/3 of the weight in one round.
+   */
+  decisionCandidate (): Omit<Decision, 'acks'> | undefined {
+    const total = this.ctx.totalWeight
+    for (const [value, weight] of this.prevotes.get(0) ?? []) {
+      const close = this.outcomes.get(value)
+      if (value !== NIL && weight === total && close !== undefined) return { round: 0, value, close, path: 'fast' }
+    }
+    for (const [round, tally] of this.precommits) {
+      for (const [value, weight] of tally) {
+        const close = this.outcomes.get(value)
+        if (weight * 3 > total * 2 && close !== undefined) return { round, value, close, path: 'precommit' }
+      }
+    }
+    return undefined
+  }
+
+  /** The decision `candidate` became final at local time `at`; nothing changes it after this. */
+  finalize (candidate: Omit<Decision, 'acks'>, at: number): Decision {
+    const phase = candidate.path === 'fast' ? AckPhase.Prevote : AckPhase.Precommit
+    const acks = this.acksOf(candidate.round, phase, candidate.value)
+    this.decision = { ...candidate, acks }
+    this.finalAt = at
+    return this.decision
+  }
+
+  /** The requester's horizon passed without finality: the proposal stops counting as open. */
+  giveUp (): void { this.abandoned = true }
+
+  /** Whether the close of outcome `value` was not asked for yet (it is, by the caller, once). */
+  firstAskFor (value: string): boolean {
+    if (this.askedFor.has(value)) return false
+    this.askedFor.add(value)
+    return true
+  }
+
+  /** Count one more pull made while waiting, returning the new count (to rotate through peers). */
+  advancePulls (): number { return ++this.pullCount }
+
+  /** Hold a close that is early by our clock until its round comes. */
+  holdEarlyClose (close: OpenedClose): void { this.earlyCloses.set(close.key, close) }
+  /** An early close's round came: it is no longer held as early. */
+  releaseEarlyClose (key: string): void { this.earlyCloses.delete(key) }
+  /** Whether this proposal holds the close `key`, checked, pending or early. */
+  holdsClose (key: string): boolean {
+    return this.checkedCloses.has(key) || this.waitingCloses.has(key) || this.earlyCloses.has(key)
+  }
+
+  /** The proposal's pinned deadline (coordinator's clock). */
+  get deadline (): number { return this.ctx.proposal.body.deadline }
+
+  /** True once any close passed verification here. */
+  get closed (): boolean { return this.checkedCloses.size > 0 }
+
+  /** The verified close carrying outcome `value`, if this peer holds one. */
+  outcome (value: string): CheckedClose | undefined { return this.outcomes.get(value) }
+
+  /** Verified closes of round `r`, in arrival order. */
+  closesOfRound (r: number): CheckedClose[] {
+    return [...this.checkedCloses.values()].filter(c => c.close.body.round === r)
+  }
+
+  /** Record a signature-verified vote. */
+  addVote (vote: OpenedVote): VoteEffect {
+    if (!sameId(vote.body.proposal, this.ctx.proposal.id)) return 'wrong-proposal'
+    const voter = vote.body.voter
+    const counted = this.counted
+    const slot = counted.slots.get(voter)
+    if (slot === undefined) return 'non-member'
+    const weight = counted.weights[slot] as number
+    const first = counted.first[slot]
+    if (first === undefined) {
+      // every vote held is some voter's: none of this voter's can be held yet
+      this.held.set(vote.key, vote)
+      this.share(vote, slot)
+      counted.count(slot, vote)
+      addToTally(this.runningTally, vote.body.choice, weight)
+      return 'counted'
+    }
+    if (this.held.has(vote.key)) return 'duplicate'
+    this.held.set(vote.key, vote)
+    this.share(vote, slot)
+    if (this.equivocators.has(voter)) return 'repeat-equivocation'
+    this.equivocators.set(voter, first.key < vote.key ? [first, vote] : [vote, first])
+    counted.exclude(slot)
+    removeFromTally(this.runningTally, first.body.choice, weight)
+    return 'equivocation'
+  }
+
+  /**
+   * Point a held vote's body at the proposal's copies of what all its votes carry — the proposal id,
+   * the voter's PeerId, the namespace — instead of its own freshly decoded ones (equal values;
+   * ~340 of the ~1,250 bytes a held vote costs, a quarter of an open proposal's memory).
+   */
+  private share (vote: OpenedVote, slot: number): void {
+    vote.body.proposal = this.ctx.proposal.id
+    vote.body.voter = this.voterIds[slot] as string
+    if (vote.body.ns === this.ctx.proposal.body.ns) vote.body.ns = this.ctx.proposal.body.ns
+  }
+
+  /** The algorithm's view of the votes counted so far. */
+  evaluate (): AlgorithmEvaluation {
+    return evaluateAlgorithm(this.ctx, this.counted, this.runningTally)
+  }
+
+  /** Look up a held vote by id. */
+  vote (key: string): OpenedVote | undefined {
+    const envelope = this.held.get(key)
+    return envelope?.body.type === 'vote' ? envelope as OpenedVote : undefined
+  }
+
+  /**
+   * Verify a close against the votes held. Returns the ids still missing (the close is kept pending),
+   * or the checked close (stored). Throws `InvalidMessageError` if the close is provably bad.
+   */
+  addClose (close: OpenedClose, now: number): CheckedClose | { missing: string[] } {
+    const known = this.checkedCloses.get(close.key)
+    if (known !== undefined) return known
+    let result: CheckedClose | { missing: string[] }
+    try {
+      result = checkClose(this.ctx, close, key => this.vote(key))
+    } catch (err) {
+      // found bad once its votes arrived: forget it, it must not block anything
+      this.dropPending(close.key)
+      throw err
+    }
+    if ('missing' in result) {
+      if (!this.waitingCloses.has(close.key)) this.pendingSince.set(close.key, now)
+      this.waitingCloses.set(close.key, close)
+      return result
+    }
+    this.dropPending(close.key)
+    this.checkedCloses.set(close.key, result)
+    if (!this.outcomes.has(result.value)) this.outcomes.set(result.value, result)
+    this.held.set(close.key, close)
+    return result
+  }
+
+  /** Closes by `closer` for round `r` this proposal holds, checked, pending or early. */
+  closesBy (closer: string, r: number): number {
+    let n = 0
+    for (const c of this.checkedCloses.values()) if (c.close.body.closer === closer && c.close.body.round === r) n++
+    for (const c of this.waitingCloses.values()) if (c.body.closer === closer && c.body.round === r) n++
+    for (const c of this.earlyCloses.values()) if (c.body.closer === closer && c.body.round === r) n++
+    return n
+  }
+
+  /** Whether a close of round `r` that arrived less than `window` ago is still being checked (its closer holds back for it). */
+  awaitsPendingClose (r: number, now: number, window: number): boolean {
+    for (const [key, since] of this.pendingSince) {
+      if (now - since < window && this.waitingCloses.get(key)?.body.round === r) return true
+    }
+    return false
+  }
+
+  private dropPending (key: string): void {
+    this.waitingCloses.delete(key)
+    this.pendingSince.delete(key)
+  }
+
+  /**
+   * Record a signature-verified ack: one per member per round and phase counts; a second, different
+   * one is a conflict (kept as round-0 evidence: it releases the round-0 lock of the values it contradicts).
+   */
+  addAck (ack: OpenedAck): AckEffect {
+    if (!sameId(ack.body.proposal, this.ctx.proposal.id)) return 'wrong-proposal'
+    const { signer, round, phase } = ack.body
+    const weight = this.ctx.electorate.get(signer)
+    if (weight === undefined) return 'non-member'
+    const value = ack.body.value === null ? NIL : idKey(ack.body.value)
+    let bySigner = this.acks.get(signer)
+    if (bySigner === undefined) {
+      bySigner = new Map()
+      this.acks.set(signer, bySigner)
+    }
+    const slot = `${round}/${phase}`
+    const previous = bySigner.get(slot)
+    if (previous !== undefined) {
+      if (previous.key === ack.key) return 'duplicate'
+      if (round === 0 && phase === AckPhase.Prevote) this.round0.get(signer)?.add(value)
+      return 'conflict'
+    }
+    const firstInRound = ![AckPhase.Prevote, AckPhase.Precommit].some(p => bySigner.has(`${round}/${p}`))
+    bySigner.set(slot, ack)
+    this.held.set(ack.key, ack)
+    if (firstInRound) this.roundWeight.set(round, (this.roundWeight.get(round) ?? 0) + weight)
+    const tallies = phase === AckPhase.Prevote ? this.prevotes : this.precommits
+    let tally = tallies.get(round)
+    if (tally === undefined) {
+      tally = new Map()
+      tallies.set(round, tally)
+    }
+    tally.set(value, (tally.get(value) ?? 0) + weight)
+    if (round === 0 && phase === AckPhase.Prevote) this.round0.set(signer, new Set([value]))
+    return 'counted'
+  }
+
+  /** A member's counted ack of round `r` and `phase`, if held. */
+  ackOf (signer: string, r: number, phase: AckPhase): OpenedAck | undefined {
+    return this.acks.get(signer)?.get(`${r}/${phase}`)
+  }
+
+  /** The counted acks of round `r` and `phase` for `value`, sorted by signer (deterministic certificates). */
+  acksOf (r: number, phase: AckPhase, value: string): OpenedAck[] {
+    const found: OpenedAck[] = []
+    for (const bySigner of this.acks.values()) {
+      const ack = bySigner.get(`${r}/${phase}`)
+      if (ack !== undefined && (ack.body.value === null ? NIL : idKey(ack.body.value)) === value) found.push(ack)
+    }
+    return found.sort((a, b) => a.body.signer < b.body.signer ? -1 : 1)
+  }
+
+  /** This peer's own acks, to re-send while undecided: every one it signed, newest round last. */
+  ownAcks (peerId: string): OpenedAck[] {
+    return [...(this.acks.get(peerId)?.values() ?? [])].sort((a, b) => a.body.round - b.body.round)
+  }
+
+  /**
+   * The close this peer signs as closer of round `r` over its own count: every counted vote, the
+   * equivocation pairs as evidence, the running tally, and `closedAt` no earlier than the round's start
+   * (or the deadline, for a round-0 timeout).
+   */
+  draftClose (closer: string, r: number, decision: ConsensusDecision, now: number): CloseBody {
+    const body = this.ctx.proposal.body
+    const slot = r > 0 ? roundStart(body, r) : decision === 'timeout' ? body.deadline : 0
+    return {
+      type: 'close',
+      v: PROTOCOL_VERSION,
+      ns: body.ns,
+      proposal: this.ctx.proposal.id,
+      closer,
+      round: r,
+      validRound: -1,
+      closedAt: Math.max(now, slot),
+      decision,
+      votes: [...this.counted.votes()].map(vote => vote.id).sort(compareBytes),
+      excluded: [...this.equivocators.values()].map(([a, b]) => [a.id, b.id] as [Uint8Array, Uint8Array]).sort((x, y) => compareBytes(x[0], y[0])),
+      tally: tallyTuple(this.runningTally)
+    }
+  }
+
+  /** The close this peer signs as closer of round `r ≥ 1` re-proposing an outcome it verified (`validRound` −1 or a polka's round). */
+  reproposeClose (closer: string, r: number, outcome: CheckedClose, validRound: number, now: number): CloseBody {
+    const from = outcome.close.body
+    return {
+      ...from,
+      closer,
+      round: r,
+      validRound,
+      closedAt: Math.max(now, roundStart(this.ctx.proposal.body, r))
+    }
+  }
+
+  /**
+   * What to send a peer that wants `ids` of this proposal; with no ids, what helps it converge: once
+   * closed, the proposal, closes and acks (it then pulls any counted vote it lacks by id); while
+   * open, the proposal and every vote, so a fallback closer counts what we counted.
+   */
+  repliesTo (ids: string[]): AnyOpened[] {
+    if (ids.length > 0) {
+      return ids.map(key => this.held.get(key) ?? this.waitingCloses.get(key)).filter((m): m is AnyOpened => m !== undefined)
+    }
+    if (this.decision !== undefined) return this.proof()
+    if (this.closed) return [...this.held.values()].filter(m => m.body.type !== 'vote')
+    return [...this.held.values(), ...this.waitingCloses.values()]
+  }
+
+  /** The proof of a final decision: proposal, close, the votes it counts or cites, the deciding acks. Empty until final. */
+  proof (): AnyOpened[] {
+    const decision = this.decision
+    if (decision === undefined) return []
+    return [this.ctx.proposal, decision.close.close, ...decision.close.votes, ...decision.acks]
+  }
+}
+
+/** Hex spelling of an ack's value (an outcome id, or {@link NIL}). */
+export function ackValue (ack: OpenedAck): string {
+  return ack.body.value === null ? NIL : idToString(ack.body.value)
+}
+
+/** Two 32-byte ids equal (cheaper than comparing their hex spellings on the per-vote path). */
+function sameId (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}
