@@ -3,11 +3,19 @@
  * round (the baseline) and a consensus round, plus building the swarm and waiting for it to go quiet.
  */
 import { performance } from 'node:perf_hooks'
+import { memory, type MemoryTransportComponents } from '@libp2p/memory'
+import { createConsensusNode } from '../src/agent/node.js'
 import { connectFullMesh, startNode, stopAll, type ConsensusNode } from '../test/helpers/libp2p-nodes.js'
 import { VoteType, type ConsensusResult } from '../src/index.js'
 import { limited, log, sleep } from './util.js'
+import type {
+  AbortOptions, CreateListenerOptions, DialTransportOptions, MultiaddrConnection, Transport, Upgrader, UpgraderOptions
+} from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
-export type Topology = 'mesh' | 'star'
+/** mesh-latency = the full mesh with a fixed delay on every link (see `LinkLatency`). */
+export type Topology = 'mesh' | 'star' | 'mesh-latency'
 export type Kind = 'raw' | 'consensus'
 
 export async function waitFor (condition: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -40,13 +48,85 @@ export interface Swarm {
 /** Every full-mesh node with the leaf preset keeps at least gossipsub's Dlo (4) peers in its mesh. */
 const LEAF_MESH_LOW = 4
 
-/** `meshPreset`: the gossipsub preset of every full-mesh node (a star always has one hub and leaves). */
-export async function buildSwarm (topology: Topology, n: number, meshPreset: 'hub' | 'leaf' = 'hub'): Promise<Swarm> {
+let latencyNames = 0
+
+/** What of a memory connection `withLinkLatency` reaches (AbstractMultiaddrConnection's transport hooks). */
+interface RawConnection {
+  sendData: (data: Uint8ArrayList) => { sentBytes: number, canSendMore: boolean }
+  sendClose: (options?: AbortOptions) => Promise<void>
+}
+
+/** Deliver every buffer `ms` after it was sent, in order, without holding back the ones behind it. */
+function delayConnection<C> (maConn: C, ms: number): C {
+  const raw = maConn as unknown as RawConnection
+  const send = raw.sendData.bind(raw)
+  const close = raw.sendClose.bind(raw)
+  raw.sendData = (data) => {
+    // timers of one duration fire in the order they were set, so the byte stream keeps its order
+    setTimeout(() => { try { send(data) } catch {} }, ms)
+    return { sentBytes: data.byteLength, canSendMore: true }
+  }
+  raw.sendClose = async (options) => { await sleep(ms); await close(options) }
+  return maConn
+}
+
+function delayUpgrader (upgrader: Upgrader, ms: number): Upgrader {
+  const inbound: Upgrader['upgradeInbound'] = async (maConn: MultiaddrConnection, opts: UpgraderOptions) =>
+    upgrader.upgradeInbound(delayConnection(maConn, ms), opts)
+  const outbound: Upgrader['upgradeOutbound'] = async (maConn: MultiaddrConnection, opts: UpgraderOptions) =>
+    upgrader.upgradeOutbound(delayConnection(maConn, ms), opts)
+  return new Proxy(upgrader, {
+    get (target, prop) {
+      if (prop === 'upgradeInbound') return inbound
+      if (prop === 'upgradeOutbound') return outbound
+      const value: unknown = Reflect.get(target, prop)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+}
+
+/**
+ * `@libp2p/memory` with a propagation delay of `ms` on every link, both ways. Its own `latency`
+ * option delays each buffer only after the previous one was delivered (one buffer per `ms` per
+ * direction), so a link carrying k messages of a round takes k·ms: that measures message counts,
+ * not delays. Here every buffer is delivered `ms` after it was sent, however many are in flight.
+ */
+export function withLinkLatency (ms: number): (components: MemoryTransportComponents) => Transport {
+  const factory = memory()
+  return (components) => new Proxy(factory(components), {
+    get (target, prop) {
+      if (prop === 'dial') {
+        return async (ma: Multiaddr, options: DialTransportOptions) => target.dial(ma, { ...options, upgrader: delayUpgrader(options.upgrader, ms) })
+      }
+      if (prop === 'createListener') {
+        return (options: CreateListenerOptions) => target.createListener({ ...options, upgrader: delayUpgrader(options.upgrader, ms) })
+      }
+      const value: unknown = Reflect.get(target, prop)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+}
+
+/**
+ * `meshPreset`: the gossipsub preset of every full-mesh node (a star always has one hub and leaves);
+ * `linkLatencyMs`: mesh-latency only, the one-way delay of every link (see `withLinkLatency`).
+ */
+export async function buildSwarm (topology: Topology, n: number, meshPreset: 'hub' | 'leaf' = 'hub', linkLatencyMs = 20): Promise<Swarm> {
   const started = performance.now()
   const consensus = { voter: () => VoteType.For }
   const nodes: ConsensusNode[] = []
   try {
-    if (topology === 'mesh') {
+    if (topology === 'mesh-latency') {
+      for (let i = 0; i < n; i++) {
+        nodes.push(await createConsensusNode({
+          listen: [`/memory/bench-latency-${process.pid}-${latencyNames++}`],
+          transports: [withLinkLatency(linkLatencyMs)],
+          consensus,
+          preset: meshPreset
+        }))
+      }
+      await connectFullMesh(nodes, 120_000)
+    } else if (topology === 'mesh') {
       // 'hub': every peer keeps every other in its mesh and forwards everything to all (flood-like);
       // 'leaf': gossipsub's default degree (D = 6, Dhi = 12), own messages still go to every peer (flood publish)
       for (let i = 0; i < n; i++) nodes.push(await startNode({ transport: 'memory', consensus, preset: meshPreset }))
@@ -68,7 +148,7 @@ export async function buildSwarm (topology: Topology, n: number, meshPreset: 'hu
     topology,
     nodes,
     ids: nodes.map(node => node.peerId.toString()),
-    expectedPeers: nodes.map((_, i) => topology === 'mesh' || i === 0 ? n - 1 : 1),
+    expectedPeers: nodes.map((_, i) => topology !== 'star' || i === 0 ? n - 1 : 1),
     setupMs: 0,
     messageEvents: 0
   }
@@ -78,7 +158,7 @@ export async function buildSwarm (topology: Topology, n: number, meshPreset: 'hu
   }
   // both topics must have every connected peer subscribed AND in the mesh (no gossip-only paths);
   // a leaf-preset full mesh keeps only D of them, at least Dlo
-  const meshWanted = (i: number): number => Math.min(swarm.expectedPeers[i] as number, topology === 'mesh' && meshPreset === 'leaf' ? LEAF_MESH_LOW : Infinity)
+  const meshWanted = (i: number): number => Math.min(swarm.expectedPeers[i] as number, topology !== 'star' && meshPreset === 'leaf' ? LEAF_MESH_LOW : Infinity)
   const ready = (): boolean => nodes.every((node, i) => [RAW_TOPIC, consensusTopic].every(topic =>
     node.services.pubsub.getSubscribers(topic).length >= (swarm.expectedPeers[i] as number) &&
     (node.services.pubsub.getMeshPeers?.(topic).length ?? Infinity) >= meshWanted(i)))

@@ -6,8 +6,14 @@
  *
  * Flags (all optional):
  *   --sizes 10,25,50       swarm sizes N
- *   --topologies mesh,star mesh = full mesh over the memory transport; star = websockets hub on 127.0.0.1
- *   --mesh-max 25          no full mesh above this N (a 50-peer mesh in one process is ~50³ transmissions a round)
+ *   --topologies mesh,star,mesh-latency
+ *                          mesh = full mesh over the memory transport; star = websockets hub on 127.0.0.1;
+ *                          mesh-latency = the full mesh with a one-way delay on every link (withLinkLatency in
+ *                          latency-rounds.ts), so that the ratio counts message delays more than this process's CPU
+ *   --link-latency-ms 20   mesh-latency: the delay of every link, each way
+ *   --latency-preset leaf  mesh-latency: gossipsub preset of its nodes (leaf forwards to D = 6 peers, not all:
+ *                          less duplicate CPU; every message still reaches every peer in one hop, by flood publish)
+ *   --mesh-max 25          no full mesh (with or without latency) above this N (a 50-peer mesh in one process is ~50³ transmissions a round)
  *   --mesh-preset hub      gossipsub preset of every full-mesh node: hub (each forwards to all others, flood-like)
  *                          or leaf (gossipsub's default mesh degree, D = 6, Dhi = 12: what a peer-to-peer swarm runs)
  *   --rounds 12            measured round pairs per size and topology (one raw + one consensus each)…
@@ -38,6 +44,10 @@ export interface Options {
   meshMax: number
   /** gossipsub preset of every node of a full mesh */
   meshPreset: 'hub' | 'leaf'
+  /** mesh-latency: ms of delay on every link, each way */
+  linkLatencyMs: number
+  /** mesh-latency: gossipsub preset of its nodes */
+  latencyPreset: 'hub' | 'leaf'
   rounds: number
   minRounds: number
   /** seconds of measured rounds per size and topology after which we stop (once minRounds are done) */
@@ -49,16 +59,19 @@ export interface Options {
   out: string
 }
 
-export const LATENCY_USAGE = '[--sizes 10,25,50] [--topologies mesh,star] [--mesh-max 25] [--mesh-preset hub|leaf] ' +
+export const LATENCY_USAGE = '[--sizes 10,25,50] [--topologies mesh,star,mesh-latency] [--mesh-max 25] [--mesh-preset hub|leaf] ' +
+  '[--link-latency-ms 20] [--latency-preset leaf|hub] ' +
   '[--rounds 12] [--min-rounds 6] [--budget 25] [--warmup 2] [--kinds raw,consensus] [--raw-bytes 12] [--out bench/latency-results.json]'
 
 /** Latency options from `--flag value` pairs (see the file header). */
 export function latencyOptions (flags: Map<string, string>): Options {
   const opts: Options = {
     sizes: [10, 25, 50],
-    topologies: ['mesh', 'star'],
+    topologies: ['mesh', 'star', 'mesh-latency'],
     meshMax: 25,
     meshPreset: 'hub',
+    linkLatencyMs: 20,
+    latencyPreset: 'leaf',
     rounds: 12,
     minRounds: 6,
     budgetS: 25,
@@ -80,6 +93,8 @@ export function latencyOptions (flags: Map<string, string>): Options {
       case '--kinds': opts.kinds = list(v) as Kind[]; break
       case '--mesh-max': opts.meshMax = int(flag, v, 3); break
       case '--mesh-preset': opts.meshPreset = v as Options['meshPreset']; break
+      case '--link-latency-ms': opts.linkLatencyMs = int(flag, v, 1); break
+      case '--latency-preset': opts.latencyPreset = v as Options['latencyPreset']; break
       case '--rounds': opts.rounds = int(flag, v, 1); break
       case '--min-rounds': opts.minRounds = int(flag, v, 1); break
       case '--budget': opts.budgetS = int(flag, v, 1); break
@@ -91,8 +106,9 @@ export function latencyOptions (flags: Map<string, string>): Options {
   }
   opts.minRounds = Math.min(opts.minRounds, opts.rounds)
   if (opts.sizes.some(n => !Number.isInteger(n) || n < 3 || n > 200)) throw new Error('--sizes: integers from 3 to 200')
-  if (opts.topologies.some(t => t !== 'mesh' && t !== 'star')) throw new Error('--topologies: mesh and/or star')
+  if (opts.topologies.some(t => !(t in TOPOLOGY_NAME))) throw new Error('--topologies: mesh, star and/or mesh-latency')
   if (opts.meshPreset !== 'hub' && opts.meshPreset !== 'leaf') throw new Error('--mesh-preset: hub or leaf')
+  if (opts.latencyPreset !== 'hub' && opts.latencyPreset !== 'leaf') throw new Error('--latency-preset: hub or leaf')
   if (opts.kinds.length === 0 || opts.kinds.some(k => k !== 'raw' && k !== 'consensus')) throw new Error('--kinds: raw and/or consensus')
   return opts
 }
@@ -101,8 +117,12 @@ export function latencyOptions (flags: Map<string, string>): Options {
 
 interface Window { kind: Kind, startUs: number, endUs: number }
 
-interface ConfigResult {
+export interface ConfigResult {
+  /** which topology was built; `topology` is its name in the tables */
+  kind: Topology
   topology: string
+  /** mesh-latency only: the one-way delay of every link */
+  linkLatencyMs?: number
   transport: string
   n: number
   setupMs: number
@@ -129,7 +149,14 @@ interface ConfigResult {
 
 const TOPOLOGY_NAME: Record<Topology, { name: string, transport: string }> = {
   mesh: { name: 'full mesh', transport: 'memory' },
+  'mesh-latency': { name: 'full mesh, link latency', transport: 'memory, delayed links' },
   star: { name: 'star (hub + leaves)', transport: 'websockets 127.0.0.1' }
+}
+
+/** The name a configuration gets in the tables. */
+function topologyLabel (topology: Topology, opts: Options): string {
+  if (topology === 'mesh-latency') return `full mesh, ${opts.linkLatencyMs} ms links, ${opts.latencyPreset} preset`
+  return topology === 'mesh' && opts.meshPreset === 'leaf' ? 'full mesh, leaf preset' : TOPOLOGY_NAME[topology].name
 }
 
 async function runConfig (topology: Topology, n: number, opts: Options): Promise<ConfigResult> {
@@ -137,7 +164,8 @@ async function runConfig (topology: Topology, n: number, opts: Options): Promise
   const loadBefore = os.loadavg().map(x => Math.round(x * 100) / 100)
   const label = `${topology} N=${n}`
   log(`${label}: starting ${n} nodes (${TOPOLOGY_NAME[topology].name}, ${TOPOLOGY_NAME[topology].transport})…`)
-  const swarm = await buildSwarm(topology, n, opts.meshPreset)
+  const preset = topology === 'mesh-latency' ? opts.latencyPreset : opts.meshPreset
+  const swarm = await buildSwarm(topology, n, preset, opts.linkLatencyMs)
   log(`${label}: connected in ${(swarm.setupMs / 1000).toFixed(1)} s; ${opts.warmup} warm-up + up to ${opts.rounds} measured round pairs`)
   const raw = new RawRounds(swarm, opts.rawBytes)
   const cons = new ConsensusRounds(swarm)
@@ -200,7 +228,9 @@ async function runConfig (topology: Topology, n: number, opts: Options): Promise
   const consSummary = summarize(consMs)
   const ratio = (a: number | null, b: number | null): number | null => a === null || b === null || b === 0 ? null : Math.round(a / b * 100) / 100
   const result: ConfigResult = {
-    topology: topology === 'mesh' && opts.meshPreset === 'leaf' ? 'full mesh, leaf preset' : TOPOLOGY_NAME[topology].name,
+    kind: topology,
+    topology: topologyLabel(topology, opts),
+    ...(topology === 'mesh-latency' ? { linkLatencyMs: opts.linkLatencyMs } : {}),
     transport: TOPOLOGY_NAME[topology].transport,
     n,
     setupMs: Math.round(swarm.setupMs),
@@ -298,8 +328,8 @@ export async function runLatency (opts: Options): Promise<LatencyReport> {
   const skipped: string[] = []
   for (const n of opts.sizes) {
     for (const topology of opts.topologies) {
-      if (topology === 'mesh' && n > opts.meshMax) {
-        skipped.push(`full mesh N = ${n} (above --mesh-max ${opts.meshMax}: ~N³ transmissions a round in one process)`)
+      if (topology !== 'star' && n > opts.meshMax) {
+        skipped.push(`${topologyLabel(topology, opts)}, N = ${n} (above --mesh-max ${opts.meshMax}: ~N³ transmissions a round in one process)`)
         continue
       }
       results.push(await runConfig(topology, n, opts))
@@ -322,7 +352,9 @@ export async function runLatency (opts: Options): Promise<LatencyReport> {
       proposalTimeoutMs: PROPOSAL_TIMEOUT_MS,
       roundTimeoutMs: ROUND_TIMEOUT_MS,
       rawTopic: RAW_TOPIC,
-      rawMessageBytes: opts.rawBytes
+      rawMessageBytes: opts.rawBytes,
+      linkModel: 'mesh-latency: every buffer a connection sends is delivered linkLatencyMs later, in order, however many are in flight ' +
+        '(no bandwidth limit); @libp2p/memory\'s own latency option would deliver one buffer per linkLatencyMs per direction'
     },
     versions,
     results,
