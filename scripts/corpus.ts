@@ -24,12 +24,13 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { decodeCertificate, encodeCertificate, verifyCertificate } from '../src/core/certificate.js'
+import { CERTIFICATE_VERSION, decodeCertificate, encodeCertificate, verifyCertificate } from '../src/core/certificate.js'
 import { InvalidMessageError } from '../src/errors.js'
 import { SeededRandom } from '../src/testing/random.js'
 import { SimulatedSwarm } from '../src/testing/swarm.js'
 import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
 import { openMessage, sealWant } from '../src/wire/envelope.js'
+import { PROTOCOL_VERSION } from '../src/wire/messages.js'
 import { runCorpus, type ClassReport, type CorpusReport } from '../test/helpers/adversarial-corpus.js'
 import { ADV, MALLORY, finish, makeSwarm, propose, sealAck, sealClose, sealVote, type Bytes } from '../test/helpers/corpus/harness.js'
 import type { Verdict } from '../src/transport/coordinator.js'
@@ -75,7 +76,7 @@ for (const c of corpus.classes) {
       `(${c.expected.result} ${c.expected.reason}) on every honest agent; ${c.problems.join('; ')}`)
   }
   if (c.role === 'attack' && c.counted > 0) {
-    failures.push(`class "${where}": ${c.counted} input(s) COUNTED (a vote event, a certificate's counted vote, or an acked close)`)
+    failures.push(`class "${where}": ${c.counted} input(s) COUNTED (a vote event, a certificate's counted vote or ack, or a close whose outcome was acked or certified)`)
   }
 }
 for (const s of corpus.scenarios) {
@@ -247,9 +248,11 @@ const adv = h.ids[ADV]!
 const seeds: Array<[string, Bytes]> = [
   ['proposal', open.opened.bytes],
   ['vote', (await sealVote(open, adv, 'against', { metadata: { note: 'fuzz' } })).bytes],
-  ['close', await sealClose(h, open, 0, { rank: 0, closedAt: open.body.deadline })],
-  ['ack', await sealAck(adv, open.id, open.id)],
-  ['want', sealWant({ type: 'want', v: 1, ns: 'default', proposal: open.id, ids: [open.id] }).bytes]
+  ['close', await sealClose(h, open, 0, { round: 0, closedAt: open.body.deadline })],
+  ['close of round 1', await sealClose(h, open, open.closer(1), { round: 1, closedAt: open.roundStart(1) })],
+  ['prevote', await sealAck(adv, open.id, open.id)],
+  ['precommit', await sealAck(adv, open.id, open.id, { phase: 'precommit' })],
+  ['want', sealWant({ type: 'want', v: PROTOCOL_VERSION, ns: 'default', proposal: open.id, ids: [open.id] }).bytes]
 ]
 const templates = seeds.map(([, bytes]) => bodyObject(bytes))
 
@@ -326,7 +329,7 @@ const certKinds: Array<[string, () => Bytes]> = [
     const part = (valid: Bytes): unknown => random.chance(0.5) ? valid : random.chance(0.5) ? mutate(valid) : randomValue()
     const list = (valid: Bytes[]): unknown => random.chance(0.2) ? randomValue() : valid.filter(() => random.chance(0.8)).map(part)
     const value: Record<string, unknown> = {
-      v: random.chance(0.8) ? 1 : randomValue(),
+      v: random.chance(0.8) ? CERTIFICATE_VERSION : randomValue(),
       proposal: part(certParts.proposal),
       close: part(certParts.close),
       votes: list(certParts.votes),
@@ -339,7 +342,8 @@ const certKinds: Array<[string, () => Bytes]> = [
 ]
 for (const [kind, make] of certKinds) {
   const tally = row(kind, '`decodeCertificate` + `verifyCertificate`', 'accepted = verified: only inputs that kept the real certificate\'s close, ' +
-    'every vote it counts and enough of its acks (> 2/3 of the weight); each verified to that same close and decision')
+    'every vote it counts and enough of its deciding acks (every member\'s round-0 prevote, or precommits of > 2/3 of the weight in one round); ' +
+    'each verified to that same outcome and decision')
   for (let n = 0; n < FUZZ; n++) {
     const input = make()
     let stage = 'decode'
@@ -347,10 +351,10 @@ for (const [kind, make] of certKinds) {
       const certificate = decodeCertificate(input)
       stage = 'verify'
       const verified = await verifyCertificate(certificate)
-      // the only certificate that may verify is the real one's close (with a sufficient subset of its parts)
+      // the only certificate that may verify is the real one's outcome (with a sufficient subset of its parts)
       const reason = verified.certificateId === certParts.id
         ? `verified ${verified.decision}`
-        : `verified ANOTHER close ${verified.certificateId.slice(0, 12)}`
+        : `verified ANOTHER outcome ${verified.certificateId.slice(0, 12)}`
       tally.add('accepted', reason, input)
     } catch (err) {
       tally.add(err instanceof InvalidMessageError ? 'rejected' : 'threw', `${stage}: ${reasonOf(err)}`, input)
@@ -445,16 +449,16 @@ md.push(
   '- **answered so**: inputs that got the verdict docs/PROTOCOL.md ("Validation outcomes") prescribes on',
   '  *every* honest agent (deliveries = inputs × honest agents × times sent).',
   '- **counted**: inputs that raised a `vote` event while handled, whose exact bytes are among the votes a',
-  '  final certificate counts, or (closes) that an honest peer acknowledged or that became a certificate\'s',
-  '  close. For equivocation, the equivocators\' earlier votes are checked too: neither vote of a pair may be',
+  '  final certificate counts or the acks it carries, or (closes) whose outcome an honest peer prevoted or',
+  '  precommitted or a certificate decided. For equivocation, the equivocators\' earlier votes are checked too: neither vote of a pair may be',
   '  counted. An exact copy of a counted vote *is* that vote, so a duplicate counts only through a second `vote` event.',
   '- **decision stands**: every honest agent decided what the honest votes alone give (decision, voters,',
   '  for/against), with one certificate that `verifyCertificate` accepts, still the same after virtual time ran',
-  '  past every closer\'s slot and the finality rounds.',
+  '  past the start of every pinned closer\'s round and three more.',
   '',
   `**${num(totalInputs)} adversarial inputs in ${attacks.length} classes, ${num(totalDeliveries)} deliveries: ` +
     `${num(byResult('reject'))} rejected, ${num(byResult('ignore'))} ignored` +
-    `${byResult('accept') > 0 ? `, ${num(byResult('accept'))} accepted as equivocation evidence` : ''}` +
+    `${byResult('accept') > 0 ? `, ${num(byResult('accept'))} accepted (equivocation evidence, or a later round's close kept for its round)` : ''}` +
     ` — each as the protocol says — and ${num(totalCounted)} counted.**`,
   '',
   '### Per class',
@@ -543,7 +547,7 @@ md.push(
   quote(cannotProve ?? '(paragraph not found in docs/PROTOCOL.md)'),
   ''
 )
-if (clocks !== undefined) md.push('And for the early-dated closes above, which are held rather than rejected:', '', quote(clocks), '')
+if (clocks !== undefined) md.push('And for the early-dated closes above, which are held or kept rather than rejected:', '', quote(clocks), '')
 md.push(
   'Outside the table: a close citing a non-member\'s vote or another proposal\'s vote stays pending on a live',
   'peer (ignored as `early-close` or `missing-votes` at first, then `duplicate` or `close-limit`: not one',

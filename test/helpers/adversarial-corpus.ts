@@ -11,16 +11,19 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { verifyCertificate } from '../../src/core/certificate.js'
+import { roundStart } from '../../src/core/round-clock.js'
 import { macrotask } from '../../src/testing/virtual-clock.js'
 import { decodeCanonical } from '../../src/wire/codec.js'
 import { openMessage, type AnyOpened } from '../../src/wire/envelope.js'
 import { contentId, idToString } from '../../src/wire/ids.js'
+import { outcomeKey } from '../../src/wire/outcome.js'
 import type { Verdict } from '../../src/transport/coordinator.js'
 import type { Bytes } from './cbor.js'
-import { forgedClosesScenario, earlyCloseScenario } from './corpus/closes.js'
+import { forgedClosesScenario, earlyCloseScenario, forwardDatedScenario } from './corpus/closes.js'
 import { nonCanonicalScenario, oversizeScenario, selfWeightScenario } from './corpus/encoding.js'
 import { equivocationScenario } from './corpus/equivocation.js'
 import { MALLORY } from './corpus/harness.js'
+import { roundsScenario } from './corpus/rounds.js'
 import { replayNamespacesScenario, replayProposalsScenario, replayTypesScenario, unknownAndDuplicateScenario } from './corpus/replay.js'
 import { concludeScenario, type Concluded, type ExpectedOutcome, type Scenario } from './corpus/scenario.js'
 import { forgedVotesScenario, nonMemberScenario, signerNotVoterScenario } from './corpus/signatures.js'
@@ -39,7 +42,9 @@ export const SCENARIOS: Array<() => Promise<Scenario>> = [
   nonCanonicalScenario,
   equivocationScenario,
   forgedClosesScenario,
-  earlyCloseScenario
+  earlyCloseScenario,
+  forwardDatedScenario,
+  roundsScenario
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -62,7 +67,7 @@ export interface ClassReport {
   /** inputs every delivery of which got the expected verdict */
   inputsAsExpected: number
   deliveriesAsExpected: number
-  /** inputs counted: a vote event while handled, or in a final certificate's counted votes, or (closes) acked or certified */
+  /** inputs counted: a vote event while handled, or in a final certificate's counted votes or acks, or (closes) its outcome acked or certified */
   counted: number
   /** evidence events raised while the class was fed */
   evidence: number
@@ -266,8 +271,8 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
     })
   }
 
-  // let time run past every closer's slot and the finality rounds: held closes come due, nothing changes
-  const horizon = Math.max(...s.conclusions.map(c => c.open.body.deadline + (c.open.body.closers.length + 6) * c.open.body.step))
+  // let time run past every pinned closer's round and a few more: held closes come due, nothing changes
+  const horizon = Math.max(...s.conclusions.map(c => roundStart(c.open.body, c.open.body.closers.length + 3)))
   if (h.swarm.clock.now() < horizon) await h.swarm.clock.runUntil(horizon)
   await macrotask()
   for (const [k, { conclusion, result }] of concluded.entries()) {
@@ -280,31 +285,42 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
     }
   }
 
-  // counted: what every honest peer's final certificates count, and which closes honest peers acked
+  // counted: what every honest peer's final certificates count and carry, and which outcomes honest peers prevoted or precommitted
   const honestPeers = new Set(s.honest.map(i => h.ids[i]!.peerId))
   const countedEnvelopes = new Set<string>()
-  const certifiedCloses = new Set<string>()
+  const certifiedOutcomes = new Set<string>()
+  const certifiedAcks = new Set<string>()
   for (const { conclusion } of concluded) {
     for (const i of conclusion.agents) {
       const certificate = h.swarm.agent(i).decisions.get(conclusion.open.key)?.certificate
       if (certificate === undefined) continue
-      certifiedCloses.add(certificate.id)
+      certifiedOutcomes.add(certificate.id)
+      for (const a of certificate.acks) certifiedAcks.add(bytesKey(a))
       const close = await tryOpen(certificate.close)
       const countedIds = new Set(close?.body.type === 'close' ? close.body.votes.map(idToString) : [])
       for (const v of certificate.votes) if (countedIds.has(bodyKey(v) ?? '')) countedEnvelopes.add(bytesKey(v))
     }
   }
-  const ackedCloses = new Set<string>()
+  const ackedOutcomes = new Set<string>()
   for (const sent of h.sent) {
     if (!honestPeers.has(sent.from)) continue
     const opened = await tryOpen(sent.bytes)
-    if (opened?.body.type === 'ack') ackedCloses.add(idToString(opened.body.close))
+    if (opened?.body.type === 'ack' && opened.body.value !== null) ackedOutcomes.add(idToString(opened.body.value))
   }
   const legit = new Set(s.classes.filter(c => c.role === 'control' && c.expected.result === 'accept').flatMap(c => c.inputs.map(bytesKey)))
+  const outcomeOf = new Map<string, string>()
+  for (const c of s.classes) {
+    for (const bytes of c.inputs) {
+      const opened = await tryOpen(bytes)
+      if (opened?.body.type === 'close') outcomeOf.set(bytesKey(bytes), outcomeKey(opened.body))
+    }
+  }
   const isCounted = (bytes: Bytes, eventSeen: boolean): boolean => {
     if (eventSeen) return true
-    const id = bodyKey(bytes)
-    if (id !== undefined && (ackedCloses.has(id) || certifiedCloses.has(id))) return true
+    // a close counts if its outcome was prevoted, precommitted or certified by an honest peer; an ack if a certificate carries it
+    const outcome = outcomeOf.get(bytesKey(bytes))
+    if (outcome !== undefined && (ackedOutcomes.has(outcome) || certifiedOutcomes.has(outcome))) return true
+    if (certifiedAcks.has(bytesKey(bytes))) return true
     // an exact copy of a counted control vote is that vote: its copies count only through a second vote event
     return !legit.has(bytesKey(bytes)) && countedEnvelopes.has(bytesKey(bytes))
   }

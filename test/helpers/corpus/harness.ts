@@ -11,7 +11,8 @@ import { SimulatedSwarm, simulatedIdentity, type SwarmInit } from '../../../src/
 import { macrotask } from '../../../src/testing/virtual-clock.js'
 import { decodeCanonical, encodeCanonical } from '../../../src/wire/codec.js'
 import { openMessage, sealMessage, type OpenedProposal, type OpenedVote } from '../../../src/wire/envelope.js'
-import { compareBytes, type CloseBody, type ProposalBody, type VoteBody } from '../../../src/wire/messages.js'
+import { AckPhase, PROTOCOL_VERSION, compareBytes, type AckBody, type CloseBody, type ProposalBody, type VoteBody } from '../../../src/wire/messages.js'
+import { closerOf, roundStart } from '../../../src/core/round-clock.js'
 import type { Identity } from '../../../src/wire/identity.js'
 import type { ConsensusResult } from '../../../src/core/results.js'
 import type { EvidenceEvent, VoteEvent } from '../../../src/core/manager.js'
@@ -44,8 +45,10 @@ export interface Open {
   id: Bytes
   result: Promise<ConsensusResult>
   settled: () => boolean
-  /** agent index of closers[rank] */
-  closer: (rank: number) => number
+  /** agent index of the closer of round `r` (closers[r], then the rest of the electorate in rotation) */
+  closer: (r: number) => number
+  /** local time round `r` starts (round 0: the proposal's createdAt) */
+  roundStart: (r: number) => number
 }
 
 export async function makeSwarm (agents: number, init: Partial<SwarmInit> = {}): Promise<Harness> {
@@ -84,7 +87,8 @@ export async function propose (h: Harness, requester: number, payload: CborRecor
         id: opened.id,
         result,
         settled: () => settled,
-        closer: (rank) => h.ids.findIndex(id => id.peerId === body.closers[rank])
+        closer: (r) => h.ids.findIndex(id => id.peerId === closerOf(body, r)),
+        roundStart: (r) => roundStart(body, r)
       }
     }
     await h.swarm.clock.advance(1)
@@ -121,7 +125,7 @@ export function voteEventsFor (h: Harness, agents: number[], key: string, voter?
 }
 
 export const voteBody = (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): VoteBody => ({
-  type: 'vote', v: 1, ns: 'default', proposal: open instanceof Uint8Array ? open : open.id, voter: voter.peerId, choice, metadata: {}, ...over
+  type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: open instanceof Uint8Array ? open : open.id, voter: voter.peerId, choice, metadata: {}, ...over
 })
 
 export async function sealVote (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): Promise<OpenedVote> {
@@ -131,11 +135,12 @@ export async function sealVote (open: Open | Bytes, voter: Identity, choice: Vot
 export function closeBody (h: Harness, open: Open, closer: number, over: Partial<CloseBody> = {}): CloseBody {
   return {
     type: 'close',
-    v: 1,
+    v: PROTOCOL_VERSION,
     ns: 'default',
     proposal: open.id,
     closer: h.ids[closer]!.peerId,
-    rank: 0,
+    round: 0,
+    validRound: -1,
     closedAt: open.body.createdAt + 10,
     decision: 'timeout',
     votes: [],
@@ -149,8 +154,14 @@ export async function sealClose (h: Harness, open: Open, closer: number, over: P
   return (await sealMessage(h.ids[closer]!, closeBody(h, open, closer, over))).bytes
 }
 
-export async function sealAck (signer: Identity, proposal: Bytes, close: Bytes, over: { ns?: string } = {}): Promise<Bytes> {
-  return (await sealMessage(signer, { type: 'ack', v: 1, ns: 'default', proposal, close, signer: signer.peerId, ...over })).bytes
+/** An ack body: by default `signer`'s round-0 prevote of outcome `value` (`null`: a nil prevote). */
+export const ackBody = (signer: Identity, proposal: Bytes, value: Bytes | null, over: Partial<AckBody> = {}): AckBody => ({
+  type: 'ack', v: PROTOCOL_VERSION, ns: 'default', proposal, signer: signer.peerId, round: 0, phase: AckPhase.Prevote, value, ...over
+})
+
+/** {@link ackBody}, sealed. */
+export async function sealAck (signer: Identity, proposal: Bytes, value: Bytes | null, over: Partial<AckBody> = {}): Promise<Bytes> {
+  return (await sealMessage(signer, ackBody(signer, proposal, value, over))).bytes
 }
 
 export const sortIds = (...ids: Bytes[]): Bytes[] => [...ids].sort(compareBytes)

@@ -3,8 +3,9 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { encodeCanonical } from '../../../src/wire/codec.js'
 import { sealMessage, type OpenedVote } from '../../../src/wire/envelope.js'
 import { signBody } from '../../../src/wire/identity.js'
+import { PROTOCOL_VERSION } from '../../../src/wire/messages.js'
 import { te, type Bytes } from '../cbor.js'
-import { ADV, HONEST, bodyOf, closeBody, makeSwarm, propose, sealAck, sealVote, sigOf, voteBody, wrap, type Open } from './harness.js'
+import { ADV, HONEST, ackBody, bodyOf, closeBody, makeSwarm, propose, sealAck, sealVote, sigOf, voteBody, wrap, type Open } from './harness.js'
 import { accept, honestApproval, ignore, reject, type Scenario } from './scenario.js'
 
 /** Votes and acks for proposals nobody knows; exact copies of a counted vote. */
@@ -122,7 +123,7 @@ export async function replayNamespacesScenario (): Promise<Scenario & { open: Op
     await sealAck(adv, open.id, sha256(te.encode('c')), other),
     (await sealMessage(h.ids[0]!, { ...closeBody(h, open, 0), ns: 'other' })).bytes,
     (await sealMessage(adv, { ...open.body, ns: 'other', coordinator: adv.peerId, closers: [adv.peerId] })).bytes,
-    encodeCanonical([encodeCanonical({ type: 'want', v: 1, ns: 'other', proposal: open.id, ids: [] })])
+    encodeCanonical([encodeCanonical({ type: 'want', v: PROTOCOL_VERSION, ns: 'other', proposal: open.id, ids: [] })])
   ]
   const moved = votes.map(v => wrap(encodeCanonical({ ...v.body, ns: 'default' }), sigOf(v.bytes)))
   return {
@@ -163,7 +164,7 @@ export async function replayTypesScenario (): Promise<Scenario & { open: Open, v
   const open = await propose(h, 0, { action: 'types' })
   const adv = h.ids[ADV]!
   const voteBytes = encodeCanonical(voteBody(open, adv, 'for'))
-  const ack = await sealMessage(adv, { type: 'ack', v: 1, ns: 'default', proposal: open.id, close: sha256(te.encode('c')), signer: adv.peerId })
+  const ack = await sealMessage(adv, ackBody(adv, open.id, sha256(te.encode('c'))))
   const close = await sealMessage(adv, closeBody(h, open, ADV))
   const proposal = await sealMessage(adv, { ...open.body, coordinator: adv.peerId, closers: [adv.peerId] })
   const inputs: Bytes[] = [
