@@ -93,7 +93,7 @@ describe('a coordinator stopped right after proposing, and a late joiner', () =>
     await waitUntil(() => decided.every(d => d !== undefined), 15_000, 'every survivor deciding')
     const results = decided as ConsensusResult[]
     expect(new Set(results.map(r => r.certificate?.id)).size).toBe(1)
-    expect(results[0]?.metadata.closerRank).toBeGreaterThan(0)
+    expect(results[0]?.metadata.closeRound).toBeGreaterThan(0)
     expect(results[0]?.decision).toBe('approved')
     expect(results[0]?.voters).not.toContain(coordinator.peerId.toString())
 

@@ -1,7 +1,7 @@
 /** Defaults of the libp2p edge, in one place. */
 
 /** Protocol id of the point-to-point channel used for pull requests and their replies. */
-export const DIRECT_PROTOCOL = '/libp2p-consensus/direct/1.0.0'
+export const DIRECT_PROTOCOL = '/libp2p-consensus/direct/2.0.0'
 
 /** Largest direct frame, in bytes: the largest envelope the decoder accepts (`maxMessageBytes`). */
 export const DEFAULT_MAX_FRAME_BYTES = 512 * 1024
@@ -26,7 +26,7 @@ export const DEFAULT_WAIT_FOR_PEERS_TIMEOUT_MS = 10_000
 
 /** The pubsub topic of a namespace: one topic per namespace. */
 export function topicFor (namespace: string): string {
-  return `libp2p-consensus/v1/${namespace}`
+  return `libp2p-consensus/v2/${namespace}`
 }
 
 /** Pubsub topic the consensus messages travel on unless another is configured (namespace `default`). */

@@ -32,7 +32,7 @@ export interface DirectMessagingInit {
   /**
    * Protocol id to register and dial.
    *
-   * @default '/libp2p-consensus/direct/1.0.0'
+   * @default '/libp2p-consensus/direct/2.0.0'
    */
   protocol?: string
   /**

@@ -23,7 +23,7 @@ export interface GossipsubConfigInit {
    * The consensus topic(s); each gets the topic score params that make a Reject cost the sender.
    * Use `topicFor(namespace)` for a namespace other than `default`.
    *
-   * @default 'libp2p-consensus/v1/default'
+   * @default 'libp2p-consensus/v2/default'
    */
   topics?: string | string[]
   /**

@@ -35,7 +35,7 @@ export interface ConsensusInit extends Omit<ConsensusManagerInit, 'identity' | '
    * The pubsub topic; give gossipsub the same one (`consensusGossipsub({ topics })`) so that a
    * Reject lowers the sender's score.
    *
-   * @default topicFor(namespace), i.e. 'libp2p-consensus/v1/default'
+   * @default topicFor(namespace), i.e. 'libp2p-consensus/v2/default'
    */
   topic?: string
   /** Limits of the point-to-point pull channel. */

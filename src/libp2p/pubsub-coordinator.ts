@@ -33,7 +33,7 @@ export interface PubSubCoordinatorInit {
    * The topic every consensus message is published on; configure the same topic's score params
    * (`gossipsubOptions({ topics })`).
    *
-   * @default 'libp2p-consensus/v1/default'
+   * @default 'libp2p-consensus/v2/default'
    */
   topic?: string
   /**

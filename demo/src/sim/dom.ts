@@ -38,7 +38,9 @@ export function renderTally (counts: Counts, electorate: number, threshold: numb
 function closedBy (result: ResultSummary, agents: AgentInfo[]): string {
   if (result.closer === undefined) return ''
   const who = agents[result.closer]?.name ?? `agent ${result.closer}`
-  return result.closerRank === 0 ? `closed by the coordinator (${who})` : `closed by fallback closer ${result.closerRank ?? '?'} (${who})`
+  const closed = result.closeRound === 0 ? `closed by the coordinator (${who})` : `closed in round ${result.closeRound ?? '?'} by ${who}`
+  const how = result.path === 'fast' ? 'every member prevoted it' : `precommitted by more than 2/3 in round ${result.decidedRound ?? '?'}`
+  return `${closed}; ${how}`
 }
 
 function counts (result: ResultSummary): string {

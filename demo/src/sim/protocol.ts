@@ -75,7 +75,11 @@ export interface ResultSummary {
   weightedApproval: number | undefined
   /** agent index of the closer whose close was final */
   closer: number | undefined
-  closerRank: number | undefined
+  /** the closing round of that close (0: the coordinator's) */
+  closeRound: number | undefined
+  /** the round whose acks decided, and how: every member's round-0 prevote, or > 2/3 precommits */
+  decidedRound: number | undefined
+  path: 'fast' | 'precommit' | undefined
   /** whose result this is */
   reportedBy: number
 }

@@ -163,7 +163,9 @@ function summary (result: ConsensusResult, reportedBy: number): ResultSummary {
     certificateId: result.certificate?.id,
     weightedApproval: typeof result.metadata.weightedApproval === 'number' ? result.metadata.weightedApproval : undefined,
     closer,
-    closerRank: typeof result.metadata.closerRank === 'number' ? result.metadata.closerRank : undefined,
+    closeRound: typeof result.metadata.closeRound === 'number' ? result.metadata.closeRound : undefined,
+    decidedRound: typeof result.metadata.decidedRound === 'number' ? result.metadata.decidedRound : undefined,
+    path: result.metadata.path === 'fast' || result.metadata.path === 'precommit' ? result.metadata.path : undefined,
     reportedBy
   }
 }

@@ -1,6 +1,7 @@
 import { idKey } from '../../wire/ids.js'
 import { AckPhase } from '../../wire/messages.js'
 import { NIL, ackValue, type ProposalState } from '../proposal-state.js'
+import { roundAt } from '../round-clock.js'
 import { accept, ignore, reject } from '../verdicts.js'
 import { advance } from './step.js'
 import type { HandlerContext, Reactions } from './context.js'
@@ -10,13 +11,18 @@ import type { OpenedAck } from '../../wire/envelope.js'
 /** How far ahead of this peer's round an ack or close may be and still be held (beyond, it is re-sent while it matters). */
 export const FUTURE_ROUNDS = 8
 
+/** This peer's round of `state`: the one it entered, or the one its clock is in if that is later (it enters that at its next step). */
+export function roundNow (core: HandlerContext, state: ProposalState): number {
+  return Math.max(state.currentRound, roundAt(state.ctx.proposal.body, core.clock.now()))
+}
+
 /**
  * An ack (a prevote or precommit): counted once per member per round and phase; a second, different
  * one is evidence; an outcome we hold no close for is pulled from the sender. Then every step the
  * rounds allow is taken.
  */
 export async function onAck (core: HandlerContext, state: ProposalState, ack: OpenedAck, from: string, reactions: Reactions): Promise<Verdict> {
-  if (ack.body.round > state.currentRound + FUTURE_ROUNDS) return ignore('future-round')
+  if (ack.body.round > roundNow(core, state) + FUTURE_ROUNDS) return ignore('future-round')
   const effect = state.addAck(ack)
   if (effect === 'non-member' || effect === 'wrong-proposal') return reject(effect)
   if (effect === 'duplicate') return ignore('duplicate')

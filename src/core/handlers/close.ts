@@ -1,7 +1,7 @@
 import { sealMessage, type OpenedClose } from '../../wire/envelope.js'
 import { checkClose, closeSlot, decisionFor, type CheckedClose } from '../verify-close.js'
 import { accept, ignore } from '../verdicts.js'
-import { FUTURE_ROUNDS } from './ack.js'
+import { FUTURE_ROUNDS, roundNow } from './ack.js'
 import { react, type HandlerContext, type Reactions } from './context.js'
 import { advance } from './step.js'
 import type { ProposalState } from '../proposal-state.js'
@@ -22,7 +22,7 @@ export async function onClose (
   core: HandlerContext, state: ProposalState, close: OpenedClose, from: string, reactions: Reactions, held = false
 ): Promise<Verdict> {
   if (state.holdsClose(close.key)) return ignore('duplicate')
-  if (close.body.round > state.currentRound + FUTURE_ROUNDS) return ignore('future-round')
+  if (close.body.round > roundNow(core, state) + FUTURE_ROUNDS) return ignore('future-round')
   // a closer that signs close after close for one round is keeping us busy: one, plus one more as evidence, is all we hold
   if (state.closesBy(close.body.closer, close.body.round) >= 2) return ignore('close-limit')
   const notBefore = closeSlot(state.ctx, close)

@@ -17,8 +17,9 @@ import type { HandlerContext } from './context.js'
  * synchronously before it is signed, so no second one of a round and phase can start meanwhile.
  */
 export async function advance (core: HandlerContext, state: ProposalState): Promise<void> {
-  // nothing is signed while the datastore is replayed: our stored acks come back first
-  if (core.replaying) return
+  // nothing is signed while the datastore is replayed (our stored acks come back first); what the
+  // stored acks prove is decided, without events
+  if (checkDecision(core, state) || core.replaying) return
   for (let steps = 0; steps < 16 && state.decided === undefined; steps++) {
     if (checkDecision(core, state)) return
     if (!await step(core, state)) return
@@ -104,7 +105,8 @@ async function propose (core: HandlerContext, state: ProposalState, r: number): 
     if (candidate !== undefined) {
       const outcome = state.outcome(candidate)
       if (outcome === undefined) {
-        await core.outbox.pull(state.key, [], core.outbox.nextPullPeer(state))
+        // its close is pulled once here; the re-sends and pulls of every retry cover a lost answer
+        if (state.firstAskFor(candidate)) await core.outbox.pull(state.key, [], core.outbox.nextPullPeer(state))
         return false
       }
       draft = state.reproposeClose(core.peerId, r, outcome, -1, now)
