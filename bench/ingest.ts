@@ -4,8 +4,8 @@
  *
  * - **ingest** = what a peer does with each vote that arrives: `decodeMessage` (size limit, envelope,
  *   strict CBOR decode of the body, canonical re-encode and compare, schema), `verifyMessage` (Ed25519
- *   over the domain-separated body), `Round.addVote` (dedup, equivocation check, running tally) and
- *   `Round.evaluate` (can the coordinator close?). Also through the whole `ConsensusManager.handleMessage`
+ *   over the domain-separated body), `ProposalState.addVote` (dedup, equivocation check, running tally) and
+ *   `ProposalState.evaluate` (can the coordinator close?). Also through the whole `ConsensusManager.handleMessage`
  *   (adds the rate limit, the datastore write and the `vote` event).
  * - **baseline** = the fastest raw Ed25519 verify this platform offers, of the very same signing
  *   bytes: WebCrypto `crypto.subtle.verify` with keys imported beforehand, `node:crypto.verify` with
@@ -22,7 +22,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { ConsensusManager } from '../src/index.js'
 import { MemoryNetwork, VirtualClock } from '../src/testing/index.js'
 import { checkProposal } from '../src/core/context.js'
-import { Round } from '../src/core/round.js'
+import { ProposalState } from '../src/core/proposal-state.js'
 import { quorum } from '../src/algorithms/index.js'
 import { decodeMessage, sealMessage, verifyMessage, type OpenedProposal, type OpenedVote } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
@@ -125,9 +125,9 @@ export async function runIngest (measuredChunks = 12): Promise<IngestReport> {
   const prepared = await prepare(2 * (1 + measuredChunks))
   const quorumAlgorithm = quorum()
   const lookup = (kind: string): typeof quorumAlgorithm | undefined => kind === 'quorum' ? quorumAlgorithm : undefined
-  const rounds = new Map<string, Round>()
+  const rounds = new Map<string, ProposalState>()
   for (const proposal of prepared.proposals) {
-    rounds.set(proposal.key, new Round(checkProposal(proposal, lookup) as NonNullable<ReturnType<typeof checkProposal>>))
+    rounds.set(proposal.key, new ProposalState(checkProposal(proposal, lookup) as NonNullable<ReturnType<typeof checkProposal>>))
   }
 
   // raw verify backends, keys imported up front
@@ -158,7 +158,7 @@ export async function runIngest (measuredChunks = 12): Promise<IngestReport> {
   const ingest: Contender = async (chunk) => {
     await limited(IN_FLIGHT, chunk.map(m => async () => {
       const vote = await verifyMessage(decodeMessage(m.bytes)) as OpenedVote
-      const round = rounds.get(idHex(vote.body.proposal)) as Round
+      const round = rounds.get(idHex(vote.body.proposal)) as ProposalState
       if (round.addVote(vote) !== 'counted') throw new Error('a benchmark vote was not counted')
       round.evaluate()
     }))

@@ -1,13 +1,13 @@
 /**
  * Section 3 of `npm run bench`: the tally. One more vote into an open proposal that already holds
  * 10⁴ votes must cost what the first vote cost (incremental, O(1)), not a recount. Measured on the
- * core's own `Round` — `addVote` (dedup, equivocation check, running tally) and then `evaluate`
+ * core's own `ProposalState` — `addVote` (dedup, equivocation check, running tally) and then `evaluate`
  * (what the coordinator runs after every vote to see whether it can close) — without signatures:
  * the votes are opened in memory, so this is the tally alone. Runs alone too: `npx tsx bench/tally.ts`.
  */
 import { performance } from 'node:perf_hooks'
 import { quorum } from '../src/algorithms/index.js'
-import { Round } from '../src/core/round.js'
+import { ProposalState } from '../src/core/proposal-state.js'
 import { PROTOCOL_VERSION, type VoteBody } from '../src/wire/messages.js'
 import { contentId, idToString } from '../src/wire/ids.js'
 import { VoteType } from '../src/types.js'
@@ -78,7 +78,7 @@ function votes (ctx: ProposalContext, voters: string[]): OpenedVote[] {
 function nsPerVote (ctx: ProposalContext, prefill: OpenedVote[], list: OpenedVote[], repeats: number): number {
   let best = Infinity
   for (let r = 0; r < repeats; r++) {
-    const round = new Round(ctx)
+    const round = new ProposalState(ctx)
     for (const vote of prefill) round.addVote(vote)
     const start = performance.now()
     for (const vote of list) {

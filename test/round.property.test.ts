@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { defaultAlgorithms } from '../src/algorithms/index.js'
 import { checkProposal } from '../src/core/context.js'
-import { Round } from '../src/core/round.js'
+import { ProposalState } from '../src/core/proposal-state.js'
 import { decisionFor } from '../src/core/verify-close.js'
 import { simulatedIdentity } from '../src/testing/swarm.js'
 import { VoteType, type CborRecord } from '../src/types.js'
@@ -44,10 +44,10 @@ beforeAll(async () => {
   }
 })
 
-function newRound (kind: string): Round {
+function newRound (kind: string): ProposalState {
   const ctx = checkProposal(proposals.get(kind) as OpenedProposal, k => kinds.get(k))
   if (ctx === undefined) throw new Error('unknown kind')
-  return new Round(ctx)
+  return new ProposalState(ctx)
 }
 
 // per voter: silent, one vote, or two different votes (equivocation)
