@@ -11,14 +11,15 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { decode, encode } from 'cborg'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { decodeCertificate } from '../src/core/certificate.js'
+import { CERTIFICATE_VERSION, decodeCertificate } from '../src/core/certificate.js'
 import { InvalidMessageError } from '../src/errors.js'
 import { simulatedIdentity } from '../src/testing/swarm.js'
 import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
 import { openMessage, sealMessage, sealWant, type AnyOpened, type Opened } from '../src/wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../src/wire/limits.js'
 import {
-  compareBytes, parseBody, type AckBody, type CloseBody, type MessageBody, type ProposalBody, type SignedBody, type VoteBody, type WantBody
+  MAX_ROUND, PROTOCOL_VERSION, compareBytes, parseBody, type AckBody, type CloseBody, type MessageBody, type ProposalBody, type SignedBody, type VoteBody,
+  type WantBody
 } from '../src/wire/messages.js'
 import { signingBytes } from '../src/wire/domain.js'
 import { idToString } from '../src/wire/ids.js'
@@ -45,7 +46,7 @@ function makeProposal (over: Partial<ProposalBody> = {}): ProposalBody {
   const electorate = I.map(i => [i.peerId, 1] as [string, number]).sort((a, b) => a[0] < b[0] ? -1 : 1)
   return {
     type: 'proposal',
-    v: 1,
+    v: PROTOCOL_VERSION,
     ns: 'default',
     coordinator: I[0]!.peerId,
     seq: 0,
@@ -61,7 +62,16 @@ function makeProposal (over: Partial<ProposalBody> = {}): ProposalBody {
 }
 
 function makeVote (over: Partial<VoteBody> = {}, voter = I[1]!): VoteBody {
-  return { type: 'vote', v: 1, ns: 'default', proposal: proposalId, voter: voter.peerId, choice: 'for', metadata: { reason: 'looks good' }, ...over }
+  return {
+    type: 'vote',
+    v: PROTOCOL_VERSION,
+    ns: 'default',
+    proposal: proposalId,
+    voter: voter.peerId,
+    choice: 'for',
+    metadata: { reason: 'looks good' },
+    ...over
+  }
 }
 
 function makeClose (over: Partial<CloseBody> = {}): CloseBody {
@@ -69,11 +79,12 @@ function makeClose (over: Partial<CloseBody> = {}): CloseBody {
   const pair = [hash('e1'), hash('e2')].sort(compareBytes) as [Uint8Array, Uint8Array]
   return {
     type: 'close',
-    v: 1,
+    v: PROTOCOL_VERSION,
     ns: 'default',
     proposal: proposalId,
     closer: I[0]!.peerId,
-    rank: 0,
+    round: 0,
+    validRound: -1,
     closedAt: 1_010_000,
     decision: 'approved',
     votes,
@@ -84,11 +95,21 @@ function makeClose (over: Partial<CloseBody> = {}): CloseBody {
 }
 
 function makeAck (over: Partial<AckBody> = {}, signer = I[2]!): AckBody {
-  return { type: 'ack', v: 1, ns: 'default', proposal: proposalId, close: hash('close'), signer: signer.peerId, ...over }
+  return {
+    type: 'ack',
+    v: PROTOCOL_VERSION,
+    ns: 'default',
+    proposal: proposalId,
+    signer: signer.peerId,
+    round: 0,
+    phase: 'prevote',
+    value: hash('outcome'),
+    ...over
+  }
 }
 
 function makeWant (over: Partial<WantBody> = {}): WantBody {
-  return { type: 'want', v: 1, ns: 'default', proposal: proposalId, ids: [hash('a'), hash('b')], ...over }
+  return { type: 'want', v: PROTOCOL_VERSION, ns: 'default', proposal: proposalId, ids: [hash('a'), hash('b')], ...over }
 }
 
 /** Envelope around raw body bytes, signed (correctly, unless `sig` is given) by `identity` as `type`. */
@@ -160,7 +181,7 @@ beforeAll(async () => {
     close: await sealMessage(I[0]!, close),
     ack: await sealMessage(I[2]!, ack),
     want: sealWant(want),
-    presence: await sealMessage(I[3]!, { type: 'presence', v: 1, ns: 'default', peer: I[3]!.peerId, at: 1_700_000_000_000, voter: true })
+    presence: await sealMessage(I[3]!, { type: 'presence', v: PROTOCOL_VERSION, ns: 'default', peer: I[3]!.peerId, at: 1_700_000_000_000, voter: true })
   }
 })
 
@@ -478,7 +499,7 @@ describe('schema', () => {
         n++
       }
     }
-    expect(n).toBe(12 + 7 + 11 + 6 + 5)
+    expect(n).toBe(12 + 7 + 12 + 8 + 5)
   })
 
   it('no extra field is allowed, whatever its name or value', async () => {
@@ -539,8 +560,15 @@ describe('schema', () => {
     ['vote', 'metadata null', () => ({ ...vote, metadata: null })],
     ['vote', 'empty namespace', () => ({ ...vote, ns: '' })],
     ['vote', 'namespace as bytes', () => ({ ...vote, ns: te.encode('default') })],
-    ['close', 'negative rank', () => ({ ...close, rank: -1 })],
-    ['close', 'rank as float', () => ({ ...close, rank: 0.5 })],
+    ['close', 'negative round', () => ({ ...close, round: -1 })],
+    ['close', 'round as float', () => ({ ...close, round: 0.5 })],
+    ['close', `round above MAX_ROUND (${MAX_ROUND + 1})`, () => ({ ...close, round: MAX_ROUND + 1 })],
+    ['close', 'validRound equal to round', () => ({ ...close, round: 2, validRound: 2 })],
+    ['close', 'validRound above round', () => ({ ...close, round: 1, validRound: 3 })],
+    ['close', 'validRound −2', () => ({ ...close, round: 1, validRound: -2 })],
+    ['close', 'validRound as float', () => ({ ...close, round: 2, validRound: 0.5 })],
+    ['close', 'validRound missing (a v2 close needs it)', () => { const { validRound: _, ...rest } = close; return rest }],
+    ['close', 'rank instead of round (the v1 field, on a v2 body)', () => { const { round: _, ...rest } = close; return { ...rest, rank: 0 } }],
     ['close', 'negative closedAt', () => ({ ...close, closedAt: -1 })],
     ['close', 'unknown decision', () => ({ ...close, decision: 'maybe' })],
     ['close', 'tally of five counts', () => ({ ...close, tally: [3, 0, 0, 3, 0] })],
@@ -558,7 +586,16 @@ describe('schema', () => {
       const pairs = [[hash('e1'), hash('e2')], [hash('e3'), hash('e4')]].map(pr => pr.sort(compareBytes)).sort((a, b) => compareBytes(b[0]!, a[0]!))
       return { ...close, excluded: pairs }
     }],
-    ['ack', 'close hash of 31 bytes', () => ({ ...ack, close: hash('c').slice(0, 31) })],
+    ['ack', 'value hash of 31 bytes', () => ({ ...ack, value: hash('c').slice(0, 31) })],
+    ['ack', 'phase "commit"', () => ({ ...ack, phase: 'commit' })],
+    ['ack', 'phase upper-case', () => ({ ...ack, phase: 'Prevote' })],
+    ['ack', 'phase as a number', () => ({ ...ack, phase: 1 })],
+    ['ack', 'precommit of nil (value null)', () => ({ ...ack, phase: 'precommit', value: null })],
+    ['ack', 'value as hex text', () => ({ ...ack, value: idToString(hash('c')) })],
+    ['ack', 'negative round', () => ({ ...ack, round: -1 })],
+    ['ack', 'round as float', () => ({ ...ack, round: 1.5 })],
+    ['ack', `round above MAX_ROUND (${MAX_ROUND + 1})`, () => ({ ...ack, round: MAX_ROUND + 1 })],
+    ['ack', 'close instead of value (the v1 field, on a v2 body)', () => { const { value: _, ...rest } = ack; return { ...rest, close: hash('c') } }],
     ['ack', 'signer as a number', () => ({ ...ack, signer: 1 })],
     ['want', 'id of 31 bytes', () => ({ ...want, ids: [hash('a').slice(0, 31)] })],
     ['want', 'ids not an array', () => ({ ...want, ids: hash('a') })],
@@ -567,12 +604,11 @@ describe('schema', () => {
     ['vote', 'type upper-case', () => ({ ...vote, type: 'Vote' })],
     ['vote', 'type as a number', () => ({ ...vote, type: 1 })],
     ['vote', 'type of another message (ack) on a vote body', () => ({ ...vote, type: 'ack' })],
-    ['vote', 'version 2', () => ({ ...vote, v: 2 })],
     ['vote', 'version 0', () => ({ ...vote, v: 0 })],
-    ['vote', 'version as text', () => ({ ...vote, v: '1' })],
-    ['vote', 'version 1.5', () => ({ ...vote, v: 1.5 })],
-    ['proposal', 'version 2', () => p({ v: 2 })],
-    ['want', 'version 2', () => ({ ...want, v: 2 })],
+    ['vote', 'version −1', () => ({ ...vote, v: -1 })],
+    ['vote', 'version as text', () => ({ ...vote, v: '2' })],
+    ['vote', 'version 2.5', () => ({ ...vote, v: 2.5 })],
+    ['vote', 'version missing', () => { const { v: _, ...rest } = vote; return rest }],
     // not a map at all
     ['vote', 'body is an array', () => Object.values(vote)],
     ['vote', 'body is a string', () => 'vote'],
@@ -584,6 +620,29 @@ describe('schema', () => {
     const err = await openBody(type, make())
     expect(err.reason).toBe('malformed')
     expect(err.message.length).toBeGreaterThan(0)
+  })
+
+  // what a v1 peer signs (its own shapes: a close with `rank`, an ack naming a close) and a later version: refused as such, never read as v2
+  const otherVersions: Array<[string, string, () => unknown]> = [
+    ['vote', 'v1 vote', () => ({ ...vote, v: 1 })],
+    ['proposal', 'v1 proposal', () => p({ v: 1 })],
+    ['close', 'v1 close (rank, no round/validRound)', () => {
+      const { round: _r, validRound: _vr, ...rest } = close
+      return { ...rest, v: 1, rank: 0 }
+    }],
+    ['ack', 'v1 ack (close id, no round/phase/value)', () => {
+      const { round: _r, phase: _p, value: _v, ...rest } = ack
+      return { ...rest, v: 1, close: hash('close') }
+    }],
+    ['want', 'v1 want', () => ({ ...want, v: 1 })],
+    ['vote', 'v3 vote', () => ({ ...vote, v: 3 })],
+    ['ack', 'v3 ack of an unknown shape', () => ({ type: 'ack', v: 3, ns: 'default', proposal: proposalId, signer: I[2]!.peerId, ballot: 7 })]
+  ]
+
+  it.each(otherVersions)('%s: %s → wrong-version, naming both versions', async (type, _name, make) => {
+    const err = await openBody(type, make())
+    expect(err.reason).toBe('wrong-version')
+    expect(err.message).toMatch(new RegExp(`v${String((make() as { v: number }).v)}\\b.*v${PROTOCOL_VERSION}`))
   })
 
   it('parseBody is what rejects them: a direct call names the field', () => {
@@ -640,7 +699,7 @@ describe('signatures', () => {
     const body = bodyBytesOf(sealed[type].bytes)
     const sig = sigOf(sealed[type].bytes)
     // flip bits inside a 32-byte hash or a text field: the body stays canonical and schema-valid
-    const target = type === 'proposal' ? te.encode('deploy') : type === 'ack' ? hash('close') : proposalId
+    const target = type === 'proposal' ? te.encode('deploy') : type === 'ack' ? hash('outcome') : proposalId
     const start = indexOf(body, target)
     expect(start).toBeGreaterThan(0)
     let n = 0
@@ -754,13 +813,14 @@ describe('domain separation', () => {
       await signBody(I[2]!, 'want', voteBytes),
       await signBody(I[2]!, 'Vote', voteBytes),
       await I[2]!.privateKey.sign(voteBytes),
-      await I[2]!.privateKey.sign(cat(te.encode('libp2p-consensus/v2/vote\n'), voteBytes)),
-      await I[2]!.privateKey.sign(cat(te.encode('libp2p-consensus/v1/vote'), voteBytes))
+      await I[2]!.privateKey.sign(cat(te.encode('libp2p-consensus/v1/vote\n'), voteBytes)),
+      await I[2]!.privateKey.sign(cat(te.encode('libp2p-consensus/v3/vote\n'), voteBytes)),
+      await I[2]!.privateKey.sign(cat(te.encode('libp2p-consensus/v2/vote'), voteBytes))
     ]
     for (const sig of wrongDomains) expect((await openError(encodeCanonical([voteBytes, sig]))).reason).toBe('bad-signature')
     // and under the vote domain it opens
     expect((await openMessage(encodeCanonical([voteBytes, await signBody(I[2]!, 'vote', voteBytes)]))).body.type).toBe('vote')
-    expectBytes(signingBytes('vote', voteBytes), cat(te.encode('libp2p-consensus/v1/vote\n'), voteBytes))
+    expectBytes(signingBytes('vote', voteBytes), cat(te.encode('libp2p-consensus/v2/vote\n'), voteBytes))
   })
 
   it('an ack signature is not a close signature and vice versa', async () => {
@@ -931,7 +991,7 @@ describe('fuzz', () => {
     const field = fc.oneof(fc.uint8Array({ maxLength: 8 }), fc.array(fc.uint8Array({ maxLength: 4 }), { maxLength: 3 }), fc.integer(), fc.string(),
       fc.constant(null), fc.array(fc.oneof(fc.uint8Array({ maxLength: 4 }), fc.integer()), { maxLength: 3 }))
     const certs = fc.record({
-      v: fc.oneof(fc.constant(1), fc.integer(), fc.string()),
+      v: fc.oneof(fc.constant(CERTIFICATE_VERSION), fc.constant(1), fc.integer(), fc.string()),
       proposal: field,
       close: field,
       votes: field,
