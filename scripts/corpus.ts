@@ -76,7 +76,8 @@ for (const c of corpus.classes) {
       `(${c.expected.result} ${c.expected.reason}) on every honest agent; ${c.problems.join('; ')}`)
   }
   if (c.role === 'attack' && c.counted > 0) {
-    failures.push(`class "${where}": ${c.counted} input(s) COUNTED (a vote event, a certificate's counted vote or ack, or a close whose outcome was acked or certified)`)
+    failures.push(`class "${where}": ${c.counted} input(s) COUNTED ` +
+      '(a vote event, a certificate\'s counted vote or ack, or a close whose outcome was acked or certified)')
   }
 }
 for (const s of corpus.scenarios) {

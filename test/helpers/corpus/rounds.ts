@@ -23,8 +23,17 @@ async function v1Messages (h: Harness, open: Open): Promise<Array<[string, Bytes
   const coordinator = h.ids[0]!
   const { deadline } = open.body
   const v1close = {
-    type: 'close', v: 1, ns: 'default', proposal: open.id, closer: coordinator.peerId, rank: 0, closedAt: deadline,
-    decision: 'timeout', votes: [], excluded: [], tally: [0, 0, 0, 0, 0, 0]
+    type: 'close',
+    v: 1,
+    ns: 'default',
+    proposal: open.id,
+    closer: coordinator.peerId,
+    rank: 0,
+    closedAt: deadline,
+    decision: 'timeout',
+    votes: [],
+    excluded: [],
+    tally: [0, 0, 0, 0, 0, 0]
   }
   return [
     ['v1 vote', await signed(adv, 'vote', { ...voteBody(open, adv, 'for'), v: 1 })],
