@@ -16,12 +16,13 @@ import { describe, expect, it } from 'vitest'
 import { defaultAlgorithms, weighted } from '../src/algorithms/index.js'
 import { verifyCertificate, type Certificate } from '../src/core/certificate.js'
 import { checkProposal } from '../src/core/context.js'
+import { closerOf } from '../src/core/round-clock.js'
 import { checkClose } from '../src/core/verify-close.js'
 import { InvalidMessageError } from '../src/errors.js'
 import { simulatedIdentity, type SwarmInit } from '../src/testing/swarm.js'
 import { decodeCanonical, encodeCanonical } from '../src/wire/codec.js'
-import { openMessage, sealMessage, type OpenedVote } from '../src/wire/envelope.js'
-import type { CloseBody, VoteBody } from '../src/wire/messages.js'
+import { openMessage, sealMessage, type OpenedClose, type OpenedVote } from '../src/wire/envelope.js'
+import { PROTOCOL_VERSION, type CloseBody, type VoteBody } from '../src/wire/messages.js'
 import { idToString } from '../src/wire/ids.js'
 import { signBody } from '../src/wire/identity.js'
 import { runCorpus } from './helpers/adversarial-corpus.js'
@@ -29,13 +30,15 @@ import { cat, cbor, entriesOf, te, withValue, type Bytes } from './helpers/cbor.
 import { forgedClosesScenario } from './helpers/corpus/closes.js'
 import { nonCanonicalScenario, oversizeScenario, selfWeightScenario } from './helpers/corpus/encoding.js'
 import {
-  ADV, HONEST, MALLORY, bodyOf, closeBody, feed, flipBit, indexOf, makeSwarm, outsiders, propose, runUntil, sealClose, sealVote, sigOf, sortIds,
-  voteBody, voteEventsFor, wrap, type Harness, type Open
+  ADV, HONEST, MALLORY, ackBody, bodyOf, closeBody, feed, flipBit, indexOf, makeSwarm, outsiders, propose, runUntil, sealAck, sealClose, sealVote, sigOf,
+  sortIds, voteBody, voteEventsFor, wrap, type Harness, type Open
 } from './helpers/corpus/harness.js'
+import { roundsScenario } from './helpers/corpus/rounds.js'
 import { replayNamespacesScenario, replayProposalsScenario, replayTypesScenario, unknownAndDuplicateScenario } from './helpers/corpus/replay.js'
 import { classOf, concludeScenario, type Concluded, type Scenario } from './helpers/corpus/scenario.js'
 import { forgedVotesScenario, nonMemberScenario, signerNotVoterScenario } from './helpers/corpus/signatures.js'
 import { stopAfterTest } from './helpers/swarm.js'
+import { outcomeOf } from './helpers/byzantine.js'
 import type { ConsensusResult } from '../src/core/results.js'
 import type { RejectReason, Verdict } from '../src/transport/coordinator.js'
 
@@ -360,11 +363,11 @@ describe('weight, size and encoding', () => {
     const malformed = classOf(s, 'malformed-cbor')
     // which case gets which reason
     expect(nonCanonical.labels).toEqual([
-      'body: keys unsorted', 'body: keys reversed', 'body: v as float16 1.0', 'body: v as float64 1.0', 'body: metadata float64 where float16 suffices',
+      'body: keys unsorted', 'body: keys reversed', 'body: v as float16 2.0', 'body: v as float64 2.0', 'body: metadata float64 where float16 suffices',
       'envelope: third element 1.0 as float', 'envelope: map envelope, keys unsorted'
     ])
     expect(malformed.labels).toEqual([
-      'body: v as 0x1801', 'body: metadata NaN', 'body: metadata Infinity', 'body: duplicate key', 'body: trailing byte', 'body: indefinite map',
+      'body: v as 0x1802', 'body: metadata NaN', 'body: metadata Infinity', 'body: duplicate key', 'body: trailing byte', 'body: indefinite map',
       'body: indefinite text', 'body: tag around the proposal hash', 'body: undefined in metadata', 'body: ns length in long form',
       'envelope: array length long form', 'envelope: body length long form', 'envelope: indefinite envelope', 'envelope: tagged envelope',
       'envelope: trailing byte'
@@ -450,6 +453,8 @@ describe('forged closes', () => {
     const sentBefore = h.sent.length
 
     const reasons: RejectReason[] = ['not-closer', 'before-slot', 'early-timeout', 'wrong-tally', 'wrong-decision', 'double-vote', 'bad-evidence']
+    // round 7 is past the pinned closers: its closer comes from the rotation, and only that closer may close it
+    expect(open.closer(7)).toBe(h.ids.findIndex(id => id.peerId === closerOf(open.body, 7)))
     expect(s.classes.filter(c => c.role === 'attack').map(c => c.name)).toEqual(reasons)
     for (const reason of reasons) {
       const inputs = classOf(s, reason).inputs
@@ -465,7 +470,9 @@ describe('forged closes', () => {
     const [{ result }] = await conclude(s) as [Concluded]
     expect(result.decision).toBe('approved')
     expect(result.metadata.closer).toBe(h.ids[0]!.peerId)
-    expect(result.metadata.closerRank).toBe(0)
+    // round 0 decides: on the fast path, or by precommits when the polka's precommits arrive before the last prevote
+    expect([result.metadata.closeRound, result.metadata.decidedRound]).toEqual([0, 0])
+    expect(['fast', 'precommit']).toContain(result.metadata.path)
     expect(result.voters).toEqual(HONEST.map(i => h.ids[i]!.peerId).sort())
     expect([result.votesFor, result.votesAgainst]).toEqual([3, 1])
     const certificate = await expectCertificate(result)
@@ -474,23 +481,23 @@ describe('forged closes', () => {
     expectAgreement(h, open.key, [...HONEST, ADV])
   })
 
-  /** Closes by the coordinator (rank 0, at the deadline) that count a non-member's vote or another proposal's vote. */
+  /** Closes by the coordinator (round 0, at the deadline) that count a non-member's vote or another proposal's vote. */
   async function citingForeignVotes (h: Harness, a: Open, b: Open): Promise<{ nonMember: Bytes[], otherProposal: Bytes[] }> {
     const strangers = await outsiders(3)
     const nonMember: Bytes[] = []
     for (const s of strangers) {
       const v = await sealVote(a, s, 'for')
       expect(await feed(h, v.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'reject', reason: 'non-member' })))
-      nonMember.push(await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
-      nonMember.push(await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'approved', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
+      nonMember.push(await sealClose(h, a, 0, { round: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
+      nonMember.push(await sealClose(h, a, 0, { round: 0, closedAt: a.body.deadline, decision: 'approved', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
     }
     const otherProposal: Bytes[] = []
     // two votes for B (not enough to decide it), each cited by two closes of A
     for (const i of [2, ADV]) {
       const v = await sealVote(b, h.ids[i]!, 'for')
       expect(await feed(h, v.bytes, HONEST)).toEqual(HONEST.map(() => ({ result: 'accept', reason: 'counted' })))
-      otherProposal.push(await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
-      otherProposal.push(await sealClose(h, a, 0, { rank: 0, closedAt: a.body.deadline, decision: 'approved', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
+      otherProposal.push(await sealClose(h, a, 0, { round: 0, closedAt: a.body.deadline, decision: 'timeout', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
+      otherProposal.push(await sealClose(h, a, 0, { round: 0, closedAt: a.body.deadline, decision: 'approved', votes: [v.id], tally: [1, 0, 0, 1, 0, 0] }))
     }
     return { nonMember, otherProposal }
   }
@@ -561,7 +568,7 @@ describe('forged closes', () => {
     expect(await reasonOf({ ...certificate, votes: [...certificate.votes, (await sealVote(b, h.ids[3]!, 'for')).bytes] })).toBe('wrong-proposal')
     const votes = await Promise.all(certificate.votes.map(async v => openMessage(v)))
     const forged = await sealClose(h, a, 0, {
-      rank: 0,
+      round: 0,
       closedAt: a.body.createdAt + 5,
       decision: 'approved',
       votes: sortIds(...votes.map(v => v.id)),
@@ -576,45 +583,53 @@ describe('forged closes', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('closes that are early by the receiver\'s clock', () => {
-  // A close whose signed closedAt claims its slot has come, arriving long before that slot by the
-  // receiver's clock, is held (ignore 'early-close': clocks can be wrong, so it is not provably bad)
-  // and looked at again only when its time has come; meanwhile the honest path decides.
-  it('a fallback closer that forward-dates closedAt is held, and the honest votes decide', async () => {
+  // A round-0 timeout whose signed closedAt claims the deadline has come, arriving long before it by
+  // the receiver's clock, is held (ignore 'early-close': clocks can be wrong, so it is not provably
+  // bad) and looked at again only when the deadline comes; meanwhile the honest path decides.
+  it('a coordinator that declares timeout dated at the deadline right after proposing is held, and the honest votes decide', async () => {
+    const h = await startHarness(5)
+    // the adversary holds the coordinator's key; its manager runs honestly and closes once the votes settle
+    const open = await propose(h, ADV, { action: 'early' })
+    const close = await sealClose(h, open, ADV, { round: 0, closedAt: open.body.deadline, decision: 'timeout' })
+    for (const v of await feed(h, close, HONEST)) expect(v).toEqual({ result: 'ignore', reason: 'early-close' })
+    await h.swarm.clock.advance(open.body.step)
+    for (const i of HONEST) expect(h.swarm.agent(i).decisions.has(open.key)).toBe(false)
+    for (const i of [0, 1, 2]) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
+    const result = await finish(h, open, HONEST)
+    expect(result.decision).toBe('approved')
+    expect(result.voters).toEqual([0, 1, 2].map(i => h.ids[i]!.peerId).sort())
+    expect((await expectCertificate(result)).id).not.toBe(outcomeOf(await openMessage(close) as OpenedClose))
+  })
+
+  // A close of round r ≥ 1 dated at its round's start, sent right after the proposal, is checked
+  // and kept (accept 'close'): members prevote it only once they are in round r. It must not cut
+  // the round-0 vote short: the honest members still vote, and round 0 decides their outcome.
+  it('a fallback closer that forward-dates its round-1 close does not stop the honest members voting', async () => {
     const h = await startHarness(5)
     const open = await propose(h, 0, { action: 'preempt' })
     const r1 = open.closer(1)
     const others = [0, 1, 2, 3, 4].filter(i => i !== r1)
-    const close = await sealClose(h, open, r1, { rank: 1, closedAt: open.body.deadline + open.body.step, decision: 'timeout' })
-    const verdicts = await feed(h, close, others)
-    for (const v of verdicts) expect(v).toEqual({ result: 'ignore', reason: 'early-close' })
-    for (const i of HONEST) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
+    const close = await sealClose(h, open, r1, { round: 1, closedAt: open.roundStart(1), decision: 'timeout' })
+    for (const v of await feed(h, close, others)) expect(v).toEqual({ result: 'accept', reason: 'close' })
+    for (const i of others.slice(0, 3)) await h.swarm.agent(i).manager.recordVote(open.key, 'for')
     const result = await finish(h, open, others)
     expect(result.decision).toBe('approved')
+    expect(result.metadata.decidedRound).toBe(0)
   })
 
-  it('a coordinator that declares timeout dated at the deadline right after proposing is held, not adopted', async () => {
-    const h = await startHarness(5)
-    const open = await propose(h, 0, { action: 'early' })
-    const close = await sealClose(h, open, 0, { rank: 0, closedAt: open.body.deadline, decision: 'timeout' })
-    for (const v of await feed(h, close, [1, 2, 3, 4])) expect(v).toEqual({ result: 'ignore', reason: 'early-close' })
-    await h.swarm.clock.advance(open.body.step)
-    for (const i of [1, 2, 3, 4]) expect(h.swarm.agent(i).decisions.has(open.key)).toBe(false)
-  })
-
-  // A close that cites a vote nobody holds stays pending; it holds a fallback back for one step at most,
-  // and never the coordinator: the honest votes still decide.
+  // A close that cites a vote nobody holds stays pending; it holds nobody back: the honest votes still decide.
   it('a pending close citing a vote nobody holds does not stop the coordinator from closing', async () => {
     const h = await startHarness(5)
     const open = await propose(h, 0, { action: 'stall' })
     const r1 = open.closer(1)
-    await h.swarm.clock.runUntil(open.body.deadline + open.body.step)
+    await h.swarm.clock.runUntil(open.roundStart(1))
     const close = await sealClose(h, open, r1, {
-      rank: 1, closedAt: open.body.deadline + open.body.step, decision: 'timeout', votes: [sha256(te.encode('no such vote'))], tally: [1, 0, 0, 1, 0, 0]
+      round: 1, closedAt: open.roundStart(1), decision: 'timeout', votes: [sha256(te.encode('no such vote'))], tally: [1, 0, 0, 1, 0, 0]
     })
     expect(await feed(h, close, HONEST)).toEqual(HONEST.map(() => ({ result: 'ignore', reason: 'missing-votes' })))
     const result = await finish(h, open, [])
     expect(result.decision).not.toBe(undefined)
-    for (const i of HONEST) expect(h.swarm.agent(i).decisions.get(open.key)?.certificate?.id).not.toBe(idToString(sha256(close)))
+    for (const i of HONEST) expect(h.swarm.agent(i).decisions.get(open.key)?.certificate?.id).not.toBe(outcomeOf(await openMessage(close) as OpenedClose))
   })
 })
 
@@ -638,9 +653,9 @@ describe('a close found invalid once its votes arrive', () => {
     const adv = h.ids[r1]!
     const va = await sealVote(open, adv, 'for')
     const vb = await sealVote(open, adv, 'against')
-    const slot1 = open.body.deadline + open.body.step
+    const slot1 = open.roundStart(1)
     await h.swarm.clock.runUntil(slot1)
-    const close = await sealClose(h, open, r1, { rank: 1, closedAt: slot1, decision: 'timeout', votes: sortIds(va.id, vb.id), tally: [1, 1, 0, 1, 1, 0] })
+    const close = await sealClose(h, open, r1, { round: 1, closedAt: slot1, decision: 'timeout', votes: sortIds(va.id, vb.id), tally: [1, 1, 0, 1, 1, 0] })
     expect(await feed(h, close, live, adv.peerId)).toEqual(live.map(() => ({ result: 'ignore', reason: 'missing-votes' })))
     expect(await feed(h, va.bytes, live, adv.peerId)).toEqual(live.map(() => ({ result: 'accept', reason: 'counted' })))
     // the second vote is valid equivocation evidence; it makes the pending close checkable (and invalid)
@@ -650,6 +665,64 @@ describe('a close found invalid once its votes arrive', () => {
     expect(await feed(h, honest.bytes, live.slice(1), h.ids[live[0]!]!.peerId)).toEqual(live.slice(1).map(() => ({ result: 'accept', reason: 'counted' })))
     await runUntil(h, () => live.every(i => h.swarm.agent(i).decisions.has(open.key)), 20 * open.body.step)
     for (const i of live) expect(h.swarm.agent(i).decisions.has(open.key)).toBe(true)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// protocol v2: versions, rounds, phases, conflicting acks
+// ---------------------------------------------------------------------------------------------
+
+describe('protocol v2 rounds', () => {
+  it('v1 and v3 messages → reject wrong-version; bad rounds and phases → malformed; rounds > 8 ahead → ignore future-round; ' +
+    'a second ack of one round and phase → ignore conflicting-ack with evidence, and round 0 decides by precommits', async () => {
+    const s = await scenario(roundsScenario)
+    const { h, open } = s
+    const adv = h.ids[ADV]!.peerId
+    expect(classOf(s, 'wrong-version').inputs).toHaveLength(8)
+    await expectVerdicts(h, classOf(s, 'wrong-version').inputs, HONEST, { result: 'reject', reason: 'wrong-version' }, 'wrong-version')
+    expect(classOf(s, 'malformed-round').inputs).toHaveLength(12)
+    await expectVerdicts(h, classOf(s, 'malformed-round').inputs, HONEST, { result: 'reject', reason: 'malformed' }, 'malformed-round')
+    await expectVerdicts(h, classOf(s, 'future-round').inputs, HONEST, { result: 'ignore', reason: 'future-round' }, 'future-round')
+    expect(h.evidence.flat()).toEqual([])
+    // nothing so far moved anyone out of round 0 or made anyone sign
+    const sentBefore = h.sent.length
+    await expectVerdicts(h, classOf(s, 'member-acks').inputs, HONEST, { result: 'accept', reason: 'ack' }, 'member-acks')
+    const seconds = classOf(s, 'conflicting-ack').inputs
+    const firsts = classOf(s, 'member-acks').inputs
+    for (const [k, bytes] of seconds.entries()) {
+      const evidenceBefore = HONEST.map(i => h.evidence[i]!.length)
+      expect(await feed(h, bytes, HONEST), `second ack ${k}`).toEqual(HONEST.map(() => ({ result: 'ignore', reason: 'conflicting-ack' })))
+      for (const [t, i] of HONEST.entries()) {
+        expect(h.evidence[i]!.length, `agent ${i} raised evidence for second ack ${k}`).toBe(evidenceBefore[t]! + 1)
+        const last = h.evidence[i]!.at(-1)
+        expect([last?.kind, last?.offender, last?.proposalId]).toEqual(['conflicting-ack', adv, open.key])
+        // the evidence is the two signed acks: the one counted first, and this one
+        const second = await openMessage(bytes)
+        const first = await Promise.all(firsts.map(async f => openMessage(f)))
+        const sameSlot = (f: typeof second): boolean =>
+          f.body.type === 'ack' && second.body.type === 'ack' && f.body.round === second.body.round && f.body.phase === second.body.phase
+        const match = first.find(sameSlot)
+        expect(last?.messages.map(m => idToString(m)).sort()).toEqual([match!.bytes, bytes].map(m => idToString(m)).sort())
+      }
+    }
+    const signed = await Promise.all(h.sent.slice(sentBefore).filter(x => x.from !== MALLORY).map(async x => (await openMessage(x.bytes)).body.type))
+    expect(signed.filter(t => t === 'ack' || t === 'close')).toEqual([])
+
+    // members 0, 1, 2 vote for: the adversary's counted round-0 prevote is for an outcome nobody proposed, so not every
+    // member prevotes the coordinator's close (no fast path); four of five do (a polka), and their precommits decide round 0
+    const [{ result }] = await conclude(s) as [Concluded]
+    expect(result.decision).toBe('approved')
+    expect(result.voters).toEqual([0, 1, 2].map(i => h.ids[i]!.peerId).sort())
+    expect([result.metadata.decidedRound, result.metadata.path]).toEqual([0, 'precommit'])
+    const certificate = await expectCertificate(result)
+    const verified = await verifyCertificate(certificate)
+    expect([verified.path, verified.decidedRound, verified.ackWeight]).toEqual(['precommit', 0, 4])
+    const certAcks = await Promise.all(certificate.acks.map(async a => openMessage(a)))
+    for (const a of certAcks) expect(a.body.type === 'ack' && a.body.signer).not.toBe(adv)
+    expect(certificate.id).toBe(outcomeOf(await openMessage(certificate.close) as OpenedClose))
+    expectAgreement(h, open.key, HONEST)
+    // the adversary's real round-0 acks (its manager signs honestly) reached the honest peers as conflicts too
+    for (const i of HONEST) expect(h.evidence[i]!.filter(e => e.kind === 'conflicting-ack').length).toBeGreaterThan(seconds.length)
   })
 })
 
@@ -679,7 +752,7 @@ async function floodFor (h: Harness, open: Open, adv: number): Promise<{ toAll: 
   for (const s of strangers) out.push((await sealVote(open, s, 'for')).bytes)
   // another namespace, another message type's signature, another domain
   out.push((await sealVote(open, me, 'for', { ns: 'other' })).bytes)
-  const ack = await sealMessage(me, { type: 'ack', v: 1, ns: 'default', proposal: open.id, close: sha256(te.encode('bogus close')), signer: me.peerId })
+  const ack = await sealMessage(me, ackBody(me, open.id, sha256(te.encode('bogus outcome'))))
   out.push(wrap(body, sigOf(ack.bytes)))
   out.push(wrap(body, await signBody(me, 'close', body)))
   // self-declared weight
@@ -689,31 +762,36 @@ async function floodFor (h: Harness, open: Open, adv: number): Promise<{ toAll: 
   out.push((await sealVote(open, me, 'for', { metadata: { pad: 'x'.repeat(17_000) } })).bytes)
   // non-canonical
   const e = entriesOf(voteBody(open, me, 'for'))
-  for (const b of [cbor.map([...e].reverse()), cbor.map(withValue(e, 'v', new Uint8Array([0xf9, 0x3c, 0x00]))), cat(cbor.map(e), [0])]) {
+  for (const b of [cbor.map([...e].reverse()), cbor.map(withValue(e, 'v', new Uint8Array([0xf9, 0x40, 0x00]))), cat(cbor.map(e), [0])]) {
     out.push(wrap(b, await signBody(me, 'vote', b)))
   }
   out.push(cat(valid.bytes, [0]))
-  // closes it may not make (rank 0), and closes of its own fallback rank before the slot, with a wrong
-  // tally or decision, or counting its own two votes. (Not: a forward-dated timeout, or a close citing a
-  // vote nobody holds — those succeed or stall, see the failing tests on close timing.)
-  out.push(await sealClose(h, open, adv, { rank: 0, closedAt: open.body.deadline }))
-  const rank = open.body.closers.indexOf(me.peerId)
-  expect(rank).toBeGreaterThan(0)
-  const slot = open.body.deadline + rank * open.body.step
+  // closes it may not make (round 0), and closes of its own round before the round starts, with a wrong
+  // tally or decision, or with validRound ≥ round. (Not: a forward-dated close, or a close citing a
+  // vote nobody holds — those are kept or stall, see the tests on close timing.)
+  out.push(await sealClose(h, open, adv, { round: 0, closedAt: open.body.deadline }))
+  const round = open.body.closers.indexOf(me.peerId)
+  expect(round).toBeGreaterThan(0)
+  const slot = open.roundStart(round)
   const yes = await sealVote(open, me, 'for')
   const no = await sealVote(open, me, 'against', { metadata: { other: 'half' } })
-  out.push(await sealClose(h, open, adv, { rank, closedAt: slot - 1 }))
-  out.push(await sealClose(h, open, adv, { rank, closedAt: open.body.createdAt }))
-  out.push(await sealClose(h, open, adv, { rank, closedAt: slot, tally: [0, 0, 1, 0, 0, 1] }))
-  out.push(await sealClose(h, open, adv, { rank, closedAt: slot, decision: 'approved' }))
+  out.push(await sealClose(h, open, adv, { round, closedAt: slot - 1 }))
+  out.push(await sealClose(h, open, adv, { round, closedAt: open.body.createdAt }))
+  out.push(await sealClose(h, open, adv, { round, closedAt: slot, tally: [0, 0, 1, 0, 0, 1] }))
+  out.push(await sealClose(h, open, adv, { round, closedAt: slot, decision: 'approved' }))
+  out.push((await sealMessage(me, closeBody(h, open, adv, { round, validRound: round, closedAt: slot }))).bytes)
+  // acks the schema refuses, of rounds far ahead, and of another protocol version
+  out.push((await sealMessage(me, ackBody(me, open.id, null, { phase: 'precommit' }))).bytes)
+  out.push(await sealAck(me, open.id, sha256(te.encode('far')), { round: 50 }))
+  out.push((await sealMessage(me, { ...voteBody(open, me, 'for'), v: 1 })).bytes)
   // (Not: a close counting its own two votes while peers still lack one of them — parked as pending,
   // then failing on every later vote: see 'a close found invalid once its votes arrive' below.)
   // outsiders' acks, votes for proposals nobody knows, wants
   for (const s of strangers) {
-    out.push((await sealMessage(s, { type: 'ack', v: 1, ns: 'default', proposal: open.id, close: sha256(te.encode('x')), signer: s.peerId })).bytes)
+    out.push(await sealAck(s, open.id, sha256(te.encode('x'))))
   }
   for (const k of [1, 2]) out.push((await sealVote(sha256(te.encode(`phantom ${k}`)), me, 'for')).bytes)
-  out.push(encodeCanonical([encodeCanonical({ type: 'want', v: 1, ns: 'default', proposal: open.id, ids: [] })]))
+  out.push(encodeCanonical([encodeCanonical({ type: 'want', v: PROTOCOL_VERSION, ns: 'default', proposal: open.id, ids: [] })]))
   // and an equivocation, split across peers (each half re-sent later)
   return { toAll: out, split: [yes.bytes, no.bytes] }
 }
@@ -723,7 +801,7 @@ describe('a flooding member', () => {
     it(`does not break agreement: every honest agent decides the same, with the same certificate (seed ${seed})`, async () => {
       const h = await startHarness(5, { seed, latencyMs: [1, 40], duplicate: 0.1, reorder: 0.2, reorderMs: 30 })
       const open = await propose(h, 0, { action: 'flooded', seed })
-      // the flooder is the first fallback closer, so it can also sign closes of its own rank
+      // the flooder is the first fallback closer, so it can also sign closes of its own round
       const adv = open.closer(1)
       const honest = [0, 1, 2, 3, 4].filter(i => i !== adv)
       const { toAll, split } = await floodFor(h, open, adv)

@@ -141,12 +141,10 @@ export async function forgedClosesScenario (): Promise<Scenario & { open: Open, 
 export async function earlyCloseScenario (): Promise<Scenario & { open: Open }> {
   const h = await makeSwarm(5)
   const open = await propose(h, ADV, { action: 'early-timeout' })
-  const { deadline, step } = open.body
-  // two: a closer's third close of one round is dropped as 'close-limit' before any check
-  const inputs = [
-    await sealClose(h, open, ADV, { round: 0, closedAt: deadline, decision: 'timeout' }),
-    await sealClose(h, open, ADV, { round: 0, closedAt: deadline + step / 2, decision: 'timeout' })
-  ]
+  const { deadline } = open.body
+  // one: held closes count toward a closer's limit of two per round, so a second forged one would have its own
+  // manager's real close dropped as 'close-limit' (a coordinator signing three closes is Byzantine; it may close timeout anyway)
+  const inputs = [await sealClose(h, open, ADV, { round: 0, closedAt: deadline, decision: 'timeout' })]
   return {
     name: 'early-dated round-0 timeout',
     h,
@@ -155,7 +153,7 @@ export async function earlyCloseScenario (): Promise<Scenario & { open: Open }> 
     classes: [{
       name: 'early-close',
       title: 'early-dated round-0 timeout',
-      description: 'The coordinator signs timeout closes dated at (and after) the deadline and sends them right after the proposal: ' +
+      description: 'The coordinator signs a timeout close dated at the deadline and sends it right after the proposal: ' +
         'correct by their signed fields, early by the receivers\' clocks, so held until the deadline.',
       inputs,
       expected: ignore('early-close'),
