@@ -2,12 +2,14 @@
  * The fault-matrix soak: `npm run soak` (default `--seeds 10000 --workers 2`).
  *
  * Runs seeds 0…seeds−1 of the fault matrix (`scripts/soak/matrix.ts`), each one seeded trial in virtual
- * time (`scripts/soak/trial.ts`), spread over worker threads, prints progress with an ETA every few
+ * time (`scripts/soak/trial.ts`), then seeds 0…byzantine−1 of the Byzantine cells
+ * (`scripts/soak/byzantine.ts`), spread over worker threads, prints progress with an ETA every few
  * seconds, and writes docs/RELIABILITY.md (generated: never edit it by hand).
  *
- *   npx tsx scripts/soak/index.ts --seeds 10000 --workers 2   # the full soak
- *   npx tsx scripts/soak/index.ts --seeds 300 --out /tmp/r.md  # a quick look, elsewhere
+ *   npx tsx scripts/soak/index.ts --seeds 10000 --workers 2   # the full soak (and --byzantine 2100)
+ *   npx tsx scripts/soak/index.ts --seeds 300 --byzantine 210 --out /tmp/r.md  # a quick look, elsewhere
  *   npx tsx scripts/soak/index.ts --seed 1234                  # re-run one seed, print its report
+ *   npx tsx scripts/soak/index.ts --byzantine-seed 17          # re-run one Byzantine seed
  *   npx tsx scripts/soak/index.ts --raw /tmp/soak.json          # also keep every trial's report …
  *   npx tsx scripts/soak/index.ts --render /tmp/soak.json       # … and re-render the page from it later
  *
@@ -19,22 +21,32 @@ import { cpus, availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Worker, isMainThread, parentPort } from 'node:worker_threads'
+import { byzantineCells, byzantineTrial, runByzantineTrial, type ByzantineOptions, type ByzantineReport } from './byzantine.js'
+import { ByzantineAggregate, renderByzantine } from './byzantine-report.js'
 import { matrixCells, SoakPlan, type Cell } from './matrix.js'
 import { renderReliability, SoakAggregate, type SoakMeta } from './reliability.js'
 import { runTrial, type TrialOptions, type TrialReport } from './trial.js'
 
-interface Job { seed: number, options: TrialOptions }
+type Job = { kind: 'matrix', seed: number, options: TrialOptions } | { kind: 'byzantine', seed: number, options: ByzantineOptions }
 type Outcome = { seed: number, report: TrialReport, wallMs: number } | { seed: number, error: string }
+type ByzantineOutcome = { seed: number, report: ByzantineReport, wallMs: number } | { seed: number, error: string }
+type Answer = { kind: 'matrix', outcome: Outcome } | { kind: 'byzantine', outcome: ByzantineOutcome }
 
 if (!isMainThread) {
   // worker: run the trials the main thread hands over, one at a time
   const port = parentPort as NonNullable<typeof parentPort>
   port.on('message', (job: Job) => {
     const started = performance.now()
-    runTrial(job.options).then(
-      report => { port.postMessage({ seed: job.seed, report, wallMs: performance.now() - started } satisfies Outcome) },
-      (err: any) => { port.postMessage({ seed: job.seed, error: String(err?.stack ?? err) } satisfies Outcome) }
-    )
+    const failed = (err: any): void => { port.postMessage({ kind: job.kind, outcome: { seed: job.seed, error: String(err?.stack ?? err) } } satisfies Answer) }
+    if (job.kind === 'matrix') {
+      runTrial(job.options).then(report => {
+        port.postMessage({ kind: 'matrix', outcome: { seed: job.seed, report, wallMs: performance.now() - started } } satisfies Answer)
+      }, failed)
+    } else {
+      runByzantineTrial(job.options).then(report => {
+        port.postMessage({ kind: 'byzantine', outcome: { seed: job.seed, report, wallMs: performance.now() - started } } satisfies Answer)
+      }, failed)
+    }
   })
 } else {
   await main()
@@ -61,6 +73,9 @@ async function main (): Promise<void> {
       weights: { type: 'string', default: '5:1,20:1,50:1' },
       progress: { type: 'string', default: '5' },
       seed: { type: 'string' },
+      // Byzantine trials after the matrix's (0 for none); they are cheap (N ≤ 10)
+      byzantine: { type: 'string', default: '2100' },
+      'byzantine-seed': { type: 'string' },
       raw: { type: 'string' },
       render: { type: 'string' }
     }
@@ -71,6 +86,14 @@ async function main (): Promise<void> {
     if (n !== undefined && w !== undefined && Number.isFinite(n) && Number.isFinite(w)) weights[n] = w
   }
   const plan = new SoakPlan(matrixCells(), cell => weights[cell.agents] ?? 1)
+  const byzCells = byzantineCells()
+
+  if (values['byzantine-seed'] !== undefined) {
+    const options = byzantineTrial(Number(values['byzantine-seed']), byzCells)
+    console.log('options', JSON.stringify(options))
+    console.log(JSON.stringify(await runByzantineTrial(options), null, 2))
+    return
+  }
 
   if (values.seed !== undefined) {
     const seed = Number(values.seed)
@@ -84,26 +107,41 @@ async function main (): Promise<void> {
   const corpus = values.corpus !== undefined && existsSync(values.corpus) ? readFileSync(values.corpus, 'utf8') : undefined
   if (values.render !== undefined) {
     // re-render a saved run (same trials, same figures; only the page layout may differ)
-    const saved = JSON.parse(readFileSync(values.render, 'utf8')) as { meta: SoakMeta, weights: Record<number, number>, outcomes: Outcome[] }
+    const saved = JSON.parse(readFileSync(values.render, 'utf8')) as {
+      meta: SoakMeta, weights: Record<number, number>, outcomes: Outcome[], byzantine?: ByzantineOutcome[]
+    }
     const replay = new SoakPlan(matrixCells(), cell => saved.weights[cell.agents] ?? 1)
     const agg = new SoakAggregate(replay.cells)
     for (const o of saved.outcomes) {
       if ('error' in o) agg.error(replay.cellOf(o.seed), o.seed)
       else agg.add(replay.cellOf(o.seed), o.report, o.wallMs)
     }
-    writeFileSync(values.out as string, renderReliability(agg, saved.meta, corpus))
+    const byz = new ByzantineAggregate(byzCells)
+    for (const o of saved.byzantine ?? []) {
+      const cell = byzantineTrial(o.seed, byzCells).cell
+      if ('error' in o) byz.error(cell, o.seed)
+      else byz.add(cell, o.report)
+    }
+    writeFileSync(values.out as string, renderReliability(agg, saved.meta, corpus, byz.total.trials > 0 ? renderByzantine(byz) : []))
     console.log(`[soak] re-rendered ${saved.outcomes.length} trials from ${values.render} into ${values.out}`)
     return
   }
 
-  const total = Number(values.seeds)
+  const matrixTotal = Number(values.seeds)
+  const byzTotal = Number(values.byzantine)
+  const total = matrixTotal + byzTotal
   const workerCount = Math.max(1, Number(values.workers))
-  if (!Number.isInteger(total) || total < 1) throw new Error(`--seeds must be a positive integer, got ${values.seeds}`)
+  if (!Number.isInteger(matrixTotal) || matrixTotal < 1) throw new Error(`--seeds must be a positive integer, got ${values.seeds}`)
+  if (!Number.isInteger(byzTotal) || byzTotal < 0) throw new Error(`--byzantine must be a whole number, got ${values.byzantine}`)
   const agg = new SoakAggregate(plan.cells)
+  const byz = new ByzantineAggregate(byzCells)
   const started = performance.now()
-  console.log(`[soak] ${total} trials over ${plan.cells.length} cells (cycle ${plan.cycle.length}), ${workerCount} workers`)
+  let matrixWallMs = 0
+  console.log(`[soak] ${matrixTotal} trials over ${plan.cells.length} cells (cycle ${plan.cycle.length}), ` +
+    `then ${byzTotal} Byzantine trials over ${byzCells.length} cells, ${workerCount} workers`)
 
   const outcomes: Outcome[] = []
+  const byzOutcomes: ByzantineOutcome[] = []
   let next = 0
   let done = 0
   const violations: string[] = []
@@ -120,11 +158,19 @@ async function main (): Promise<void> {
     const worker = new Worker(new URL(import.meta.url))
     const feed = (): void => {
       if (next >= total) { void worker.terminate().then(() => { resolve() }); return }
-      const seed = next++
-      worker.postMessage({ seed, options: plan.trial(seed) } satisfies Job)
+      const n = next++
+      if (n < matrixTotal) worker.postMessage({ kind: 'matrix', seed: n, options: plan.trial(n) } satisfies Job)
+      else worker.postMessage({ kind: 'byzantine', seed: n - matrixTotal, options: byzantineTrial(n - matrixTotal, byzCells) } satisfies Job)
     }
-    worker.on('message', (outcome: Outcome) => {
+    worker.on('message', (answer: Answer) => {
       done++
+      if (done === matrixTotal) matrixWallMs = performance.now() - started
+      if (answer.kind === 'byzantine') {
+        onByzantine(answer.outcome)
+        feed()
+        return
+      }
+      const outcome = answer.outcome
       if (values.raw !== undefined) outcomes.push(outcome)
       const cell = plan.cellOf(outcome.seed)
       if ('error' in outcome) {
@@ -134,6 +180,12 @@ async function main (): Promise<void> {
       } else {
         const r = outcome.report
         agg.add(cell, r, outcome.wallMs)
+        if (r.liveReached > 0 && r.liveFinalized < r.live) {
+          // every matrix cell heals with more than 2/3 of the weight running and connected: all must finalize
+          const what = `seed ${r.seed}: finalized ${r.liveFinalized} of ${r.live} live agents (${r.liveReached} held the proposal) — ${describeCell(cell)}`
+          violations.push(what)
+          console.error(`[soak] LIVENESS VIOLATION ${what}`)
+        }
         if (r.disagreements > 0 || r.conflictingCertificates > 0 || r.twoClosesDetected < r.twoClosesVerified) {
           const what = `seed ${r.seed}: disagreements ${r.disagreements}, certificates ${r.certificates}, ` +
             `conflicting closes detected ${r.twoClosesDetected}/${r.twoClosesVerified} — ${describeCell(cell)}`
@@ -146,29 +198,54 @@ async function main (): Promise<void> {
     worker.on('error', reject)
     feed()
   })))
+
+  function onByzantine (outcome: ByzantineOutcome): void {
+    if (values.raw !== undefined) byzOutcomes.push(outcome)
+    const cell = byzantineTrial(outcome.seed, byzCells).cell
+    if ('error' in outcome) {
+      byz.error(cell, outcome.seed)
+      violations.push(`Byzantine seed ${outcome.seed} threw (${cell.id}): ${outcome.error}`)
+      console.error(`[soak] Byzantine seed ${outcome.seed} THREW — ${cell.id}\n${outcome.error}`)
+      return
+    }
+    const r = outcome.report
+    byz.add(cell, r)
+    if (r.disagreements > 0 || r.conflictingCertificates > 0 || (r.liveReached > 0 && r.liveFinalized < r.live)) {
+      const what = `Byzantine seed ${r.seed} (${cell.id}${r.split === undefined ? '' : `, split ${r.split}`}): disagreements ${r.disagreements}, ` +
+        `conflicting certificates ${r.conflictingCertificates}, finalized ${r.liveFinalized} of ${r.live} live honest members`
+      violations.push(what)
+      console.error(`[soak] SAFETY/LIVENESS VIOLATION ${what}`)
+    }
+  }
   clearInterval(progress)
   const wallMs = performance.now() - started
 
   const cpuList = cpus()
   const meta: SoakMeta = {
-    command: `npm run soak -- --seeds ${total} --workers ${workerCount}${values.weights === '5:1,20:1,50:1' ? '' : ` --weights ${values.weights}`}`,
+    command: `npm run soak -- --seeds ${matrixTotal} --workers ${workerCount}${values.weights === '5:1,20:1,50:1' ? '' : ` --weights ${values.weights}`}` +
+      (values.byzantine === '2100' ? '' : ` --byzantine ${byzTotal}`),
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     cpu: cpuList[0]?.model.trim() ?? 'unknown CPU',
     cpus: typeof availableParallelism === 'function' ? availableParallelism() : cpuList.length,
     node: process.version,
     workers: workerCount,
     wallMs,
-    seeds: total,
+    matrixWallMs: matrixWallMs === 0 ? wallMs : matrixWallMs,
+    byzantine: byzTotal,
+    seeds: matrixTotal,
     weights: Object.fromEntries([...new Set(plan.cells.map(c => c.agents))].map(n => [n, weights[n] ?? 1])),
     cycle: plan.cycle.length
   }
-  writeFileSync(values.out as string, renderReliability(agg, meta, corpus))
-  if (values.raw !== undefined) writeFileSync(values.raw, JSON.stringify({ meta, weights, outcomes }))
+  writeFileSync(values.out as string, renderReliability(agg, meta, corpus, byzTotal > 0 ? renderByzantine(byz) : []))
+  if (values.raw !== undefined) writeFileSync(values.raw, JSON.stringify({ meta, weights, outcomes, byzantine: byzOutcomes }))
 
   const t = agg.total
   console.log(`[soak] done: ${t.trials} trials in ${clock(wallMs)} (CPU in trials ${clock(t.wallMs)}); wrote ${values.out}`)
   console.log(`[soak] disagreements ${t.disagreements}, conflicting certificates ${t.conflictingCertificates}, ` +
     `conflicting closes detected ${t.twoClosesDetected}/${t.twoClosesVerified}, finalized ${(100 * t.share(4)).toFixed(1)} % of live agents`)
+  const b = byz.total
+  console.log(`[soak] Byzantine: ${b.trials} trials, disagreements ${b.disagreements}, conflicting certificates ${b.conflictingCertificates}, ` +
+    `none final ${b.noneFinal}, not all final ${b.notAllFinal}, reached none ${b.unreached}`)
   if (violations.length > 0) {
     console.error(`[soak] ${violations.length} violation(s):\n${violations.join('\n')}`)
     process.exitCode = 1

@@ -16,8 +16,18 @@ export class TrialStats {
   /** trials where every live agent finalized, and where none did */
   allFinalized = 0
   noneFinalized = 0
-  /** trials where no live agent finalized although some held two or more verified closes (split acks) */
-  splitTrials = 0
+  /** trials where the proposal reached a live agent but some live agent never finalized */
+  notAllFinal = 0
+  /** of the trials none final, those where the proposal reached no live agent (nothing to decide on) */
+  unreachedTrials = 0
+  /** trials where no live agent decided in round 0 (the coordinator's close): a later round decided, or none */
+  round0Missed = 0
+  /** the round each live agent that finalized decided in */
+  rounds: number[] = []
+  /** live agents that decided on the fast path (every member's round-0 prevote) */
+  fast = 0
+  /** time to decision from the request, in Δ (the proposal's step), one per live agent that finalized */
+  deltas: number[] = []
   disagreements = 0
   conflictingCertificates = 0
   /** trials where two or more distinct closes were signed */
@@ -42,10 +52,15 @@ export class TrialStats {
     this.finalized += report.liveFinalized
     report.finalizedBy.forEach((n, i) => { this.finalizedBy[i] = (this.finalizedBy[i] ?? 0) + n })
     if (report.live > 0 && report.liveFinalized === report.live) this.allFinalized++
+    if (report.liveReached > 0 && report.liveFinalized < report.live) this.notAllFinal++
     if (report.liveFinalized === 0) {
       this.noneFinalized++
-      if (report.twoClosesVerified > 0) this.splitTrials++
+      if (report.liveReached === 0) this.unreachedTrials++
     }
+    if (!report.decidedRounds.includes(0)) this.round0Missed++
+    this.rounds.push(...report.decidedRounds)
+    this.fast += report.fastDecisions
+    for (const t of report.liveDecisionTimes) this.deltas.push(t / report.stepMs)
     this.disagreements += report.disagreements
     this.conflictingCertificates += report.conflictingCertificates
     if (report.closesSigned > 1) this.multiCloseTrials++
@@ -123,6 +138,10 @@ export interface SoakMeta {
   node: string
   workers: number
   wallMs: number
+  /** wall time until the last fault-matrix trial was done (the Byzantine trials follow) */
+  matrixWallMs?: number
+  /** Byzantine trials run after the matrix's */
+  byzantine?: number
   seeds: number
   /** how often a cell appears in the seed cycle, by N */
   weights: Record<number, number>
@@ -133,6 +152,10 @@ export interface SoakMeta {
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`
 const ms = (x: number | undefined): string => x === undefined ? '—' : x >= 1_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`
 const int = (x: number): string => x.toLocaleString('en-US')
+/** p50 / max of decided rounds, `—` if none. */
+const roundSpread = (rounds: number[]): string => rounds.length === 0 ? '—' : `${percentile(rounds, 50) ?? 0} / ${percentile(rounds, 100) ?? 0}`
+/** A time in Δ. */
+const deltas = (x: number | undefined): string => x === undefined ? '—' : `${x.toFixed(2)} Δ`
 /** One markdown table row: `| a | b | c |`. */
 const tableRow = (cells: Array<string | number>): string => `| ${cells.join(' | ')} |`
 
@@ -166,21 +189,25 @@ function livenessHeader (first: string): string[] {
   return [
     tableRow([
       first, 'trials', 'live agents', 'held the proposal', HORIZONS.map(k => `by d+${k}Δ`).join(' | '),
-      'by the end', 'trials all final', 'trials none final (split acks)'
+      'by the end', 'trials all final', 'trials none final (proposal reached none)', 'round 0 undecided', 'decided round p50 / max'
     ]),
-    `|---|---:|---:|---:|${HORIZONS.map(() => '---:|').join('')}---:|---:|---:|`
+    `|---|---:|---:|---:|${HORIZONS.map(() => '---:|').join('')}---:|---:|---:|---:|---:|`
   ]
 }
 
 function livenessRow (label: string, s: TrialStats): string {
   return tableRow([
     label, int(s.trials), int(s.live), pct(s.reached / Math.max(1, s.live)), HORIZONS.map((_, i) => pct(s.share(i))).join(' | '),
-    pct(s.share(HORIZONS.length)), pct(s.allFinalized / Math.max(1, s.trials)), `${pct(s.noneFinalized / Math.max(1, s.trials))} (${int(s.splitTrials)})`
+    pct(s.share(HORIZONS.length)), pct(s.allFinalized / Math.max(1, s.trials)), `${pct(s.noneFinalized / Math.max(1, s.trials))} (${int(s.unreachedTrials)})`,
+    pct(s.round0Missed / Math.max(1, s.trials)), roundSpread(s.rounds)
   ])
 }
 
-/** Render docs/RELIABILITY.md. `corpus` is the adversarial corpus summary, included verbatim if given. */
-export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: string | undefined): string {
+/**
+ * Render docs/RELIABILITY.md. `corpus` is the adversarial corpus summary, included verbatim if given;
+ * `byzantine` the lines of the Byzantine cells' section, placed after the fault matrix's time to decision.
+ */
+export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: string | undefined, byzantine: string[] = []): string {
   const t = agg.total
   const cells = [...agg.byCell.values()]
   const finalizedAgents = t.finalized
@@ -194,7 +221,8 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     `> **Generated** by \`${meta.command}\` on ${meta.date}, not written by hand: every figure below`,
     '> comes from that run. Re-run the command to refresh it.',
     `> Machine: ${meta.cpu} × ${meta.cpus} CPUs, Node ${meta.node}; ${meta.workers} worker threads;`,
-    `> ${int(t.trials)} seeded trials in ${duration(meta.wallMs)} of wall time.`,
+    `> ${int(t.trials)} seeded fault-matrix trials${(meta.byzantine ?? 0) > 0 ? ` and ${int(meta.byzantine ?? 0)} Byzantine trials` : ''} ` +
+      `in ${duration(meta.wallMs)} of wall time.`,
     '',
     'Each trial is one proposal on a `SimulatedSwarm`: N agents on a seeded `MemoryNetwork` in virtual',
     'time (`scripts/soak/trial.ts`), faults drawn from the seed, the coordinator (agent 0) possibly crashed at',
@@ -222,29 +250,36 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
       `(${int(finalizedAgents)} live agents finalized, in ${int(t.trials - t.noneFinalized)} trials with at least one decision).`
   ]))
   out.push(tableRow([
-    '**Safety.** One proposal has at most one certificate (its id is the close\'s id, the same on every peer).',
+    '**Safety.** One proposal has at most one certificate (its id is the decided outcome\'s id, the same on every peer).',
     `**${int(t.conflictingCertificates)} conflicting certificates** over ${int(t.trials)} trials — ` +
-      `although two or more valid closes were signed in ${int(t.multiCloseTrials)} of them (a fallback closer closing while another close was on its way).`
+      `although two or more distinct closes were signed in ${int(t.multiCloseTrials)} of them ` +
+      '(closers of later rounds, or a fallback closing while another close was on its way).'
   ]))
   const detectedShare = t.twoClosesVerified === 0 ? '—' : pct(t.twoClosesDetected / t.twoClosesVerified)
   out.push(tableRow([
-    '**Detection.** A peer that verifies two valid closes for one proposal raises `conflicting-close` evidence.',
+    '**Detection.** A peer that verifies two closes of one closer for one round with different outcomes raises `conflicting-close` evidence.',
     `**${int(t.twoClosesDetected)} of ${int(t.twoClosesVerified)}** such peers detected it (${detectedShare}); ` +
-      `${int(t.twoClosesReceived)} peers received two distinct closes; ` +
-      'the others could not verify the second one (a vote it cites never reached them, or they had crashed).'
+      `${int(t.twoClosesReceived)} peers received two or more distinct closes (of any rounds).`
   ]))
   out.push(tableRow([
-    '**Liveness (measured, not guaranteed).** Peers finalize soon after the deadline when > 2/3 of the weight is reachable and acks one close.',
+    '**Liveness.** Once faults heal, every honest, running, connected member finalizes when they carry > 2/3 of the weight ' +
+      '(closing rounds with rotating closers, docs/PROTOCOL.md).',
     `${HORIZONS.map((k, i) => `${pct(t.share(i))} by d + ${k}Δ`).join(', ')}, ${pct(t.share(HORIZONS.length))} by the end, over all cells; ` +
       'per crash point, partition and loss below. ' +
-      `In ${int(t.noneFinalized)} trials (${pct(t.noneFinalized / Math.max(1, t.trials))}) nobody finalized; ` +
-      `in ${int(t.splitTrials)} of those the acks split between two valid closes (safety before liveness, see PROTOCOL.md).`
+      `In ${int(t.noneFinalized)} trials (${pct(t.noneFinalized / Math.max(1, t.trials))}) nobody finalized, ` +
+      `${int(t.unreachedTrials)} of them because the proposal reached no live agent; ` +
+      `in ${int(t.notAllFinal)} trials the proposal reached a live agent and some live agent never finalized. ` +
+      `Round 0 did not decide in ${int(t.round0Missed)} trials (${pct(t.round0Missed / Math.max(1, t.trials))}): a later round did; ` +
+      `decided round p50 / max ${roundSpread(t.rounds)}; ${pct(t.fast / Math.max(1, t.finalized))} of decisions on the fast path.`
   ]))
   const timesByTimeout = [...FACTORS.timeoutMs].map(timeout => {
     const s = agg.level('timeoutMs', timeout)
     return `timeout ${ms(timeout)}: p50 ${ms(s.percentile(50))}, p99 ${ms(s.percentile(99))}`
   })
-  out.push(tableRow(['**Time to decision** (virtual, from the proposal).', `${timesByTimeout.join('; ')} (every live agent that finalized).`]))
+  out.push(tableRow([
+    '**Time to decision** (virtual, from the request).',
+    `${timesByTimeout.join('; ')}; in Δ: p50 ${deltas(percentile(t.deltas, 50))}, p99 ${deltas(percentile(t.deltas, 99))} (every live agent that finalized).`
+  ]))
   out.push(tableRow([
     '**Pull sync** recovers what the network lost.',
     `${int(t.votesPulled)} votes delivered point to point by pulls (${(t.votesPulled / Math.max(1, t.trials)).toFixed(1)} per trial), ` +
@@ -255,8 +290,9 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
   out.push('## Liveness by factor', '',
     'Share of live agents finalized by d + kΔ. The matrix is a covering design, not a full cross',
     'product: a factor level\'s row averages the cells that contain it, whose other factors differ, so',
-    'compare rows with that in mind (the crash × partition rows at N = 20 are fully crossed). "Split',
-    'acks": trials where nobody finalized although peers held two verified closes.', '')
+    'compare rows with that in mind (the crash × partition rows at N = 20 are fully crossed). "Round 0',
+    'undecided": trials where no live agent decided in round 0 (the coordinator\'s close), so a later',
+    'closing round had to; "decided round": over every live agent that finalized.', '')
   for (const factor of ['crash', 'partition', 'loss', 'skewMs', 'jitterMs', 'agents', 'timeoutMs'] as Factor[]) {
     out.push(`### By ${LEVEL_NAMES[factor]}`, '', ...livenessHeader(LEVEL_NAMES[factor]))
     for (const value of FACTORS[factor]) out.push(livenessRow(levelLabel(factor, value), agg.level(factor, value)))
@@ -265,18 +301,17 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
 
   const weakest = cells.filter(c => c.stats.trials > 0).sort((a, b) => a.stats.share(HORIZONS.length) - b.stats.share(HORIZONS.length)).slice(0, 8)
   out.push('### Weakest cells', '',
-    'The cells with the lowest share finalized by the end. Two mechanisms account for nearly all of it:',
-    'a proposal that reached nobody (the coordinator died before it spread), and **split acks** — two',
-    'valid closes (a fallback closer whose slot came, on its own clock, before any close reached it:',
-    'a dead or cut-off coordinator, lost messages, latency near Δ, or clocks that differ by more than Δ,',
-    'so that closer i+1 closes before closer i) each acked by too few members to pass 2/3. Honest',
-    'members never ack twice, so such a proposal stays unfinalized (safety before liveness).', '',
-    '| cell | N | crash | partition | loss | jitter | skew | timeout | held the proposal | finalized by the end | trials none final | of which split acks |',
-    '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+    'The cells with the lowest share finalized by the end. A proposal that reached no live agent (the',
+    'coordinator died before it spread) has nothing to decide on; a live agent the proposal reached',
+    'that did not finalize would be a liveness failure of the closing rounds.', '',
+    '| cell | N | crash | partition | loss | jitter | skew | timeout | held the proposal | finalized by the end | trials none final | ' +
+      'of which reached none | round 0 undecided |',
+    '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const { cell, stats: s } of weakest) {
     out.push(tableRow([
       ...cellColumns(cell),
-      pct(s.reached / Math.max(1, s.live)), pct(s.share(HORIZONS.length)), `${int(s.noneFinalized)} of ${int(s.trials)}`, int(s.splitTrials)
+      pct(s.reached / Math.max(1, s.live)), pct(s.share(HORIZONS.length)), `${int(s.noneFinalized)} of ${int(s.trials)}`, int(s.unreachedTrials),
+      int(s.round0Missed)
     ]))
   }
   out.push('')
@@ -293,15 +328,19 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
   }
   out.push('')
 
-  out.push('## Time to decision', '', '| timeout | agents finalized | p50 | p90 | p99 | max |', '|---|---:|---:|---:|---:|---:|')
+  out.push('## Time to decision', '', 'From the request, every live agent that finalized; in Δ, the proposal\'s step.', '',
+    '| timeout | agents finalized | p50 | p90 | p99 | max | p50 in Δ | p99 in Δ | fast path |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const timeout of FACTORS.timeoutMs) {
     const s = agg.level('timeoutMs', timeout)
     out.push(tableRow([
       `${ms(timeout)} (Δ ${ms(defaultCloseStepMs(timeout))})`, int(s.times.length),
-      ms(s.percentile(50)), ms(s.percentile(90)), ms(s.percentile(99)), ms(s.percentile(100))
+      ms(s.percentile(50)), ms(s.percentile(90)), ms(s.percentile(99)), ms(s.percentile(100)),
+      deltas(percentile(s.deltas, 50)), deltas(percentile(s.deltas, 99)), pct(s.fast / Math.max(1, s.finalized))
     ]))
   }
   out.push('')
+
+  out.push(...byzantine)
 
   out.push('## Adversarial corpus', '',
     '<!-- adversarial-corpus: this section is filled from docs/adversarial-corpus.md, produced by the',

@@ -5,6 +5,7 @@ import { contentId, idToString } from '../../src/wire/ids.js'
 import { SeededRandom } from '../../src/testing/random.js'
 import { SimulatedSwarm } from '../../src/testing/swarm.js'
 import type { NetworkFaults, TraceEvent } from '../../src/testing/memory-network.js'
+import type { ConsensusResult } from '../../src/core/results.js'
 
 /** When the coordinator dies, relative to its proposal. */
 export type CoordinatorCrash = 'none' | 'before-spread' | 'mid-vote' | 'at-deadline' | 'after-close-reached-one'
@@ -67,9 +68,13 @@ export interface TrialReport {
   conflictingCloses: number
   /** distinct closes signed in this trial (sent by any closer) */
   closesSigned: number
-  /** agents that held two or more distinct closes (delivered or their own), verified or not */
+  /** agents that held two or more distinct closes (delivered or their own, any rounds), verified or not */
   twoClosesReceived: number
-  /** agents whose round state holds two or more verified closes: each must have raised evidence */
+  /**
+   * agents that verified two closes of one closer for one round with different outcomes (an
+   * equivocating closer): each must have raised evidence. Closes of different rounds are the
+   * protocol's normal course and count here only through `twoClosesReceived`.
+   */
   twoClosesVerified: number
   /** of those, agents that emitted 'conflicting-close' evidence */
   twoClosesDetected: number
@@ -78,6 +83,10 @@ export interface TrialReport {
   decisionTimes: number[]
   /** virtual ms from proposal to the decision of each live agent that finalized */
   liveDecisionTimes: number[]
+  /** the round each live agent that finalized decided in (`metadata.decidedRound`), same order as `liveDecisionTimes` */
+  decidedRounds: number[]
+  /** of those, decisions on the fast path (every member's round-0 prevote; `metadata.path === 'fast'`) */
+  fastDecisions: number
   /** virtual ms from the deadline to the last decision */
   afterDeadlineMs: number | undefined
   /** vote messages delivered point to point (answers to pulls) rather than by broadcast */
@@ -88,12 +97,13 @@ export interface TrialReport {
   crashedAtMs: number | undefined
 }
 
-interface Inspected { type: string | undefined, key?: string }
+/** What {@link inspect} tells of a sealed message. */
+export interface Inspected { type: string | undefined, key?: string }
 
 const inspected = new WeakMap<Uint8Array, Inspected>()
 
 /** The type of a sealed message (and for closes a content key), cached per byte array. */
-function inspect (bytes: Uint8Array): Inspected {
+export function inspect (bytes: Uint8Array): Inspected {
   let seen = inspected.get(bytes)
   if (seen !== undefined) return seen
   seen = { type: undefined }
@@ -115,6 +125,33 @@ function shuffle<T> (items: T[], random: SeededRandom): T[] {
   }
   return out
 }
+
+/** The round a result was decided in (`metadata.decidedRound`; 0 if a peer does not say). */
+export function decidedRound (result: ConsensusResult): number {
+  const round = result.metadata.decidedRound
+  return typeof round === 'number' ? round : 0
+}
+
+/**
+ * Whether a manager verified two closes of one closer for one round with different outcomes, for
+ * any proposal (ground truth for detection, read from its proposal states: simulation only).
+ */
+export function equivocatedCloses (manager: unknown): boolean {
+  const rounds = (manager as { rounds: { values: () => Iterable<{ closes: ReadonlyMap<string, CheckedCloseView> }> } }).rounds
+  for (const state of rounds.values()) {
+    const seen = new Map<string, string>()
+    for (const checked of state.closes.values()) {
+      const slot = `${checked.close.body.closer}/${checked.close.body.round}`
+      const value = seen.get(slot)
+      if (value !== undefined && value !== checked.value) return true
+      seen.set(slot, checked.value)
+    }
+  }
+  return false
+}
+
+/** What {@link equivocatedCloses} reads of a verified close. */
+interface CheckedCloseView { value: string, close: { body: { closer: string, round: number } } }
 
 /** Agents a trial's electorate could not do without: how many are cut off by each partition shape. */
 export function partitionCut (shape: PartitionShape, agents: number): number {
@@ -263,18 +300,17 @@ export async function runTrial (options: TrialOptions): Promise<TrialReport> {
   const liveTimes = live.map(a => decidedAt.get(a.index)).filter((t): t is number => t !== undefined)
   const decisionTimes = finalized.map(a => (decidedAt.get(a.index) ?? start) - start)
   const lastDecision = decisionTimes.length === 0 ? undefined : Math.max(...decisionTimes)
-  // ground truth for detection: the verified closes each agent's round holds (read-only, sim only)
+  // ground truth for detection: the verified closes each agent's proposal state holds (read-only, sim only)
   let twoClosesVerified = 0
   let twoClosesDetected = 0
   for (const agent of swarm.agents) {
-    const rounds = (agent.manager as unknown as { rounds: Map<string, { closes: Map<string, unknown> }> }).rounds
-    let verified = 0
-    for (const round of rounds.values()) verified = Math.max(verified, round.closes.size)
-    if (verified >= 2) {
+    if (equivocatedCloses(agent.manager)) {
       twoClosesVerified++
       if (detected.has(agent.index)) twoClosesDetected++
     }
   }
+  const liveFinal = live.filter(a => decidedAt.has(a.index) && a.decisions.size > 0)
+  const liveResults = liveFinal.map(a => [...a.decisions.values()][0] as NonNullable<ReturnType<typeof a.decisions.get>>)
   return {
     seed: options.seed,
     crash,
@@ -296,7 +332,9 @@ export async function runTrial (options: TrialOptions): Promise<TrialReport> {
     twoClosesDetected,
     decision: decisions.size === 1 ? [...decisions][0] : undefined,
     decisionTimes,
-    liveDecisionTimes: liveTimes.map(t => t - start),
+    liveDecisionTimes: liveFinal.map(a => (decidedAt.get(a.index) as number) - start),
+    decidedRounds: liveResults.map(decidedRound),
+    fastDecisions: liveResults.filter(r => r.metadata.path === 'fast').length,
     afterDeadlineMs: lastDecision === undefined ? undefined : lastDecision - timeoutMs,
     votesPulled,
     votesPulledNew,
