@@ -19,7 +19,7 @@ import { rankFallbackClosers } from '../../src/core/proposal-draft.js'
 import { roundStart } from '../../src/core/round-clock.js'
 import { SeededRandom } from '../../src/testing/random.js'
 import { SimulatedSwarm } from '../../src/testing/swarm.js'
-import { openMessage, type OpenedClose, type OpenedProposal, type OpenedVote } from '../../src/wire/envelope.js'
+import { decodeMessage, type AnyOpened, type OpenedClose, type OpenedProposal, type OpenedVote } from '../../src/wire/envelope.js'
 import { AckPhase } from '../../src/wire/messages.js'
 import { VoteType } from '../../src/types.js'
 import { forgeAck, forgeClose, outcomeOf } from '../../test/helpers/byzantine.js'
@@ -129,6 +129,15 @@ function choicesFor (cell: ByzantineCell, random: SeededRandom): Array<VoteType 
   })
 }
 
+/**
+ * A message an honest manager sent, decoded at once (its signature is its sender's own): the driver
+ * must learn what was sent synchronously, in virtual time, or a trial would depend on when real
+ * signature checks resolve and no longer re-run alike from its seed.
+ */
+function opened (bytes: Uint8Array): AnyOpened {
+  return decodeMessage(bytes).opened
+}
+
 function shuffle<T> (items: T[], random: SeededRandom): T[] {
   const out = [...items]
   for (let i = out.length - 1; i > 0; i--) {
@@ -199,7 +208,7 @@ export async function runByzantineTrial (options: ByzantineOptions): Promise<Byz
 
   // ---- the Byzantine members' means: what they saw, and sending what they sign ----
   let proposal: OpenedProposal | undefined
-  const votes = new Map<string, Promise<OpenedVote>>()
+  const votes = new Map<string, OpenedVote>()
   const forged = new WeakSet<Uint8Array>()
   const sendAs = (from: number, to: number, bytes: Uint8Array): void => {
     forged.add(bytes)
@@ -207,13 +216,13 @@ export async function runByzantineTrial (options: ByzantineOptions): Promise<Byz
   }
   const honest = ids.map((_, i) => i).filter(i => !byzantine.has(i))
   const onSend: Array<(event: TraceEvent, message: Uint8Array, type: string | undefined) => void> = []
-  const closes = new Map<string, Promise<number>>()
+  const closes = new Map<string, number>()
   swarm.network.monitor = (event, message) => {
     if (event.event !== 'send') return
     const { type, key } = inspect(message)
-    if (type === 'close' && key !== undefined && !closes.has(key)) closes.set(key, openMessage(message).then(c => (c as OpenedClose).body.round))
-    if (type === 'proposal' && proposal === undefined && event.from === coordinatorId) void openMessage(message).then(p => { proposal = p as OpenedProposal })
-    if (type === 'vote' && !votes.has(event.from)) votes.set(event.from, openMessage(message) as Promise<OpenedVote>)
+    if (type === 'close' && key !== undefined && !closes.has(key)) closes.set(key, (opened(message) as OpenedClose).body.round)
+    if (type === 'proposal' && proposal === undefined && event.from === coordinatorId) proposal = opened(message) as OpenedProposal
+    if (type === 'vote' && !votes.has(event.from)) votes.set(event.from, opened(message) as OpenedVote)
     for (const hook of onSend) hook(event, message, type)
   }
   // a Byzantine member's own manager is muted: only its vote (and the coordinator's proposal) leaves it
@@ -224,7 +233,6 @@ export async function runByzantineTrial (options: ByzantineOptions): Promise<Byz
     if (byzantine.has(ids.indexOf(from)) && !mutedPass(message)) return false
     return stage.every(allow => allow(from, to, message))
   }
-  const allVotes = async (): Promise<OpenedVote[]> => Promise.all(votes.values())
 
   /** The closer `closerId` dies once its first close reached one seeded peer; it says nothing else from then on. */
   const closeReachesOne = (closerId: string): void => {
@@ -266,7 +274,7 @@ export async function runByzantineTrial (options: ByzantineOptions): Promise<Byz
       swarm.clock.setTimeout(async () => equivocate(), random.int(0, stepMs / 4))
     })
     const equivocate = async (): Promise<void> => {
-      const held = await allVotes()
+      const held = [...votes.values()]
       const p = proposal as OpenedProposal
       const me = swarm.agent(0).identity
       const first = await forgeClose(me, p, held)
@@ -310,19 +318,18 @@ export async function runByzantineTrial (options: ByzantineOptions): Promise<Byz
     }
     onSend.push((event, message, type) => {
       if (byzantine.has(ids.indexOf(event.from)) || (type !== 'ack' && type !== 'close')) return
-      void openMessage(message).then(opened => {
-        const body = opened.body as { round: number }
-        let key = `${body.round}`
-        if (type === 'close') {
-          const value = outcomeOf(opened as OpenedClose)
-          outcomes.add(value)
-          key = `${body.round}/${value}`
-        }
-        // once per round, and again for each new close of it: every Byzantine member tells each honest peer something else
-        if (triggered.has(key) || body.round > 8) return
-        triggered.add(key)
-        swarm.clock.setTimeout(async () => equivocateAcks(body.round), random.int(0, stepMs / 4))
-      })
+      const sent = opened(message)
+      const round = (sent.body as { round: number }).round
+      let key = `${round}`
+      if (type === 'close') {
+        const value = outcomeOf(sent as OpenedClose)
+        outcomes.add(value)
+        key = `${round}/${value}`
+      }
+      // once per round, and again for each new close of it: every Byzantine member tells each honest peer something else
+      if (triggered.has(key) || round > 8) return
+      triggered.add(key)
+      swarm.clock.setTimeout(async () => equivocateAcks(round), random.int(0, stepMs / 4))
     })
   } else if (cell.kind === 'FB') {
     coordinatorDiesUnclosed()
@@ -336,7 +343,7 @@ export async function runByzantineTrial (options: ByzantineOptions): Promise<Byz
       onSend.push((event, message, type) => {
         if (armed || type !== 'proposal' || event.from !== coordinatorId) return
         armed = true
-        void openMessage(message).then(p => { closeReachesOne((p as OpenedProposal).body.closers[1] as string) })
+        closeReachesOne((opened(message) as OpenedProposal).body.closers[1] as string)
       })
     }
   }
@@ -345,7 +352,7 @@ export async function runByzantineTrial (options: ByzantineOptions): Promise<Byz
   void swarm.agent(0).manager.requestConsensus({ trial: seed }, { timeoutMs, algorithm, participants: ids }).catch(() => {})
   await swarm.settle()
   await swarm.stop()
-  const closeRounds = (await Promise.all(closes.values())).sort((a, b) => a - b)
+  const closeRounds = [...closes.values()].sort((a, b) => a - b)
   if (predicted !== undefined) {
     staged = proposal !== undefined && predicted.every((id, i) => proposal?.body.closers[i] === id) && closeRounds.includes(1) && closeRounds.includes(2)
   }
