@@ -314,8 +314,16 @@ export class ProposalState {
   /** The proposal's pinned deadline (coordinator's clock). */
   get deadline (): number { return this.ctx.proposal.body.deadline }
 
-  /** True once any close passed verification here. */
-  get closed (): boolean { return this.checkedCloses.size > 0 }
+  /**
+   * True once a close of this peer's round or an earlier one passed verification here: voting is over
+   * (round 0 is the coordinator's; a later round starts after the deadline). A close of a round this
+   * peer has not reached — a closer whose clock runs ahead, or one forward-dating its close — does not
+   * end the vote early.
+   */
+  get closed (): boolean {
+    for (const checked of this.checkedCloses.values()) if (checked.close.body.round <= this.roundNow) return true
+    return false
+  }
 
   /** The verified close carrying outcome `value`, if this peer holds one. */
   outcome (value: string): CheckedClose | undefined { return this.outcomes.get(value) }
