@@ -117,6 +117,7 @@ export function latencyOptions (flags: Map<string, string>): Options {
 
 interface Window { kind: Kind, startUs: number, endUs: number }
 
+/** What one size × topology measured, as written to the results file. */
 export interface ConfigResult {
   /** which topology was built; `topology` is its name in the tables */
   kind: Topology

@@ -114,7 +114,8 @@ export async function verifyCertificate (certificate: Certificate, options: Veri
   }
   const decided = state.decisionCandidate()
   if (decided === undefined || decided.value !== checked.value) {
-    throw new InvalidMessageError('not-final', 'its acks decide nothing: it needs round-0 prevotes of every member, or precommits of more than 2/3 of the weight in one round, for its outcome')
+    throw new InvalidMessageError('not-final',
+      'its acks decide nothing: it needs round-0 prevotes of every member, or precommits of more than 2/3 of the weight in one round, for its outcome')
   }
   const phase = decided.path === 'fast' ? 'prevote' : 'precommit'
   if (acks.some(a => a.body.round !== decided.round || a.body.phase !== phase || ackValue(a) !== decided.value)) {

@@ -1,7 +1,6 @@
 import { ConsensusDecision, type CborRecord, type CborValue, type ElectorateMember, type VoteType } from '../types.js'
 import type { Certificate } from './certificate.js'
 import type { Decision, ProposalState } from './proposal-state.js'
-import type { CheckedClose } from './verify-close.js'
 
 /** What a proposal looks like to voters and listeners. */
 export interface ProposalView {

@@ -49,6 +49,8 @@ export interface Bounds {
   drops: number
   /** packets delivered twice */
   duplicates: number
+  /** deviations of any kind in all (at most delays + drops + duplicates) */
+  deviations: number
   /** deviations pick among the first `window` packets in flight */
   window: number
   /** deviations happen only in the first `horizon` steps (and only before round 1 starts) */
@@ -145,6 +147,7 @@ function movesNow (network: ExploreNetwork, clock: ExploreClock, used: Bounds, b
   if (inFlight > 0) moves.push({ kind: 'deliver', at: 0 })
   else if (timer) moves.push({ kind: 'advance' })
   const window = Math.min(bounds.window, inFlight)
+  if (used.deviations >= bounds.deviations) return moves
   if (used.delays < bounds.delays) {
     for (let at = 1; at < window; at++) moves.push({ kind: 'deliver', at })
     if (inFlight > 0 && timer) moves.push({ kind: 'advance' })
@@ -227,7 +230,7 @@ export async function runSchedule (
   await managers.get(coordinatorIndex)?.handleMessage(proposal.bytes, coordinatorId)
   await macrotask()
 
-  const used: Bounds = { ...bounds, delays: 0, drops: 0, duplicates: 0 }
+  const used: Bounds = { ...bounds, delays: 0, drops: 0, duplicates: 0, deviations: 0 }
   const points: ChoicePoint[] = []
   const schedule: Move[] = []
   const honestDone = (): boolean => honestIndices.every(i => results.has(i))
@@ -238,7 +241,8 @@ export async function runSchedule (
   let decidedInPrefix = false
   let step = 0
 
-  const apply = async (move: Move): Promise<void> => {
+  const apply = async (move: Move, deviates: boolean): Promise<void> => {
+    if (deviates) used.deviations++
     switch (move.kind) {
       case 'deliver':
         if (move.at > 0) used.delays++
@@ -275,7 +279,7 @@ export async function runSchedule (
     const move = moves[chosen] as Move
     points.push({ moves, chosen })
     schedule.push(move)
-    await apply(move)
+    await apply(move, chosen > 0)
     step++
   }
   decidedInPrefix = honestDone()

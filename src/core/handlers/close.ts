@@ -65,7 +65,8 @@ function noteVerifiedClose (core: HandlerContext, state: ProposalState, checked:
   if (closer === core.peerId) state.chooseClose(round)
   const other = state.closesOfRound(round).find(c => c.close.key !== checked.close.key && c.close.body.closer === closer)
   if (other !== undefined && other.value !== checked.value) {
-    core.emit('evidence', { detail: { kind: 'conflicting-close', proposalId: state.key, offender: closer, messages: [other.close.bytes, checked.close.bytes] } })
+    const messages = [other.close.bytes, checked.close.bytes]
+    core.emit('evidence', { detail: { kind: 'conflicting-close', proposalId: state.key, offender: closer, messages } })
   }
 }
 
