@@ -1,6 +1,6 @@
 import { addToTally, emptyTally, removeFromTally, tallyTuple } from '../algorithms/tally.js'
 import { AckPhase, compareBytes, PROTOCOL_VERSION, type CloseBody } from '../wire/messages.js'
-import { idKey, idToString } from '../wire/ids.js'
+import { idKey } from '../wire/ids.js'
 import { roundStart } from './round-clock.js'
 import { CountedVotes } from './counted-votes.js'
 import { checkClose, evaluateAlgorithm, type CheckedClose } from './verify-close.js'
@@ -39,6 +39,9 @@ const SIGNING: OwnVote = { state: 'signing' }
 
 /** The value a nil prevote counts for in a round's prevote tally. */
 export const NIL = 'nil'
+
+/** Further values an equivocating member's acks count for in one round and phase (beyond, they are only evidence). */
+const MAX_VALUES_PER_SLOT = 3
 
 /** An outcome (by id) and the round it is tied to: a polka's, a lock's or a decision's. */
 export interface RoundValue {
@@ -91,6 +94,8 @@ export class ProposalState {
   private readonly earlyCloses = new Map<string, OpenedClose>()
   /** signer → `round/phase` → its first ack of that round and phase */
   private readonly acks = new Map<string, Map<string, OpenedAck>>()
+  /** signer → `round/phase` → its further acks of that round and phase, each for another value (an equivocator's) */
+  private readonly moreAcks = new Map<string, Map<string, OpenedAck[]>>()
   private readonly prevotes = new Map<number, Tally2>()
   private readonly precommits = new Map<number, Tally2>()
   /** round → weight of the distinct members that sent any ack of it (for jumping ahead) */
@@ -450,7 +455,7 @@ export class ProposalState {
     const previous = bySigner.get(slot)
     if (previous !== undefined) {
       if (previous.key === ack.key) return 'duplicate'
-      if (round === 0 && phase === AckPhase.Prevote) this.round0.get(signer)?.add(value)
+      this.addConflictingAck(ack, slot, value, weight, ackValue(previous))
       return 'conflict'
     }
     const firstInRound = ![AckPhase.Prevote, AckPhase.Precommit].some(p => bySigner.has(`${round}/${p}`))
@@ -468,6 +473,31 @@ export class ProposalState {
     return 'counted'
   }
 
+  /**
+   * An equivocator's further ack of one round and phase counts for its own value too (once per value,
+   * a few values at most): two peers holding different first acks of it must still see the same
+   * quorums, or an equivocator can leave some honest members one ack short for ever. This is safe
+   * while equivocators hold less than 1/3 of the weight: two quorums of more than 2/3 for different
+   * values of one round would still share more than 1/3 of the weight, which would all have signed twice.
+   */
+  private addConflictingAck (ack: OpenedAck, slot: string, value: string, weight: number, first: string): void {
+    const { signer, round, phase } = ack.body
+    if (round === 0 && phase === AckPhase.Prevote) this.round0.get(signer)?.add(value)
+    let bySigner = this.moreAcks.get(signer)
+    if (bySigner === undefined) {
+      bySigner = new Map()
+      this.moreAcks.set(signer, bySigner)
+    }
+    const more = bySigner.get(slot) ?? []
+    if (value === first || more.length >= MAX_VALUES_PER_SLOT || more.some(a => a.key === ack.key || ackValue(a) === value)) return
+    more.push(ack)
+    bySigner.set(slot, more)
+    this.held.set(ack.key, ack)
+    const tallies = phase === AckPhase.Prevote ? this.prevotes : this.precommits
+    const tally = tallies.get(round) as Tally2
+    tally.set(value, (tally.get(value) ?? 0) + weight)
+  }
+
   /** A member's counted ack of round `r` and `phase`, if held. */
   ackOf (signer: string, r: number, phase: AckPhase): OpenedAck | undefined {
     return this.acks.get(signer)?.get(`${r}/${phase}`)
@@ -476,16 +506,35 @@ export class ProposalState {
   /** The counted acks of round `r` and `phase` for `value`, sorted by signer (deterministic certificates). */
   acksOf (r: number, phase: AckPhase, value: string): OpenedAck[] {
     const found: OpenedAck[] = []
-    for (const bySigner of this.acks.values()) {
-      const ack = bySigner.get(`${r}/${phase}`)
-      if (ack !== undefined && (ack.body.value === null ? NIL : idKey(ack.body.value)) === value) found.push(ack)
+    const slot = `${r}/${phase}`
+    for (const [signer, bySigner] of this.acks) {
+      const first = bySigner.get(slot)
+      if (first === undefined) continue
+      const ack = ackValue(first) === value ? first : this.moreAcks.get(signer)?.get(slot)?.find(a => ackValue(a) === value)
+      if (ack !== undefined) found.push(ack)
     }
     return found.sort((a, b) => a.body.signer < b.body.signer ? -1 : 1)
   }
 
-  /** This peer's own acks, to re-send while undecided: every one it signed, newest round last. */
+  /**
+   * The rounds whose acks still matter to a peer that is behind: round 0 (the round-0 rule), this
+   * peer's round and the one before, and the rounds of its lock and of the latest polka it saw (a
+   * closer must learn of those polkas to re-propose them). Re-sends and pull answers carry only
+   * these, so they stay a few acks per member however many rounds pass.
+   */
+  private roundsThatMatter (): Set<number> {
+    const rounds = new Set([0, this.roundNow, this.roundNow - 1])
+    const locked = this.locked
+    if (locked !== undefined) rounds.add(locked.round)
+    const valid = this.valid
+    if (valid !== undefined) rounds.add(valid.round)
+    return rounds
+  }
+
+  /** This peer's own acks to re-send while undecided: those of the rounds that still matter, oldest round first. */
   ownAcks (peerId: string): OpenedAck[] {
-    return [...(this.acks.get(peerId)?.values() ?? [])].sort((a, b) => a.body.round - b.body.round)
+    const rounds = this.roundsThatMatter()
+    return [...(this.acks.get(peerId)?.values() ?? [])].filter(a => rounds.has(a.body.round)).sort((a, b) => a.body.round - b.body.round)
   }
 
   /**
@@ -526,15 +575,19 @@ export class ProposalState {
 
   /**
    * What to send a peer that wants `ids` of this proposal; with no ids, what helps it converge: once
-   * closed, the proposal, closes and acks (it then pulls any counted vote it lacks by id); while
-   * open, the proposal and every vote, so a fallback closer counts what we counted.
+   * decided, the proof; once closed, the proposal, the closes and the acks of the rounds that still
+   * matter (it then pulls any counted vote it lacks by id); while open, the proposal and everything
+   * held, so a later closer counts what we counted.
    */
   repliesTo (ids: string[]): AnyOpened[] {
     if (ids.length > 0) {
       return ids.map(key => this.held.get(key) ?? this.waitingCloses.get(key)).filter((m): m is AnyOpened => m !== undefined)
     }
     if (this.decision !== undefined) return this.proof()
-    if (this.closed) return [...this.held.values()].filter(m => m.body.type !== 'vote')
+    if (this.closed) {
+      const rounds = this.roundsThatMatter()
+      return [...this.held.values()].filter(m => m.body.type !== 'vote' && (m.body.type !== 'ack' || rounds.has(m.body.round)))
+    }
     return [...this.held.values(), ...this.waitingCloses.values()]
   }
 
@@ -548,7 +601,7 @@ export class ProposalState {
 
 /** Hex spelling of an ack's value (an outcome id, or {@link NIL}). */
 export function ackValue (ack: OpenedAck): string {
-  return ack.body.value === null ? NIL : idToString(ack.body.value)
+  return ack.body.value === null ? NIL : idKey(ack.body.value)
 }
 
 /** Two 32-byte ids equal (cheaper than comparing their hex spellings on the per-vote path). */
