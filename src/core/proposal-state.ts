@@ -517,24 +517,28 @@ export class ProposalState {
   }
 
   /**
-   * The rounds whose acks still matter to a peer that is behind: round 0 (the round-0 rule), this
-   * peer's round and the one before, and the rounds of its lock and of the latest polka it saw (a
-   * closer must learn of those polkas to re-propose them). Re-sends and pull answers carry only
-   * these, so they stay a few acks per member however many rounds pass.
+   * Whether an ack still matters to a peer that is behind: a round-0 prevote (the round-0 rule), an
+   * ack of this peer's round or the one before, or a prevote of a round that a close of this round
+   * cites as its `validRound` (a member must see that polka to accept the close). Re-sends and pull
+   * answers carry only these, so they stay a few acks per member however many rounds pass.
    */
-  private roundsThatMatter (): Set<number> {
-    const rounds = new Set([0, this.roundNow, this.roundNow - 1])
-    const locked = this.locked
-    if (locked !== undefined) rounds.add(locked.round)
-    const valid = this.valid
-    if (valid !== undefined) rounds.add(valid.round)
-    return rounds
+  private ackMatters (ack: OpenedAck, cited: ReadonlySet<number>): boolean {
+    const r = ack.body.round
+    if (r === this.roundNow || r === this.roundNow - 1) return true
+    return ack.body.phase === AckPhase.Prevote && (r === 0 || cited.has(r))
   }
 
-  /** This peer's own acks to re-send while undecided: those of the rounds that still matter, oldest round first. */
+  /** The `validRound`s the closes of this peer's round cite. */
+  private citedRounds (): Set<number> {
+    const cited = new Set<number>()
+    for (const c of this.checkedCloses.values()) if (c.close.body.round === this.roundNow && c.close.body.validRound >= 0) cited.add(c.close.body.validRound)
+    return cited
+  }
+
+  /** This peer's own acks to re-send while undecided: those that still matter, oldest round first. */
   ownAcks (peerId: string): OpenedAck[] {
-    const rounds = this.roundsThatMatter()
-    return [...(this.acks.get(peerId)?.values() ?? [])].filter(a => rounds.has(a.body.round)).sort((a, b) => a.body.round - b.body.round)
+    const cited = this.citedRounds()
+    return [...(this.acks.get(peerId)?.values() ?? [])].filter(a => this.ackMatters(a, cited)).sort((a, b) => a.body.round - b.body.round)
   }
 
   /**
@@ -585,8 +589,8 @@ export class ProposalState {
     }
     if (this.decision !== undefined) return this.proof()
     if (this.closed) {
-      const rounds = this.roundsThatMatter()
-      return [...this.held.values()].filter(m => m.body.type !== 'vote' && (m.body.type !== 'ack' || rounds.has(m.body.round)))
+      const cited = this.citedRounds()
+      return [...this.held.values()].filter(m => m.body.type !== 'vote' && (m.body.type !== 'ack' || this.ackMatters(m as OpenedAck, cited)))
     }
     return [...this.held.values(), ...this.waitingCloses.values()]
   }
