@@ -54,7 +54,9 @@ async function replay (spec: string): Promise<void> {
   if (strategy === undefined) throw new Error(`no strategy ${String(name)}; the menu: ${STRATEGIES.map(s => s.name).join(', ')}`)
   const schedule = parseSchedule(rest.join('/'))
   // generous bounds: the schedule limits itself, and every move it names must still be allowed
-  const open: Bounds = { delays: 99, drops: 99, duplicates: 99, deviations: 99, window: 99, horizon: schedule.length, terminationRound: bounds.terminationRound }
+  const open: Bounds = {
+    delays: 99, drops: 99, duplicates: 99, deviations: 99, window: 99, horizon: schedule.length, terminationRound: bounds.terminationRound
+  }
   const run = await runSchedule(strategy, Number(split), open, schedule, line => { console.log(line) })
   console.log(run.violation ?? 'every check passed')
   for (const d of run.decisions) console.log(`member ${d.member}: ${d.decision} ${d.path}@${d.round} certificate ${d.certificateId.slice(0, 16)}`)
@@ -64,7 +66,9 @@ async function replay (spec: string): Promise<void> {
 /** Run a shard of the jobs in a child process of this script; it prints its figures as JSON. */
 function child (shard: string, names: readonly string[]): Promise<Map<string, PlainFigures>> {
   const args = [fileURLToPath(import.meta.url), '--shard', shard]
-  for (const key of ['delays', 'drops', 'duplicates', 'deviations', 'window', 'horizon', 'termination-round'] as const) args.push(`--${key}`, String(values[key]))
+  for (const key of ['delays', 'drops', 'duplicates', 'deviations', 'window', 'horizon', 'termination-round'] as const) {
+    args.push(`--${key}`, String(values[key]))
+  }
   for (const name of names) args.push('--strategy', name)
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [...process.execArgv, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })

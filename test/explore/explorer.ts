@@ -44,7 +44,17 @@ export interface ExploreFigures {
 
 /** Empty figures. */
 export function emptyFigures (): ExploreFigures {
-  return { runs: 0, violations: [], decidedInPrefix: 0, decisions: new Map(), paths: new Map(), certificates: new Set(), maxRound: 0, maxDelayAfterDeadline: 0, ms: 0 }
+  return {
+    runs: 0,
+    violations: [],
+    decidedInPrefix: 0,
+    decisions: new Map(),
+    paths: new Map(),
+    certificates: new Set(),
+    maxRound: 0,
+    maxDelayAfterDeadline: 0,
+    ms: 0
+  }
 }
 
 function bump (map: Map<string, number>, key: string, by = 1): void {

@@ -84,7 +84,8 @@ export function table (byStrategy: Map<string, ExploreFigures & { exhausted: boo
     total.exhausted &&= f.exhausted
     const strategy = STRATEGIES.find(s => s.name === name)
     lines.push(`| ${name} | ${strategy?.splits.length ?? '?'} | ${f.runs}${f.exhausted ? '' : ' (capped)'} | ${f.violations.length} | ${f.decidedInPrefix} | ` +
-      `${top(f.decisions)} | ${top(f.paths)} | ${f.certificates.size} | ${f.maxRound} | ${f.maxDelayAfterDeadline.toFixed(1)} | ${(f.ms / 1000).toFixed(1)} s |`)
+      `${top(f.decisions)} | ${top(f.paths)} | ${f.certificates.size} | ${f.maxRound} | ${f.maxDelayAfterDeadline.toFixed(1)} | ` +
+      `${(f.ms / 1000).toFixed(1)} s |`)
   }
   lines.push(`| **all** | ${[...byStrategy.keys()].reduce((n, name) => n + (STRATEGIES.find(s => s.name === name)?.splits.length ?? 0), 0)} | ` +
     `${total.runs} | ${total.violations.length} | ${total.decidedInPrefix} | ${top(total.decisions)} | ${top(total.paths)} | ${total.certificates.size} | ` +

@@ -192,7 +192,8 @@ export async function runSchedule (
     })
     m.addEventListener('decision', (evt) => {
       results.set(index, evt.detail)
-      trace?.(`${clock.now() - body.deadline} h${index} DECIDES ${evt.detail.decision} ${String(evt.detail.metadata.path)}@${String(evt.detail.metadata.decidedRound)}`)
+      const { path, decidedRound } = evt.detail.metadata
+      trace?.(`${clock.now() - body.deadline} h${index} DECIDES ${evt.detail.decision} ${String(path)}@${String(decidedRound)}`)
     })
     managers.set(index, m)
     return m
@@ -330,7 +331,7 @@ function undecided (honest: number[], results: Map<number, ConsensusResult>): st
   return honest.filter(i => !results.has(i)).join(', ')
 }
 
-/** Agreement: every member that decided (the late member's real manager included) decided the same, with the same certificate id, and each certificate verifies. */
+/** Agreement: every member that decided (the late member's manager too) decided the same, with the same certificate id; each certificate verifies. */
 async function agreement (results: Map<number, ConsensusResult>): Promise<string | undefined> {
   let first: [number, ConsensusResult] | undefined
   for (const [member, result] of results) {
@@ -339,7 +340,8 @@ async function agreement (results: Map<number, ConsensusResult>): Promise<string
     try {
       const verified = await verifyCertificate(certificate)
       if (verified.decision !== result.decision || verified.certificateId !== certificate.id) {
-        return `certificate: member ${member}'s certificate proves ${verified.decision} ${verified.certificateId}, it reported ${result.decision} ${certificate.id}`
+        return `certificate: member ${member}'s certificate proves ${verified.decision} ${verified.certificateId}, ` +
+          `it reported ${result.decision} ${certificate.id}`
       }
     } catch (err: any) {
       return `certificate: member ${member}'s certificate does not verify: ${String(err?.message ?? err)}`
@@ -350,7 +352,8 @@ async function agreement (results: Map<number, ConsensusResult>): Promise<string
     }
     const [m0, r0] = first
     if (r0.decision !== result.decision || r0.certificate?.id !== certificate.id) {
-      return `agreement: member ${m0} decided ${r0.decision} (${r0.certificate?.id.slice(0, 12)}), member ${member} decided ${result.decision} (${certificate.id.slice(0, 12)})`
+      return `agreement: member ${m0} decided ${r0.decision} (${r0.certificate?.id.slice(0, 12)}), ` +
+        `member ${member} decided ${result.decision} (${certificate.id.slice(0, 12)})`
     }
   }
   return undefined

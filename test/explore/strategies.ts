@@ -90,7 +90,9 @@ async function opened (bytes: Uint8Array): Promise<AnyOpened | undefined> {
 }
 
 /** Counts the votes delivered to it; `onSettled` runs once when they settle an outcome. */
-function counter (ctx: ByzantineContext, own: OpenedVote, onSettled: (votes: OpenedVote[]) => Promise<void>): { byzantine: Byzantine, votes: () => OpenedVote[] } {
+function counter (
+  ctx: ByzantineContext, own: OpenedVote, onSettled: (votes: OpenedVote[]) => Promise<void>
+): { byzantine: Byzantine, votes: () => OpenedVote[] } {
   const state = tallyOf(ctx)
   state.addVote(own)
   let settled = false
@@ -112,6 +114,58 @@ function counter (ctx: ByzantineContext, own: OpenedVote, onSettled: (votes: Ope
 }
 
 const silent: Byzantine = { async receive () {} }
+
+/**
+ * Coordinator signs close A (over every vote it holds: approved once settled) for the split and close B
+ * (timeout over its own vote, at the deadline) for the rest, and prevotes and precommits A to the split
+ * and B to the rest in rounds 0-2. `together`: A waits for the deadline too, so neither group hears of
+ * the other's close before its own.
+ */
+function twoCloses (name: string, together: boolean): Strategy {
+  return {
+    name,
+    summary: together
+      ? 'as two-closes, but close A also waits for the deadline: both closes go out at once'
+      : 'coordinator signs close A (approved, over every vote, once settled) for the split and close B (timeout over its own vote, at ' +
+        'the deadline) for the rest; prevotes and precommits A to the split and B to the rest in rounds 0-2',
+    coordinator: 'byzantine',
+    splits: EVERY_SPLIT,
+    kind: 'scripted',
+    async start (ctx) {
+      const { a, b } = groups(ctx)
+      const own = await vote(ctx, 'for')
+      sendTo(ctx, ctx.honest, own)
+      const body = ctx.proposal.body
+      let closeA: OpenedClose | undefined
+      let closeB: OpenedClose | undefined
+      const acks = async (round: number, close: OpenedClose, to: string[]): Promise<void> => {
+        sendTo(ctx, to, await forgeAck(ctx.identity, ctx.proposal, round, AckPhase.Prevote, outcomeOf(close)))
+        sendTo(ctx, to, await forgeAck(ctx.identity, ctx.proposal, round, AckPhase.Precommit, outcomeOf(close)))
+      }
+      const sendA = async (votes: OpenedVote[]): Promise<void> => {
+        if (closeA !== undefined) return
+        closeA = await forgeClose(ctx.identity, ctx.proposal, votes)
+        sendTo(ctx, a, closeA)
+        await acks(0, closeA, a)
+      }
+      const count = counter(ctx, own, together ? async () => {} : sendA)
+      ctx.clock.setTimeout(async () => {
+        // close A over what it holds (if the votes never settled, that is a timeout too); close B over its own vote alone
+        await sendA(count.votes())
+        closeB = await forgeClose(ctx.identity, ctx.proposal, [own], { decision: 'timeout', closedAt: body.deadline })
+        sendTo(ctx, b, closeB)
+        await acks(0, closeB, b)
+      }, body.deadline - ctx.clock.now())
+      for (const round of [1, 2]) {
+        ctx.clock.setTimeout(async () => {
+          if (closeA !== undefined) await acks(round, closeA, a)
+          if (closeB !== undefined) await acks(round, closeB, b)
+        }, roundStart(body, round) - ctx.clock.now())
+      }
+      return count.byzantine
+    }
+  }
+}
 
 /** The menu: each strategy is one dimension of the enumeration, explored at each of its splits. */
 export const STRATEGIES: readonly Strategy[] = [
@@ -156,47 +210,8 @@ export const STRATEGIES: readonly Strategy[] = [
       return silent
     }
   },
-  {
-    name: 'two-closes',
-    summary: 'coordinator signs close A (approved, over every vote, once settled) for the split and close B (timeout over its own vote, at ' +
-      'the deadline) for the rest; prevotes and precommits A to the split and B to the rest in rounds 0-2',
-    coordinator: 'byzantine',
-    splits: EVERY_SPLIT,
-    kind: 'scripted',
-    async start (ctx) {
-      const { a, b } = groups(ctx)
-      const own = await vote(ctx, 'for')
-      sendTo(ctx, ctx.honest, own)
-      const body = ctx.proposal.body
-      let closeA: OpenedClose | undefined
-      let closeB: OpenedClose | undefined
-      const acks = async (round: number, close: OpenedClose, to: string[]): Promise<void> => {
-        sendTo(ctx, to, await forgeAck(ctx.identity, ctx.proposal, round, AckPhase.Prevote, outcomeOf(close)))
-        sendTo(ctx, to, await forgeAck(ctx.identity, ctx.proposal, round, AckPhase.Precommit, outcomeOf(close)))
-      }
-      const sendA = async (votes: OpenedVote[]): Promise<void> => {
-        if (closeA !== undefined) return
-        closeA = await forgeClose(ctx.identity, ctx.proposal, votes)
-        sendTo(ctx, a, closeA)
-        await acks(0, closeA, a)
-      }
-      const count = counter(ctx, own, sendA)
-      ctx.clock.setTimeout(async () => {
-        // close A over what it holds if the votes never settled; close B over its own vote alone
-        await sendA(count.votes())
-        closeB = await forgeClose(ctx.identity, ctx.proposal, [own], { decision: 'timeout', closedAt: body.deadline })
-        sendTo(ctx, b, closeB)
-        await acks(0, closeB, b)
-      }, body.deadline - ctx.clock.now())
-      for (const round of [1, 2]) {
-        ctx.clock.setTimeout(async () => {
-          if (closeA !== undefined) await acks(round, closeA, a)
-          if (closeB !== undefined) await acks(round, closeB, b)
-        }, roundStart(body, round) - ctx.clock.now())
-      }
-      return count.byzantine
-    }
-  },
+  twoCloses('two-closes', false),
+  twoCloses('two-closes-at-deadline', true),
   {
     name: 'two-prevotes',
     summary: 'votes for; on the first close of each round it sees, prevotes it to the split and nil to the rest, and precommits it to the split',
