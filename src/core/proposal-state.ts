@@ -200,6 +200,14 @@ export class ProposalState {
   /** Whether this peer signed (or is signing) a close of round `r`. */
   closedRound (r: number): boolean { return this.ownCloseRounds.has(r) }
 
+  /** The highest round in which this peer signed a precommit or a non-nil prevote (−1 if none): it may still precommit a polka of that round or later. */
+  get lastBindingRound (): number {
+    let last = -1
+    for (const [round, value] of this.ownPrevotes) if (value !== NIL && round > last) last = round
+    for (const round of this.ownPrecommits.keys()) if (round > last) last = round
+    return last
+  }
+
   /** The lock this peer holds: its precommit of the highest round (Tendermint's lockedValue/lockedRound). */
   get locked (): RoundValue | undefined {
     let best: RoundValue | undefined

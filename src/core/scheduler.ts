@@ -88,6 +88,12 @@ export class Scheduler {
     this.at(state, retriesFrom + (body.closers.length + EXTRA_FINALITY_ROUNDS) * body.step, async () => { timeline.giveUp() })
   }
 
+  /** Re-send and pull at `time` (a round-0 close came before the deadline: its acks must not wait for the deadline's retries). */
+  retryAt (state: ProposalState, time: number): void {
+    const timeline = this.timelines.get(state.key)
+    if (timeline !== undefined) this.at(state, time, () => timeline.retry())
+  }
+
   /** This peer entered round `r ≥ 1` of `state`: the next round's start, and a re-send every Δ while this one lasts. */
   roundEntered (state: ProposalState, r: number): void {
     const timeline = this.timelines.get(state.key)

@@ -52,6 +52,12 @@ export async function onClose (
     return ignore('missing-votes')
   }
   noteVerifiedClose(core, state, checked)
+  const now = core.clock.now()
+  const step = state.ctx.proposal.body.step
+  if (close.body.round === 0 && state.closesOfRound(0).length === 1 && now < state.deadline) {
+    // the coordinator closed early: lost prevotes and precommits are re-sent Δ/2 from now, not only after the deadline
+    core.scheduler.retryAt(state, now + step / 2)
+  }
   reactions.push(async () => {
     await core.remember(state.key, checked.close)
     await advance(core, state)

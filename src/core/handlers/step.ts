@@ -50,9 +50,15 @@ async function step (core: HandlerContext, state: ProposalState): Promise<boolea
     const close = state.closesOfRound(r).find(c => acceptable(state, c))
     if (close !== undefined) return sign(core, state, r, AckPhase.Prevote, close.value)
   }
-  const polka = state.polka(r)
-  if (signs && polka !== undefined && state.outcome(polka) !== undefined && state.ownPrecommit(r) === undefined) {
-    return sign(core, state, r, AckPhase.Precommit, polka)
+  if (signs) {
+    // a polka of this round, or of an earlier one while every ack we signed since is a nil prevote:
+    // precommitting it late binds nothing we said afterwards (see docs/PROTOCOL.md, Lemma 3)
+    for (let q = r; q >= Math.max(0, state.lastBindingRound); q--) {
+      const polka = state.polka(q)
+      if (polka !== undefined && state.outcome(polka) !== undefined && state.ownPrecommit(q) === undefined) {
+        return sign(core, state, q, AckPhase.Precommit, polka)
+      }
+    }
   }
   return false
 }
