@@ -60,6 +60,31 @@ export class Scheduler {
     this.timers.set(state.key, list)
   }
 
+  /**
+   * Run `task` up to `times` times under `key` (not a proposal's: e.g. one not seen yet), the first
+   * after `firstMs`, each later one twice as long after the one before, until it returns false.
+   * Cleared by {@link clear} of `key` and by {@link stop}.
+   */
+  later (key: string, times: number, firstMs: number, task: () => Promise<boolean>): void {
+    const run = (left: number, delayMs: number): void => {
+      const handle = this.clock.setTimeout(async () => {
+        if (!this.running) return
+        let again = false
+        try {
+          again = await task()
+        } catch (err) {
+          this.log.error('timer task on %s failed: %e', key, err)
+        }
+        if (again && left > 1) run(left - 1, delayMs * 2)
+        else this.clear(key)
+      }, delayMs)
+      const list = this.timers.get(key) ?? []
+      list.push(handle)
+      this.timers.set(key, list)
+    }
+    run(times, firstMs)
+  }
+
   /** Cancel every timer of the proposal `key`. */
   clear (key: string): void {
     for (const handle of this.timers.get(key) ?? []) this.clock.clearTimeout(handle)

@@ -1,5 +1,6 @@
 import { isCatchUp } from '../../wire/catch-up.js'
 import { idKey, idToString } from '../../wire/ids.js'
+import { UNKNOWN_PROPOSAL_PULL_INTERVAL_MS } from '../constants.js'
 import { ignore } from '../verdicts.js'
 import { onAck } from './ack.js'
 import { onCatchUp } from './catch-up.js'
@@ -10,6 +11,9 @@ import { onWant } from './want.js'
 import type { HandlerContext, Reactions } from './context.js'
 import type { Verdict } from '../../transport/coordinator.js'
 import type { AnyOpened, OpenedAck, OpenedClose, OpenedProposal, OpenedVote, OpenedWant } from '../../wire/envelope.js'
+
+/** Times a proposal that messages arrived for, but that itself never came, is asked for again on a timer (backing off). */
+const EARLY_RETRIES = 8
 
 /**
  * Hand a verified message of this namespace to the handler of its kind. A message for a proposal
@@ -37,5 +41,14 @@ export async function dispatch (core: HandlerContext, opened: AnyOpened, from: s
 }
 
 async function holdEarly (core: HandlerContext, proposalKey: string, opened: AnyOpened, from: string): Promise<void> {
-  if (core.early.hold(proposalKey, { opened, from })) await core.outbox.pull(proposalKey, [proposalKey], from)
+  const { pullFrom, first } = core.early.hold(proposalKey, { opened, from })
+  await core.outbox.pull(proposalKey, [proposalKey], pullFrom)
+  // the senders may fall silent (they decided, or never meant to answer): ask again on a timer, a few times, backing off
+  if (first) {
+    core.scheduler.later(`early:${proposalKey}`, EARLY_RETRIES, UNKNOWN_PROPOSAL_PULL_INTERVAL_MS * 2, async () => {
+      if (!core.early.holds(proposalKey)) return false
+      await core.outbox.pull(proposalKey, [proposalKey], core.early.retry(proposalKey))
+      return true
+    })
+  }
 }
