@@ -708,17 +708,21 @@ describe('protocol v2 rounds', () => {
     const signed = await Promise.all(h.sent.slice(sentBefore).filter(x => x.from !== MALLORY).map(async x => (await openMessage(x.bytes)).body.type))
     expect(signed.filter(t => t === 'ack' || t === 'close')).toEqual([])
 
-    // members 0, 1, 2 vote for: the adversary's counted round-0 prevote is for an outcome nobody proposed, so not every
-    // member prevotes the coordinator's close (no fast path); four of five do (a polka), and their precommits decide round 0
+    // members 0, 1, 2 vote for. The adversary's first round-0 prevote is for an outcome nobody proposed; its
+    // honest manager's real prevote reaches the peers as a conflict, and an equivocator's further ack counts for
+    // its own value too (so peers that heard its acks in different orders see the same quorums): round 0
+    // decides, on the fast path or by precommits, and no bogus value of the adversary is ever in the certificate
     const [{ result }] = await conclude(s) as [Concluded]
     expect(result.decision).toBe('approved')
     expect(result.voters).toEqual([0, 1, 2].map(i => h.ids[i]!.peerId).sort())
-    expect([result.metadata.decidedRound, result.metadata.path]).toEqual([0, 'precommit'])
+    expect(result.metadata.decidedRound).toBe(0)
     const certificate = await expectCertificate(result)
     const verified = await verifyCertificate(certificate)
-    expect([verified.path, verified.decidedRound, verified.ackWeight]).toEqual(['precommit', 0, 4])
+    expect(verified.decidedRound).toBe(0)
+    expect(verified.ackWeight * 3).toBeGreaterThan(verified.totalWeight * 2)
+    const decided = outcomeOf(await openMessage(certificate.close) as OpenedClose)
     const certAcks = await Promise.all(certificate.acks.map(async a => openMessage(a)))
-    for (const a of certAcks) expect(a.body.type === 'ack' && a.body.signer).not.toBe(adv)
+    for (const a of certAcks) expect(a.body.type === 'ack' && a.body.value !== null && idToString(a.body.value)).toBe(decided)
     expect(certificate.id).toBe(outcomeOf(await openMessage(certificate.close) as OpenedClose))
     expectAgreement(h, open.key, HONEST)
     // the adversary's real round-0 acks (its manager signs honestly) reached the honest peers as conflicts too
