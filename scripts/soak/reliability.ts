@@ -260,7 +260,10 @@ export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: s
     '**Detection.** A peer that verifies two closes of one closer for one round with different outcomes raises `conflicting-close` evidence.',
     `**${int(t.twoClosesDetected)} of ${int(t.twoClosesVerified)}** such peers detected it (${detectedShare}); ` +
       `${int(t.twoClosesReceived)} peers received two or more distinct closes (of any rounds).` +
-      (t.twoClosesVerified === 0 ? ' The matrix has no such pair: its closers are honest and sign one close per round; the EQ cells of the Byzantine section below do, and count the evidence raised.' : '')
+      (t.twoClosesVerified === 0
+        ? ' The matrix has no such pair: its closers are honest and sign one close per round; ' +
+          'the EQ cells of the Byzantine section below do, and count the evidence raised.'
+        : '')
   ]))
   out.push(tableRow([
     '**Liveness.** Once faults heal, every honest, running, connected member finalizes when they carry > 2/3 of the weight ' +
