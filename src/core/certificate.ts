@@ -103,7 +103,7 @@ export async function verifyCertificate (certificate: Certificate, options: Veri
     if (effect === 'non-member' || effect === 'wrong-proposal') throw new InvalidMessageError(effect, `certificate carries a ${effect} vote`)
   }
   const close = await open<OpenedClose>(certificate.close, 'close', limits)
-  const checked = state.addClose(close, 0)
+  const checked = state.addClose(close)
   if ('missing' in checked) throw new InvalidMessageError('missing-votes', `certificate lacks ${checked.missing.length} counted vote(s)`)
   const acks: OpenedAck[] = []
   for (const bytes of certificate.acks) {

@@ -88,9 +88,7 @@ export class ProposalState {
   /** outcome id → the first verified close carrying it */
   private readonly outcomes = new Map<string, CheckedClose>()
   private readonly waitingCloses = new Map<string, OpenedClose>()
-  /** local time each pending close arrived */
-  private readonly pendingSince = new Map<string, number>()
-  /** closes that arrived before their round by our clock, held until then: id → close */
+  /** round-0 timeouts that arrived before the deadline by our clock, held until then: id → close */
   private readonly earlyCloses = new Map<string, OpenedClose>()
   /** signer → `round/phase` → its first ack of that round and phase */
   private readonly acks = new Map<string, Map<string, OpenedAck>>()
@@ -136,8 +134,6 @@ export class ProposalState {
   get closes (): ReadonlyMap<string, CheckedClose> { return this.checkedCloses }
   /** signature-valid closes still waiting for cited votes */
   get pendingCloses (): ReadonlyMap<string, OpenedClose> { return this.waitingCloses }
-  /** closes held until their round comes by our clock */
-  get heldEarly (): ReadonlyMap<string, OpenedClose> { return this.earlyCloses }
 
   /** Where this peer stands on its own vote. */
   get ownVote (): OwnVote { return this.own }
@@ -315,9 +311,9 @@ export class ProposalState {
   /** Count one more pull made while waiting, returning the new count (to rotate through peers). */
   advancePulls (): number { return ++this.pullCount }
 
-  /** Hold a close that is early by our clock until its round comes. */
+  /** Hold a round-0 timeout that is early by our clock until the deadline comes. */
   holdEarlyClose (close: OpenedClose): void { this.earlyCloses.set(close.key, close) }
-  /** An early close's round came: it is no longer held as early. */
+  /** An early close's time came: it is no longer held as early. */
   releaseEarlyClose (key: string): void { this.earlyCloses.delete(key) }
   /** Whether this proposal holds the close `key`, checked, pending or early. */
   holdsClose (key: string): boolean {
@@ -399,7 +395,7 @@ export class ProposalState {
    * Verify a close against the votes held. Returns the ids still missing (the close is kept pending),
    * or the checked close (stored). Throws `InvalidMessageError` if the close is provably bad.
    */
-  addClose (close: OpenedClose, now: number): CheckedClose | { missing: string[] } {
+  addClose (close: OpenedClose): CheckedClose | { missing: string[] } {
     const known = this.checkedCloses.get(close.key)
     if (known !== undefined) return known
     let result: CheckedClose | { missing: string[] }
@@ -411,7 +407,6 @@ export class ProposalState {
       throw err
     }
     if ('missing' in result) {
-      if (!this.waitingCloses.has(close.key)) this.pendingSince.set(close.key, now)
       this.waitingCloses.set(close.key, close)
       return result
     }
@@ -431,17 +426,8 @@ export class ProposalState {
     return n
   }
 
-  /** Whether a close of round `r` that arrived less than `window` ago is still being checked (its closer holds back for it). */
-  awaitsPendingClose (r: number, now: number, window: number): boolean {
-    for (const [key, since] of this.pendingSince) {
-      if (now - since < window && this.waitingCloses.get(key)?.body.round === r) return true
-    }
-    return false
-  }
-
   private dropPending (key: string): void {
     this.waitingCloses.delete(key)
-    this.pendingSince.delete(key)
   }
 
   /**

@@ -42,7 +42,7 @@ export async function onClose (
     })
     return ignore('early-close')
   }
-  const checked = state.addClose(close, core.clock.now())
+  const checked = state.addClose(close)
   if ('missing' in checked) {
     // ask the sender and one more peer: the sender may be a closer that just died
     await core.outbox.pull(state.key, checked.missing, from)
@@ -90,7 +90,7 @@ export function recheckPendingCloses (core: HandlerContext, state: ProposalState
   for (const pending of [...state.pendingCloses.values()]) {
     let checked: CheckedClose | { missing: string[] }
     try {
-      checked = state.addClose(pending, core.clock.now())
+      checked = state.addClose(pending)
     } catch (err: any) {
       core.log('dropped close %s once its votes arrived: %s', pending.key, err?.message)
       continue
