@@ -24,7 +24,7 @@ import { AckPhase } from '../../src/wire/messages.js'
 import { VoteType } from '../../src/types.js'
 import { forgeAck, forgeClose, outcomeOf } from '../../test/helpers/byzantine.js'
 import { ALGORITHMS } from './matrix.js'
-import { decidedRound, inspect } from './trial.js'
+import { decidedRound, inspect, shuffle } from './trial.js'
 import type { TraceEvent } from '../../src/testing/memory-network.js'
 import type { ConsensusResult } from '../../src/core/results.js'
 
@@ -136,15 +136,6 @@ function choicesFor (cell: ByzantineCell, random: SeededRandom): Array<VoteType 
  */
 function opened (bytes: Uint8Array): AnyOpened {
   return decodeMessage(bytes).opened
-}
-
-function shuffle<T> (items: T[], random: SeededRandom): T[] {
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = random.int(0, i)
-    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
-  }
-  return out
 }
 
 /** Run one Byzantine trial. */

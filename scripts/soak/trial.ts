@@ -117,7 +117,8 @@ export function inspect (bytes: Uint8Array): Inspected {
   return seen
 }
 
-function shuffle<T> (items: T[], random: SeededRandom): T[] {
+/** A seeded Fisher–Yates shuffle (a copy). */
+export function shuffle<T> (items: T[], random: SeededRandom): T[] {
   const out = [...items]
   for (let i = out.length - 1; i > 0; i--) {
     const j = random.int(0, i)

@@ -439,7 +439,7 @@ export class ProposalState {
     const { signer, round, phase } = ack.body
     const weight = this.ctx.electorate.get(signer)
     if (weight === undefined) return 'non-member'
-    const value = ack.body.value === null ? NIL : idKey(ack.body.value)
+    const value = ackValue(ack)
     let bySigner = this.acks.get(signer)
     if (bySigner === undefined) {
       bySigner = new Map()

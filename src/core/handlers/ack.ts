@@ -1,4 +1,3 @@
-import { idKey } from '../../wire/ids.js'
 import { AckPhase } from '../../wire/messages.js'
 import { NIL, ackValue, type ProposalState } from '../proposal-state.js'
 import { roundAt } from '../round-clock.js'
@@ -39,7 +38,7 @@ export async function onAck (core: HandlerContext, state: ProposalState, ack: Op
     else state.choosePrecommit(ack.body.round, ackValue(ack))
   }
   await core.remember(state.key, ack)
-  const value = ack.body.value === null ? NIL : idKey(ack.body.value)
+  const value = ackValue(ack)
   if (value !== NIL && state.outcome(value) === undefined && state.firstAskFor(value)) await core.outbox.pull(state.key, [], from)
   reactions.push(async () => advance(core, state))
   return accept('ack')
