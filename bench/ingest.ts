@@ -84,7 +84,9 @@ async function prepare (chunks: number): Promise<Prepared> {
         electorate,
         algorithm: { name: 'quorum', kind: 'quorum', params: quorum().params },
         closers: [requester.peerId],
-        payload: { bench: 'ingest', n: proposals.length }
+        payload: { bench: 'ingest', n: proposals.length },
+        choices: [],
+        voteChange: false
       })
       proposals.push(proposal)
       for (const [i, voter] of voters.entries()) {
@@ -94,6 +96,7 @@ async function prepare (chunks: number): Promise<Prepared> {
           ns: 'default',
           proposal: proposal.id,
           voter: voter.peerId,
+          seq: 0,
           choice: i % 4 === 0 ? VoteType.Against : VoteType.For,
           metadata: {}
         })

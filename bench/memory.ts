@@ -92,7 +92,9 @@ async function signProposals (count: number, voters: number, firstSeq: number): 
       electorate,
       algorithm: { name: 'quorum', kind: 'quorum', params: quorum({ threshold: 0.99 }).params },
       closers: [coordinator.peerId],
-      payload: { bench: 'memory', task: `proposal ${p}` }
+      payload: { bench: 'memory', task: `proposal ${p}` },
+      choices: [],
+      voteChange: false
     })
     messages.push({ bytes: new Uint8Array(proposal.bytes), from: coordinator.peerId })
     for (const voter of identities) {
@@ -102,6 +104,7 @@ async function signProposals (count: number, voters: number, firstSeq: number): 
         ns: 'default',
         proposal: proposal.id,
         voter: voter.peerId,
+        seq: 0,
         choice: VoteType.For,
         metadata: {}
       })

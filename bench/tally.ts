@@ -50,7 +50,9 @@ function context (members: number): { ctx: ProposalContext, voters: string[] } {
     electorate: voters.map(v => [v, 1] as [string, number]),
     algorithm: { name: 'quorum', kind: 'quorum', params: quorum().params },
     closers: [voters[0] as string],
-    payload: {}
+    payload: {},
+    choices: [],
+    voteChange: false
   } as const
   const id = contentId(utf8.encode('bench proposal'))
   const proposal = { body, id, key: idToString(id), bytes: new Uint8Array(0) } as unknown as OpenedProposal
@@ -66,6 +68,7 @@ function votes (ctx: ProposalContext, voters: string[]): OpenedVote[] {
       ns: 'bench',
       proposal: ctx.proposal.id,
       voter,
+      seq: 0,
       choice: i % 3 === 0 ? VoteType.Against : VoteType.For,
       metadata: {}
     }

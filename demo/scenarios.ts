@@ -42,7 +42,7 @@ async function main (): Promise<void> {
     node.services.consensus.registerAlgorithm('expert_weighted', expertWeighted)
     node.services.consensus.addEventListener('decision', (evt) => { decided[i]?.set(evt.detail.proposalId, evt.detail) })
     node.services.consensus.addEventListener('vote', (evt) => {
-      if (evt.detail.voter === ids[i]) votes.set(`${evt.detail.proposalId}/${evt.detail.voter}`, evt.detail.vote)
+      if (evt.detail.voter === ids[i]) votes.set(`${evt.detail.proposalId}/${evt.detail.voter}`, String(evt.detail.vote))
     })
   })
 

@@ -60,6 +60,8 @@ export const InvalidMessageReason = {
   BeforeSlot: 'before-slot',
   /** a timeout close dated before the deadline */
   EarlyTimeout: 'early-timeout',
+  /** a vote whose ballot does not fit the proposal, or a close or certificate counting one */
+  BadBallot: 'bad-ballot',
   /** a close whose equivocation evidence is not two votes of one voter */
   BadEvidence: 'bad-evidence',
   /** a close (or a certificate) counting a vote of a peer outside the electorate */

@@ -192,7 +192,9 @@ function evaluate (spec: Spec, s: Scenario, votes: ReadonlyMap<string, VoteType>
     params: spec.params(s.ratio),
     tally: Object.freeze(tally ?? tallyVotes(electorate, votes)),
     electorate,
-    votes
+    votes,
+    ballots: votes,
+    choices: []
   })
 }
 
@@ -420,7 +422,7 @@ describe('ratio properties', () => {
       const algorithm = new QuorumAlgorithm({ threshold: k / 10 })
       const electorate = new Map(Array.from({ length: 10 }, (_, i) => [`m${i}`, 1]))
       const votes = new Map<string, VoteType>(Array.from({ length: 10 }, (_, i) => [`m${i}`, i < f ? 'for' : 'against']))
-      const { outcome } = algorithm.evaluate({ params: algorithm.params, tally: tallyVotes(electorate, votes), electorate, votes })
+      const { outcome } = algorithm.evaluate({ params: algorithm.params, tally: tallyVotes(electorate, votes), electorate, votes, ballots: votes, choices: [] })
       expect(outcome).toBe(f > k ? 'approved' : 'rejected')
     }), { numRuns: 200 })
   })

@@ -46,7 +46,7 @@ function run (
   votes: ReadonlyMap<string, VoteType>,
   params: CborRecord = algorithm.params
 ): AlgorithmEvaluation {
-  return algorithm.evaluate({ params, tally: tallyVotes(electorate, votes), electorate, votes })
+  return algorithm.evaluate({ params, tally: tallyVotes(electorate, votes), electorate, votes, ballots: votes, choices: [] })
 }
 
 function expectInvalid (fn: () => unknown, message: RegExp): void {
@@ -161,7 +161,9 @@ describe('parseRatio', () => {
       params: {},
       tally: emptyTally(members(1)),
       electorate: members(1),
-      votes: new Map()
+      votes: new Map(),
+      ballots: new Map(),
+      choices: []
     }), /threshold must be \[numerator, denominator\]/)
   })
 })
@@ -247,9 +249,12 @@ describe('every algorithm', () => {
     expect(run(algorithm, electorate, votes).outcome).toBe('pending')
   })
 
-  it('defaultAlgorithms registers the four kinds under their names', () => {
+  it('defaultAlgorithms registers the four binary kinds and the six voting types under their kinds', () => {
     const algorithms = defaultAlgorithms()
-    expect(Object.keys(algorithms).sort()).toEqual(['quorum', 'supermajority', 'unanimous', 'weighted'])
+    expect(Object.keys(algorithms).sort()).toEqual([
+      'ballot/approval', 'ballot/copeland', 'ballot/quadratic', 'ballot/ranked-choice', 'ballot/single-choice', 'ballot/weighted',
+      'quorum', 'supermajority', 'unanimous', 'weighted'
+    ])
     for (const [name, algorithm] of Object.entries(algorithms)) expect(algorithm.kind).toBe(name)
     expect(quorum().kind).toBe('quorum')
     expect(weighted().kind).toBe('weighted')

@@ -133,7 +133,9 @@ describe('a peer publishing forged, replayed and non-member votes over gossipsub
 
     const outsider = await createIdentity()
     const vote = (voter: { peerId: string, privateKey: any }, choice: VoteType, over: Record<string, unknown> = {}): any =>
-      sealMessage(voter, { type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposalId, voter: voter.peerId, choice, metadata: {}, ...over } as any)
+      sealMessage(voter, {
+        type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposalId, voter: voter.peerId, seq: 0, choice, metadata: {}, ...over
+      } as any)
     const flip = (bytes: Uint8Array, at: number): Uint8Array => { const copy = new Uint8Array(bytes); copy[at] = (copy[at] as number) ^ 0x01; return copy }
     const bad: Uint8Array[] = []
     // non-member votes: validly signed, but the outsider is not in the electorate
@@ -145,6 +147,7 @@ describe('a peer publishing forged, replayed and non-member votes over gossipsub
       ns: 'default',
       proposal: proposalId,
       voter: outsider.peerId,
+      seq: 0,
       choice: 'against',
       metadata: { forged: true }
     })

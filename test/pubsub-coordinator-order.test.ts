@@ -55,7 +55,9 @@ describe('PubSubCoordinator validation order', () => {
       electorate: ([[relay.peerId, 1], [other.peerId, 1]] as Array<[string, number]>).sort((a, b) => a[0] < b[0] ? -1 : 1),
       algorithm: { name: 'quorum', kind: 'quorum', params: {} },
       closers: [relay.peerId],
-      payload: {}
+      payload: {},
+      choices: [],
+      voteChange: false
     })
     const vote = await sealMessage(relay, {
       type: 'vote',
@@ -63,6 +65,7 @@ describe('PubSubCoordinator validation order', () => {
       ns: 'default',
       proposal: proposal.id,
       voter: relay.peerId,
+      seq: 0,
       choice: 'for',
       metadata: {}
     })
@@ -72,6 +75,7 @@ describe('PubSubCoordinator validation order', () => {
       ns: 'default',
       proposal: proposal.id,
       voter: other.peerId,
+      seq: 0,
       choice: 'for',
       metadata: {}
     })

@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { defaultAlgorithms } from '../src/algorithms/index.js'
 import { checkProposal } from '../src/core/context.js'
 import { ProposalState } from '../src/core/proposal-state.js'
-import { decisionFor } from '../src/core/verify-close.js'
 import { simulatedIdentity } from '../src/testing/swarm.js'
 import { VoteType, type CborRecord } from '../src/types.js'
 import { sealMessage, type OpenedProposal, type OpenedVote } from '../src/wire/envelope.js'
@@ -35,11 +34,13 @@ beforeAll(async () => {
       electorate,
       algorithm: { name: kind, kind, params },
       closers: [identities[0]?.peerId as string],
-      payload: { kind }
+      payload: { kind },
+      choices: [],
+      voteChange: false
     })
     proposals.set(kind, proposal)
     votes.set(kind, await Promise.all(identities.map(async voter => Promise.all(CHOICES.map(async (choice): Promise<OpenedVote> => sealMessage(voter, {
-      type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: voter.peerId, choice, metadata: {}
+      type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: voter.peerId, seq: 0, choice, metadata: {}
     }))))))
   }
 })
@@ -83,9 +84,8 @@ describe('a round over signed votes', () => {
         const expectedCounted = cast.flatMap((choices, voter) => choices.length === 1 ? [identities[voter]?.peerId] : []).sort()
         expect([...shuffled.counted.keys()].sort()).toEqual(expectedCounted)
         // the close each would sign is the same bytes, and it verifies on the other
-        const decision = decisionFor(inOrder.evaluate())
-        const a = inOrder.draftClose(identities[0]?.peerId as string, 0, decision, 2000)
-        const b = shuffled.draftClose(identities[0]?.peerId as string, 0, decision, 2000)
+        const a = inOrder.draftClose(identities[0]?.peerId as string, 0, inOrder.evaluate(), 2000)
+        const b = shuffled.draftClose(identities[0]?.peerId as string, 0, shuffled.evaluate(), 2000)
         expect(b).toEqual(a)
       }), { numRuns: 150 })
     }

@@ -57,6 +57,8 @@ function makeProposal (over: Partial<ProposalBody> = {}): ProposalBody {
     algorithm: { name: 'quorum', kind: 'quorum', params: { threshold: [1, 2] } },
     closers: [I[0]!.peerId, I[2]!.peerId, I[1]!.peerId],
     payload: { action: 'deploy', ratio: 1.5, nested: { list: [1, -2, 'x', null, true] } },
+    choices: [],
+    voteChange: false,
     ...over
   }
 }
@@ -68,6 +70,7 @@ function makeVote (over: Partial<VoteBody> = {}, voter = I[1]!): VoteBody {
     ns: 'default',
     proposal: proposalId,
     voter: voter.peerId,
+    seq: 0,
     choice: 'for',
     metadata: { reason: 'looks good' },
     ...over
@@ -90,6 +93,7 @@ function makeClose (over: Partial<CloseBody> = {}): CloseBody {
     votes,
     excluded: [pair],
     tally: [3, 0, 0, 3, 0, 0],
+    winner: 0,
     ...over
   }
 }
@@ -499,7 +503,7 @@ describe('schema', () => {
         n++
       }
     }
-    expect(n).toBe(12 + 7 + 12 + 8 + 5)
+    expect(n).toBe(14 + 8 + 13 + 8 + 5)
   })
 
   it('no extra field is allowed, whatever its name or value', async () => {
@@ -552,7 +556,11 @@ describe('schema', () => {
     ['vote', 'proposal hash of 33 bytes', () => ({ ...vote, proposal: cat(proposalId, [0]) })],
     ['vote', 'proposal hash as hex text', () => ({ ...vote, proposal: idToString(proposalId) })],
     ['vote', 'unknown choice', () => ({ ...vote, choice: 'maybe' })],
-    ['vote', 'choice as a number', () => ({ ...vote, choice: 1 })],
+    ['vote', 'choice index 0', () => ({ ...vote, choice: 0 })],
+    ['vote', 'choice index above 64', () => ({ ...vote, choice: 65 })],
+    ['vote', 'ranking with a non-integer', () => ({ ...vote, choice: [1, 'two'] })],
+    ['vote', 'shares with a text share', () => ({ ...vote, choice: { 1: 'all' } })],
+    ['vote', 'seq above 63', () => ({ ...vote, seq: 64 })],
     ['vote', 'choice upper-case', () => ({ ...vote, choice: 'FOR' })],
     ['vote', 'empty voter', () => ({ ...vote, voter: '' })],
     ['vote', 'voter longer than maxIdLength', () => ({ ...vote, voter: 'x'.repeat(129) })],

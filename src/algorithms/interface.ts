@@ -1,4 +1,4 @@
-import type { CborRecord, VoteType } from '../types.js'
+import type { Ballot, CborRecord, ConsensusDecision, VoteType } from '../types.js'
 
 /** Largest weight one member of an electorate may carry, so sums stay exact in a JS number. */
 export const MAX_WEIGHT = 2 ** 32
@@ -18,7 +18,8 @@ export type Outcome = typeof Outcome[keyof typeof Outcome]
 
 /**
  * Running totals over the counted votes, kept incrementally by the core. Weights are integers taken
- * from the proposal's electorate (never from the voter).
+ * from the proposal's electorate (never from the voter). On a proposal with choices, `for` counts the
+ * ballots that name a choice and `abstain` the abstentions (turnout only); `against` stays 0.
  */
 export interface Tally {
   /** members of the electorate */
@@ -40,8 +41,12 @@ export interface AlgorithmInput {
   tally: Readonly<Tally>
   /** electorate id → integer weight */
   electorate: ReadonlyMap<string, number>
-  /** voter id → choice, one per voter, equivocators removed */
+  /** voter id → choice, one per voter, equivocators removed (binary proposals: every ballot is a `VoteType`) */
   votes: ReadonlyMap<string, VoteType>
+  /** the same counted votes as ballots: what a proposal with choices is scored on */
+  ballots: ReadonlyMap<string, Ballot>
+  /** the proposal's pinned choices; empty for a binary proposal */
+  choices: readonly string[]
 }
 
 /** An algorithm's verdict plus figures to show (never used to decide). */
@@ -51,6 +56,17 @@ export interface AlgorithmEvaluation {
   threshold: number
   /** extra figures for `ConsensusResult.metadata`, e.g. `weightedApproval` */
   metadata?: CborRecord
+  /**
+   * The decision if the vote ended now (at or after the deadline) while `outcome` is still pending.
+   * Absent: `timeout`, as for every binary rule. A settled `outcome` must equal it.
+   */
+  final?: ConsensusDecision
+  /** proposals with choices: the winning choice (1-based) if the vote ended now (the settled one once settled), or null */
+  winner?: number | null
+  /** proposals with choices: display scores per choice (Snapshot's semantics, floats) */
+  scores?: number[]
+  /** proposals with choices: every choice (1-based), best first by the exact order */
+  ranking?: number[]
 }
 
 /**

@@ -1,4 +1,4 @@
-import { VoteType } from '../types.js'
+import { VoteType, type Ballot } from '../types.js'
 import type { Tally } from './interface.js'
 
 /** A tally with no votes yet, for an electorate of id → weight. */
@@ -17,9 +17,19 @@ export function emptyTally (electorate: ReadonlyMap<string, number>): Tally {
   }
 }
 
+/**
+ * Which column of the tally a ballot counts in: a binary vote in its own; on a proposal with choices,
+ * an abstention (`'abstain'`, or an approval ballot approving nothing) in `abstain`, any other ballot in `for`.
+ */
+function column (choice: Ballot): VoteType {
+  if (choice === VoteType.Against || choice === VoteType.Abstain) return choice
+  if (Array.isArray(choice) && choice.length === 0) return VoteType.Abstain
+  return VoteType.For
+}
+
 /** Count one more vote in O(1). The caller guarantees one vote per eligible voter. */
-export function addToTally (tally: Tally, choice: VoteType, weight: number): void {
-  switch (choice) {
+export function addToTally (tally: Tally, choice: Ballot, weight: number): void {
+  switch (column(choice)) {
     case VoteType.For: tally.forCount++; tally.forWeight += weight; break
     case VoteType.Against: tally.againstCount++; tally.againstWeight += weight; break
     case VoteType.Abstain: tally.abstainCount++; tally.abstainWeight += weight; break
@@ -27,7 +37,7 @@ export function addToTally (tally: Tally, choice: VoteType, weight: number): voi
 }
 
 /** Tally a whole vote set (voters outside the electorate are ignored). */
-export function tallyVotes (electorate: ReadonlyMap<string, number>, votes: ReadonlyMap<string, VoteType>): Tally {
+export function tallyVotes (electorate: ReadonlyMap<string, number>, votes: ReadonlyMap<string, Ballot>): Tally {
   const tally = emptyTally(electorate)
   for (const [voter, choice] of votes) {
     const weight = electorate.get(voter)
@@ -36,9 +46,9 @@ export function tallyVotes (electorate: ReadonlyMap<string, number>, votes: Read
   return tally
 }
 
-/** Take one counted vote back out in O(1) (an equivocator's first vote). */
-export function removeFromTally (tally: Tally, choice: VoteType, weight: number): void {
-  switch (choice) {
+/** Take one counted vote back out in O(1) (an equivocator's, or one its voter changed). */
+export function removeFromTally (tally: Tally, choice: Ballot, weight: number): void {
+  switch (column(choice)) {
     case VoteType.For: tally.forCount--; tally.forWeight -= weight; break
     case VoteType.Against: tally.againstCount--; tally.againstWeight -= weight; break
     case VoteType.Abstain: tally.abstainCount--; tally.abstainWeight -= weight; break

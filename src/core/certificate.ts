@@ -7,7 +7,7 @@ import { idToString } from '../wire/ids.js'
 import { checkProposal } from './context.js'
 import { ackValue, ProposalState, type DecisionPath } from './proposal-state.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
-import type { ConsensusDecision } from '../types.js'
+import type { Ballot, ConsensusDecision } from '../types.js'
 
 /**
  * Proof of a decision that anyone can check offline: the signed proposal, one signed close carrying
@@ -34,8 +34,13 @@ export interface VerifiedCertificate {
   /** the round whose acks decided, and how: `fast` (every member's round-0 prevote) or `precommit` */
   decidedRound: number
   path: DecisionPath
-  /** counted voters → choice */
-  votes: Record<string, string>
+  /** counted voters → ballot (a binary proposal's: for, against or abstain) */
+  votes: Record<string, Ballot>
+  /** counted voters → the sequence number of the vote counted (above 0: a changed vote) */
+  seqs: Record<string, number>
+  /** the proposal's choices (empty for a binary proposal) and the winning choice, 1-based (0: none) */
+  choices: string[]
+  winner: number
   /** weight of the deciding acks and the electorate's total weight */
   ackWeight: number
   totalWeight: number
@@ -100,7 +105,9 @@ export async function verifyCertificate (certificate: Certificate, options: Veri
   const state = new ProposalState(ctx)
   for (const bytes of certificate.votes) {
     const effect = state.addVote(await open<OpenedVote>(bytes, 'vote', limits))
-    if (effect === 'non-member' || effect === 'wrong-proposal') throw new InvalidMessageError(effect, `certificate carries a ${effect} vote`)
+    if (effect === 'non-member' || effect === 'wrong-proposal' || effect === 'bad-ballot') {
+      throw new InvalidMessageError(effect, `certificate carries a ${effect} vote`)
+    }
   }
   const close = await open<OpenedClose>(certificate.close, 'close', limits)
   const checked = state.addClose(close)
@@ -131,6 +138,9 @@ export async function verifyCertificate (certificate: Certificate, options: Veri
     decidedRound: decided.round,
     path: decided.path,
     votes: Object.fromEntries(checked.counted),
+    seqs: Object.fromEntries(checked.votes.filter(v => checked.counted.has(v.body.voter)).map(v => [v.body.voter, v.body.seq])),
+    choices: ctx.proposal.body.choices,
+    winner: close.body.winner,
     ackWeight: acks.reduce((sum, a) => sum + (ctx.electorate.get(a.body.signer) ?? 0), 0),
     totalWeight: ctx.totalWeight
   }

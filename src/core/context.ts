@@ -1,6 +1,8 @@
 import { InvalidMessageError } from '../errors.js'
 import { MAX_WEIGHT } from '../algorithms/interface.js'
+import { parseRule } from '../algorithms/ballots/index.js'
 import { publicKeyOf } from '../wire/public-keys.js'
+import { votingTypeOf } from '../types.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { OpenedProposal } from '../wire/envelope.js'
 
@@ -38,10 +40,19 @@ export function checkProposal (proposal: OpenedProposal, lookup: AlgorithmLookup
   }
   const algorithm = lookup(body.algorithm.kind)
   if (algorithm === undefined) return undefined
+  const kind = body.algorithm.kind
+  const withChoices = body.choices.length > 0
+  const votingType = votingTypeOf(kind)
+  if (withChoices !== (votingType !== undefined)) {
+    throw new InvalidMessageError('bad-params', withChoices
+      ? `a proposal with choices needs a voting type, not algorithm kind ${kind}`
+      : `algorithm kind ${kind} scores ballots over choices, and the proposal pins none`)
+  }
   try {
     algorithm.validateParams?.(body.algorithm.params)
+    if (votingType !== undefined) parseRule(body.algorithm.params, votingType, body.choices.length)
   } catch (err: any) {
-    throw new InvalidMessageError('bad-params', `algorithm ${body.algorithm.kind}: ${String(err?.message ?? err)}`)
+    throw new InvalidMessageError('bad-params', `algorithm ${kind}: ${String(err?.message ?? err)}`)
   }
   return { proposal, electorate, totalWeight, algorithm }
 }

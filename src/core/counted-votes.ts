@@ -1,19 +1,20 @@
-import type { VoteType } from '../types.js'
+import type { Ballot } from '../types.js'
 import type { OpenedVote } from '../wire/envelope.js'
 
 /**
- * The counted votes of a round as a read-only `voter → choice` map, kept in per-voter slots: one map
- * lookup (voter → slot) per vote instead of the four of separate first-vote and counted maps, which
- * at 10⁴ votes held cost ~250 ns each, cache misses mostly. Iterates in the order first votes
- * arrived, leaving out excluded equivocators.
+ * The counted votes of a proposal as a read-only `voter → ballot` map, kept in per-voter slots: one
+ * map lookup (voter → slot) per vote instead of the four of separate first-vote and counted maps, which
+ * at 10⁴ votes held cost ~250 ns each, cache misses mostly. Iterates in the order voters were first
+ * counted, leaving out excluded equivocators. A voter's counted vote is its first, or, where votes may
+ * change, its latest (highest sequence number) held.
  */
-export class CountedVotes implements ReadonlyMap<string, VoteType> {
+export class CountedVotes implements ReadonlyMap<string, Ballot> {
   /** voter → slot: the electorate's order */
   readonly slots = new Map<string, number>()
   /** weight by slot */
   readonly weights: number[] = []
-  /** first vote held by slot */
-  readonly first: Array<OpenedVote | undefined> = []
+  /** the vote counted for the voter in each slot */
+  readonly current: Array<OpenedVote | undefined> = []
   private readonly arrival: number[] = []
   private readonly excluded = new Set<number>()
   private counted = 0
@@ -22,15 +23,20 @@ export class CountedVotes implements ReadonlyMap<string, VoteType> {
     for (const [voter, weight] of electorate) {
       this.slots.set(voter, this.weights.length)
       this.weights.push(weight)
-      this.first.push(undefined)
+      this.current.push(undefined)
     }
   }
 
   /** @internal the first vote of the voter in `slot` */
   count (slot: number, vote: OpenedVote): void {
-    this.first[slot] = vote
+    this.current[slot] = vote
     this.arrival.push(slot)
     this.counted++
+  }
+
+  /** @internal the voter in `slot` changed its vote: `vote` counts instead */
+  replace (slot: number, vote: OpenedVote): void {
+    this.current[slot] = vote
   }
 
   /** @internal the voter in `slot` equivocated: no longer counted */
@@ -42,24 +48,24 @@ export class CountedVotes implements ReadonlyMap<string, VoteType> {
 
   get size (): number { return this.counted }
 
-  get (voter: string): VoteType | undefined {
+  get (voter: string): Ballot | undefined {
     const slot = this.slots.get(voter)
     if (slot === undefined || this.excluded.has(slot)) return undefined
-    return this.first[slot]?.body.choice
+    return this.current[slot]?.body.choice
   }
 
   has (voter: string): boolean {
     return this.get(voter) !== undefined
   }
 
-  /** The counted votes themselves, in arrival order. */
+  /** The counted votes themselves, in the order their voters were first counted. */
   * votes (): IterableIterator<OpenedVote> {
     for (const slot of this.arrival) {
-      if (!this.excluded.has(slot)) yield this.first[slot] as OpenedVote
+      if (!this.excluded.has(slot)) yield this.current[slot] as OpenedVote
     }
   }
 
-  * entries (): MapIterator<[string, VoteType]> {
+  * entries (): MapIterator<[string, Ballot]> {
     for (const vote of this.votes()) yield [vote.body.voter, vote.body.choice]
   }
 
@@ -67,15 +73,15 @@ export class CountedVotes implements ReadonlyMap<string, VoteType> {
     for (const vote of this.votes()) yield vote.body.voter
   }
 
-  * values (): MapIterator<VoteType> {
+  * values (): MapIterator<Ballot> {
     for (const vote of this.votes()) yield vote.body.choice
   }
 
-  [Symbol.iterator] (): MapIterator<[string, VoteType]> {
+  [Symbol.iterator] (): MapIterator<[string, Ballot]> {
     return this.entries()
   }
 
-  forEach (callback: (value: VoteType, key: string, map: ReadonlyMap<string, VoteType>) => void, thisArg?: unknown): void {
+  forEach (callback: (value: Ballot, key: string, map: ReadonlyMap<string, Ballot>) => void, thisArg?: unknown): void {
     for (const [voter, choice] of this.entries()) callback.call(thisArg, choice, voter, this)
   }
 }

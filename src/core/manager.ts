@@ -1,12 +1,13 @@
 import { defaultLogger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
-import { defaultAlgorithms } from '../algorithms/index.js'
+import { ChoiceAlgorithm, defaultAlgorithms } from '../algorithms/index.js'
+import { checkChoices, parseRule } from '../algorithms/ballots/index.js'
 import {
   AbortError, AlreadyVotedError, TooManyProposalsError, InvalidMessageError, InvalidParametersError, NotEligibleError, NotStartedError, ProposalClosedError,
   UnknownAlgorithmError, UnknownProposalError
 } from '../errors.js'
 import { PeerLimiter } from '../limiter.js'
-import { VoteType, type CborRecord } from '../types.js'
+import { isVotingType, VoteType, votingTypeOf, VotingType, type Ballot, type CborRecord } from '../types.js'
 import { CATCH_UP_PROPOSAL_ID } from '../wire/catch-up.js'
 import { decodeMessage, sealedSize, sealMessage, verifyMessage, type AnyOpened } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
@@ -18,8 +19,10 @@ import { EarlyBuffer } from './early.js'
 import { buildElectorate } from './electorate.js'
 import { react, type HandlerContext, type Reactions } from './handlers/context.js'
 import { dispatch } from './handlers/dispatch.js'
-import { castVote } from './handlers/vote.js'
-import { checkCbor, checkTiming, isVoteType, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions } from './options.js'
+import { castVote, ownBallotProblem } from './handlers/vote.js'
+import {
+  CHOICE_OPTIONS, checkCbor, checkTiming, isVoteType, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions
+} from './options.js'
 import { Outbox } from './outbox.js'
 import { draftProposal, type Proposer } from './proposal-draft.js'
 import { replay } from './replay.js'
@@ -31,6 +34,14 @@ import { ProposalStore } from './store.js'
 import { ignore, reject, verdictOn } from './verdicts.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { Coordinator, HandlerOptions, Verdict } from '../transport/coordinator.js'
+
+/** What a request proposes, its options checked. */
+interface RequestShape { algorithmName: string, algorithm: ConsensusAlgorithm, choices: string[], voteChange: boolean }
+
+/** `record` without its undefined fields (an absent option is not pinned). */
+function withoutUndefined <T extends object> (record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<T>
+}
 
 /** Read afresh (not narrowed by an earlier check): an await may have passed since. */
 function isAborted (signal: AbortSignal | undefined): boolean {
@@ -174,16 +185,17 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (options.signal?.aborted === true) throw new AbortError('request aborted before it started')
     const payload = checkCbor(proposal, 'proposal')
     const { timeoutMs, step } = checkTiming(options, this.core.clockToleranceMs)
-    const algorithmName = options.algorithm ?? this.defaultAlgorithm
-    const algorithm = this.algorithms.named(algorithmName)
-    const electorate = buildElectorate(options.participants ?? this.defaultElectorate(), algorithm, this.limits.maxElectorate)
+    const { algorithmName, algorithm, choices, voteChange } = this.requestShape(options)
+    const electorate = buildElectorate(options.participants ?? this.defaultElectorate(), algorithm, this.limits.maxElectorate, options.weights)
     if (this.rounds.full(this.peerId)) {
       const limits = this.rounds.limits
       throw new TooManyProposalsError(`${limits.maxOpenProposalsPerPeer} proposals of this peer are still open (or ${limits.maxOpenProposals} in all): ` +
         'peers would ignore another; wait for a decision')
     }
     const createdAt = Math.floor(this.core.clock.now())
-    const draft = draftProposal(this.proposer, { seq: this.seq, createdAt, timeoutMs, step, electorate, algorithmName, algorithm, payload })
+    const draft = draftProposal(this.proposer, {
+      seq: this.seq, createdAt, timeoutMs, step, electorate, algorithmName, algorithm, payload, choices, voteChange
+    })
     // every peer would reject a proposal above the message limit (and gossipsub would lower our score): refuse it here
     const size = sealedSize(draft)
     if (size > this.limits.maxMessageBytes) {
@@ -210,17 +222,23 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   }
 
   /**
-   * Cast this agent's vote on an open proposal. One vote per proposal: a second, different vote
-   * would be equivocation, so it throws `AlreadyVotedError`.
+   * Cast this agent's vote on an open proposal: a {@link VoteType} on a binary proposal, a
+   * {@link Ballot} of its voting type on one with choices. Where the proposal allows vote changes,
+   * calling it again signs a change (a higher sequence number) that replaces the earlier vote until the
+   * close; elsewhere a second, different vote would be equivocation, so it throws `AlreadyVotedError`.
+   * A ballot that does not fit the proposal throws `InvalidParametersError` saying why.
    */
-  async recordVote (proposalId: string, vote: VoteType, options: { metadata?: CborRecord } = {}): Promise<void> {
+  async recordVote (proposalId: string, vote: Ballot, options: { metadata?: CborRecord } = {}): Promise<void> {
     if (!this.running) throw new NotStartedError('call start() before recordVote()')
     const round = this.rounds.get(proposalId)
     if (round === undefined) {
       if (this.rounds.isDecided(proposalId)) throw new ProposalClosedError(`proposal ${proposalId} is already decided`)
       throw new UnknownProposalError(`unknown proposal ${String(proposalId)}`)
     }
-    if (!isVoteType(vote)) throw new InvalidParametersError(`vote must be one of ${Object.values(VoteType).join(', ')}, got ${String(vote)}`)
+    const body = round.ctx.proposal.body
+    if (body.choices.length === 0 && !isVoteType(vote)) {
+      throw new InvalidParametersError(`vote must be one of ${Object.values(VoteType).join(', ')}, got ${String(vote)}`)
+    }
     const metadata = checkCbor(options.metadata ?? {}, 'metadata')
     if (round.closed) throw new ProposalClosedError(`proposal ${proposalId} is already closed`)
     if (!round.ctx.electorate.has(this.peerId)) throw new NotEligibleError(`${this.peerId} is not in the electorate of ${proposalId}`)
@@ -228,7 +246,11 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       throw new NotEligibleError(`${proposalId} is older than proposals this peer's datastore already dropped: ` +
         'a vote it cast before a restart may be forgotten, so it does not vote on it')
     }
-    if (round.ownVote.state !== 'none') throw new AlreadyVotedError(`${this.peerId} already voted on ${proposalId}`)
+    const own = round.ownVote
+    if (own.state === 'signing') throw new AlreadyVotedError(`a vote of ${this.peerId} on ${proposalId} is being signed`)
+    if (own.state === 'cast' && !body.voteChange) throw new AlreadyVotedError(`${this.peerId} already voted on ${proposalId}, which allows no vote changes`)
+    const problem = ownBallotProblem(round, vote)
+    if (problem !== undefined) throw new InvalidParametersError(`ballot ${JSON.stringify(vote)} cannot count on ${proposalId}: ${problem}`)
     await castVote(this.core, round, vote, metadata)
   }
 
@@ -296,6 +318,45 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const verdict = await dispatch(this.core, opened, from, reactions)
     await react(reactions)
     return verdict
+  }
+
+  /**
+   * What a request proposes: a binary proposal under the named (or default) algorithm, or, with
+   * `choices`, ballots of a voting type under its winning rule. Throws `InvalidParametersError` for
+   * options that do not fit together.
+   */
+  private requestShape (options: RequestConsensusOptions): RequestShape {
+    if (options.allowVoteChange !== undefined && typeof options.allowVoteChange !== 'boolean') {
+      throw new InvalidParametersError(`allowVoteChange must be true or false, got ${String(options.allowVoteChange)}`)
+    }
+    if (options.choices === undefined) {
+      const stray = CHOICE_OPTIONS.filter(name => options[name] !== undefined)
+      if (stray.length > 0) throw new InvalidParametersError(`${stray.join(', ')} apply to proposals with choices: pass choices too`)
+      const algorithmName = options.algorithm ?? this.defaultAlgorithm
+      const algorithm = this.algorithms.named(algorithmName)
+      if (votingTypeOf(algorithm.kind) !== undefined) throw new InvalidParametersError(`algorithm ${algorithmName} scores ballots over choices: pass choices too`)
+      return { algorithmName, algorithm, choices: [], voteChange: options.allowVoteChange ?? false }
+    }
+    const choices = checkChoices(options.choices)
+    if (options.algorithm !== undefined && options.votingType !== undefined) {
+      throw new InvalidParametersError('pass votingType or algorithm (a registered choice algorithm), not both')
+    }
+    if (options.votingType !== undefined && !isVotingType(options.votingType)) {
+      throw new InvalidParametersError(`votingType must be one of ${Object.values(VotingType).join(', ')}, got ${String(options.votingType)}`)
+    }
+    // a registered choice algorithm (its rule), or a voting type (the default rule, or the one given here)
+    const registered = options.algorithm === undefined ? undefined : this.algorithms.named(options.algorithm)
+    const votingType = registered === undefined ? options.votingType ?? VotingType.SingleChoice : votingTypeOf(registered.kind)
+    if (votingType === undefined) {
+      throw new InvalidParametersError(`algorithm ${options.algorithm} (${registered?.kind}) decides binary proposals: for choices pass a votingType`)
+    }
+    const rule = withoutUndefined({
+      threshold: options.threshold, quorum: options.quorum, quorumType: options.quorumType, rejectChoice: options.rejectChoice, tieBreak: options.tieBreak
+    })
+    const algorithm = registered !== undefined && Object.keys(rule).length === 0 ? registered : new ChoiceAlgorithm(votingType, rule)
+    parseRule(algorithm.params, votingType, choices.length)
+    const algorithmName = options.algorithm ?? votingType
+    return { algorithmName, algorithm, choices, voteChange: options.allowVoteChange ?? true }
   }
 
   /** The live swarm: peers present now, and this peer if it answers proposals. */

@@ -1,5 +1,5 @@
 import { InvalidParametersError } from '../errors.js'
-import { VoteType, type CborRecord } from '../types.js'
+import { VoteType, type Ballot, type CborRecord, type VotingType } from '../types.js'
 import { decodeCanonical, encodeCanonical } from '../wire/codec.js'
 import { DEFAULT_TIMEOUT_MS, defaultCloseStepMs, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from './constants.js'
 import type { Clock } from '../clock.js'
@@ -11,20 +11,22 @@ import type { Identity } from '../wire/identity.js'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-/** A voter's answer with optional reasons, as `recordVote` takes it. */
+/** A voter's answer with optional reasons: a {@link VoteType} on a binary proposal, a {@link Ballot} on one with choices. */
 export interface VoteDecision {
-  vote: VoteType
+  vote: Ballot
   metadata?: CborRecord
 }
 
 /** Answers proposals automatically; return `undefined` to vote later by hand with `recordVote`. */
-export type Voter = (proposal: ProposalView) => VoteType | VoteDecision | undefined | Promise<VoteType | VoteDecision | undefined>
+export type Voter = (proposal: ProposalView) => Ballot | VoteDecision | undefined | Promise<Ballot | VoteDecision | undefined>
 
-/** A vote this peer has seen counted. */
+/** A vote this peer has seen counted (a changed vote too: `seq` above 0). */
 export interface VoteEvent {
   proposalId: string
   voter: string
-  vote: VoteType
+  vote: Ballot
+  /** 0 for a first vote; higher for each change */
+  seq: number
   metadata: CborRecord
 }
 
@@ -140,7 +142,52 @@ export interface RequestConsensusOptions extends AbortOptions {
   participants?: string[]
   /** Δ between fallback closer slots. Defaults to a quarter of the timeout (50 ms…10 s). */
   closeStepMs?: number
+  /**
+   * Integer weight (voting power) per participant, overriding the algorithm's: `{ [peerId]: weight }`.
+   * Every key must be a participant; participants not named weigh 1.
+   */
+  weights?: Record<string, number>
+  /**
+   * The options voters choose among (1…64 distinct strings of at most 128 characters). A ballot names
+   * them by 1-based index. Without `choices` the proposal is binary: `for | against | abstain`.
+   */
+  choices?: string[]
+  /**
+   * How ballots over `choices` are scored.
+   *
+   * @default 'single-choice'
+   */
+  votingType?: VotingType
+  /**
+   * Whether a voter may replace its vote before the close by signing a new one (`recordVote` again).
+   * A proposal that allows it closes at its deadline, not earlier.
+   *
+   * @default true with choices, false for a binary proposal
+   */
+  allowVoteChange?: boolean
+  /** With choices: the winner needs a score of more than this share of the eligible weight (0…1). Not for copeland. */
+  threshold?: number
+  /** With choices: the share of the eligible weight (0…1) the quorum needs (see `quorumType`). */
+  quorum?: number
+  /**
+   * `turnout`: every ballot, abstentions included, must weigh at least `quorum`; `rejection`: the
+   * proposal is rejected when `rejectChoice` reaches `quorum`, else the best other choice wins.
+   *
+   * @default 'turnout'
+   */
+  quorumType?: 'turnout' | 'rejection'
+  /** With `quorumType: 'rejection'`: the choice (1-based) that rejects the proposal. */
+  rejectChoice?: number
+  /**
+   * A tie at the top: `lowest-index` gives it to the choice listed first; `none` leaves no winner (rejected).
+   *
+   * @default 'lowest-index'
+   */
+  tieBreak?: 'lowest-index' | 'none'
 }
+
+/** The options of {@link RequestConsensusOptions} that shape a proposal with choices. */
+export const CHOICE_OPTIONS = ['votingType', 'threshold', 'quorum', 'quorumType', 'rejectChoice', 'tieBreak'] as const
 
 /** A request's timeout and Δ, defaulted and checked: throws `InvalidParametersError` saying what is out of range. */
 export function checkTiming (options: RequestConsensusOptions, clockToleranceMs: number): { timeoutMs: number, step: number } {

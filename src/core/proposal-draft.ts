@@ -23,6 +23,10 @@ export interface ProposalDraft {
   algorithmName: string
   algorithm: ConsensusAlgorithm
   payload: CborRecord
+  /** the options ballots choose among; empty for a binary proposal */
+  choices: string[]
+  /** whether voters may change their votes until the deadline */
+  voteChange: boolean
 }
 
 /**
@@ -53,6 +57,8 @@ export function draftProposal (proposer: Proposer, draft: ProposalDraft): Propos
     electorate: draft.electorate,
     algorithm: { name: draft.algorithmName, kind: algorithm.kind, params: algorithm.params },
     closers: [coordinator, ...rankFallbackClosers(coordinator, draft.seq, createdAt, draft.electorate, proposer.fallbackClosers)],
-    payload: draft.payload
+    payload: draft.payload,
+    choices: draft.choices,
+    voteChange: draft.voteChange
   }
 }

@@ -2,20 +2,22 @@ import { addToTally, emptyTally, removeFromTally, tallyTuple } from '../algorith
 import { AckPhase, compareBytes, PROTOCOL_VERSION, type CloseBody } from '../wire/messages.js'
 import { idKey } from '../wire/ids.js'
 import { roundStart } from './round-clock.js'
+import { voteProblem } from './ballot-check.js'
 import { CountedVotes } from './counted-votes.js'
-import { checkClose, evaluateAlgorithm, type CheckedClose } from './verify-close.js'
+import { checkClose, closesAtEnd, decisionFor, evaluateAlgorithm, winnerFor, type CheckedClose } from './verify-close.js'
 import type { ProposalContext } from './context.js'
 import type { AlgorithmEvaluation, Tally } from '../algorithms/interface.js'
 import type { ConsensusDecision } from '../types.js'
 import type { AnyOpened, OpenedAck, OpenedClose, OpenedVote } from '../wire/envelope.js'
 
 /** What adding a vote did. */
-export type VoteEffect = 'counted' | 'duplicate' | 'equivocation' | 'repeat-equivocation' | 'non-member' | 'wrong-proposal'
+export type VoteEffect =
+  | 'counted' | 'replaced' | 'superseded' | 'duplicate' | 'equivocation' | 'repeat-equivocation' | 'non-member' | 'wrong-proposal' | 'bad-ballot'
 
 /** What adding an ack did. */
 export type AckEffect = 'counted' | 'duplicate' | 'conflict' | 'non-member' | 'wrong-proposal'
 
-/** Where this peer stands on casting its own vote on a round: at most one vote, ever. */
+/** Where this peer stands on its own vote: none yet, one being decided or signed, or cast (its latest, where votes may change). */
 export type OwnVote =
   | { state: 'none' }
   /** deciding or signing a vote: no second one may start meanwhile */
@@ -84,6 +86,8 @@ export class ProposalState {
   private readonly runningTally: Tally
   private readonly held = new Map<string, AnyOpened>()
   private readonly equivocators = new Map<string, [OpenedVote, OpenedVote]>()
+  /** where votes may change: slot → sequence number → the vote held for it */
+  private readonly votesBySeq = new Map<number, Map<number, OpenedVote>>()
   private readonly checkedCloses = new Map<string, CheckedClose>()
   /** outcome id → the first verified close carrying it */
   private readonly outcomes = new Map<string, CheckedClose>()
@@ -154,11 +158,11 @@ export class ProposalState {
   lockOwnVote (): void { this.own = SIGNING }
   /** Deciding ended without a vote: one may be started again. */
   releaseOwnVote (): void { this.own = NO_VOTE }
-  /** This peer signed `vote`: it is its one vote on the proposal. */
+  /** This peer signed `vote`: it is its vote on the proposal (until it signs a change, where changes are allowed). */
   recordOwnVote (vote: OpenedVote): void { this.own = { state: 'cast', vote } }
   /** A vote of this peer came back (from the datastore or a relay) while none is under way here: it is our vote. */
   adoptOwnVote (vote: OpenedVote): void {
-    if (this.own.state === 'none') this.own = { state: 'cast', vote }
+    if (this.own.state === 'none' || (this.own.state === 'cast' && vote.body.seq > this.own.vote.body.seq)) this.own = { state: 'cast', vote }
   }
 
   /** Enter round `r` (never back). Returns whether this moved the peer forward. */
@@ -342,31 +346,60 @@ export class ProposalState {
     return [...this.checkedCloses.values()].filter(c => c.close.body.round === r)
   }
 
-  /** Record a signature-verified vote. */
+  /**
+   * Record a signature-verified vote. The first valid vote of a voter counts. Where the proposal allows
+   * vote changes, one with a higher sequence number replaces it and one with a lower number is held
+   * (a close may cite it) but not counted; two different votes of one sequence number are
+   * equivocation. Where it does not, any second different vote is.
+   */
   addVote (vote: OpenedVote): VoteEffect {
     if (!sameId(vote.body.proposal, this.ctx.proposal.id)) return 'wrong-proposal'
     const voter = vote.body.voter
     const counted = this.counted
     const slot = counted.slots.get(voter)
     if (slot === undefined) return 'non-member'
-    const weight = counted.weights[slot] as number
-    const first = counted.first[slot]
-    if (first === undefined) {
-      // every vote held is some voter's: none of this voter's can be held yet
-      this.held.set(vote.key, vote)
-      this.share(vote, slot)
-      counted.count(slot, vote)
-      addToTally(this.runningTally, vote.body.choice, weight)
-      return 'counted'
-    }
     if (this.held.has(vote.key)) return 'duplicate'
+    if (voteProblem(this.ctx, vote.body) !== undefined) return 'bad-ballot'
+    const weight = counted.weights[slot] as number
+    const current = counted.current[slot]
     this.held.set(vote.key, vote)
     this.share(vote, slot)
+    if (current === undefined) {
+      counted.count(slot, vote)
+      addToTally(this.runningTally, vote.body.choice, weight)
+      this.noteSeq(slot, vote)
+      return 'counted'
+    }
     if (this.equivocators.has(voter)) return 'repeat-equivocation'
-    this.equivocators.set(voter, first.key < vote.key ? [first, vote] : [vote, first])
-    counted.exclude(slot)
-    removeFromTally(this.runningTally, first.body.choice, weight)
-    return 'equivocation'
+    const twin = this.ctx.proposal.body.voteChange ? this.sameSeq(slot, vote) : current
+    if (twin !== undefined) {
+      this.equivocators.set(voter, twin.key < vote.key ? [twin, vote] : [vote, twin])
+      counted.exclude(slot)
+      removeFromTally(this.runningTally, current.body.choice, weight)
+      return 'equivocation'
+    }
+    this.noteSeq(slot, vote)
+    if (vote.body.seq < current.body.seq) return 'superseded'
+    counted.replace(slot, vote)
+    removeFromTally(this.runningTally, current.body.choice, weight)
+    addToTally(this.runningTally, vote.body.choice, weight)
+    return 'replaced'
+  }
+
+  /** Where votes may change: remember which vote of its voter holds each sequence number. */
+  private noteSeq (slot: number, vote: OpenedVote): void {
+    if (!this.ctx.proposal.body.voteChange) return
+    let bySeq = this.votesBySeq.get(slot)
+    if (bySeq === undefined) {
+      bySeq = new Map()
+      this.votesBySeq.set(slot, bySeq)
+    }
+    if (!bySeq.has(vote.body.seq)) bySeq.set(vote.body.seq, vote)
+  }
+
+  /** The held vote of the voter in `slot` with `vote`'s sequence number, if any. */
+  private sameSeq (slot: number, vote: OpenedVote): OpenedVote | undefined {
+    return this.votesBySeq.get(slot)?.get(vote.body.seq)
   }
 
   /**
@@ -537,12 +570,16 @@ export class ProposalState {
 
   /**
    * The close this peer signs as closer of round `r` over its own count: every counted vote, the
-   * equivocation pairs as evidence, the running tally, and `closedAt` no earlier than the round's start
-   * (or the deadline, for a round-0 timeout).
+   * equivocation pairs as evidence, the running tally, the decision and winner its evaluation gives,
+   * and `closedAt` no earlier than the round's start (for round 0: any time when the outcome is
+   * settled and votes may not change, else the deadline).
    */
-  draftClose (closer: string, r: number, decision: ConsensusDecision, now: number): CloseBody {
+  draftClose (closer: string, r: number, evaluation: AlgorithmEvaluation, now: number): CloseBody {
     const body = this.ctx.proposal.body
-    const slot = r > 0 ? roundStart(body, r) : decision === 'timeout' ? body.deadline : 0
+    const early = evaluation.outcome !== 'pending' && !body.voteChange
+    const closedAt = Math.max(now, r > 0 ? roundStart(body, r) : early ? 0 : body.deadline)
+    // defined: either the outcome is settled or the close is dated at or after the deadline
+    const decision = decisionFor(evaluation, closesAtEnd(this.ctx, { round: r, closedAt })) as ConsensusDecision
     return {
       type: 'close',
       v: PROTOCOL_VERSION,
@@ -551,11 +588,12 @@ export class ProposalState {
       closer,
       round: r,
       validRound: -1,
-      closedAt: Math.max(now, slot),
+      closedAt,
       decision,
       votes: [...this.counted.votes()].map(vote => vote.id).sort(compareBytes),
       excluded: [...this.equivocators.values()].map(([a, b]) => [a.id, b.id] as [Uint8Array, Uint8Array]).sort((x, y) => compareBytes(x[0], y[0])),
-      tally: tallyTuple(this.runningTally)
+      tally: tallyTuple(this.runningTally),
+      winner: winnerFor(evaluation, decision)
     }
   }
 

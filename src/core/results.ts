@@ -1,4 +1,5 @@
-import { ConsensusDecision, type CborRecord, type CborValue, type ElectorateMember, type VoteType } from '../types.js'
+import { ConsensusDecision, votingTypeOf, type CborRecord, type CborValue, type ElectorateMember, type VotingType } from '../types.js'
+import type { AlgorithmEvaluation } from '../algorithms/interface.js'
 import type { Certificate } from './certificate.js'
 import type { Decision, ProposalState } from './proposal-state.js'
 
@@ -16,6 +17,12 @@ export interface ProposalView {
   algorithmParams: CborRecord
   createdAt: number
   deadline: number
+  /** the options a ballot chooses among (1-based); empty for a binary proposal */
+  choices: string[]
+  /** how ballots are scored, on a proposal with choices */
+  votingType?: VotingType
+  /** whether a vote may be changed until the deadline */
+  allowVoteChange: boolean
 }
 
 /** The outcome of a proposal as this peer decided it, with the certificate that proves it. */
@@ -39,6 +46,14 @@ export interface ConsensusResult {
   metadata: Record<string, CborValue>
   /** proof of the decision; absent only when finality could not be reached in time */
   certificate?: Certificate
+  /** proposals with choices: the choices, as pinned */
+  choices?: string[]
+  /** proposals with choices: score per choice (Snapshot's semantics; display — the winner was found exactly) */
+  scores?: number[]
+  /** proposals with choices: the winning choice (1-based), or null when there is none */
+  winner?: number | null
+  /** proposals with choices: every choice (1-based), best first */
+  ranking?: number[]
 }
 
 /** Per-algorithm figures of {@link AlgorithmStats}. */
@@ -71,14 +86,17 @@ export function proposalView (round: ProposalState): ProposalView {
     algorithmKind: body.algorithm.kind,
     algorithmParams: body.algorithm.params,
     createdAt: body.createdAt,
-    deadline: body.deadline
+    deadline: body.deadline,
+    choices: body.choices,
+    ...(body.choices.length > 0 ? { votingType: votingTypeOf(body.algorithm.kind) as VotingType } : {}),
+    allowVoteChange: body.voteChange
   }
 }
 
-function count (counted: ReadonlyMap<string, VoteType>, choice: VoteType): number {
-  let n = 0
-  for (const c of counted.values()) if (c === choice) n++
-  return n
+/** The choice fields of a result: present only on a proposal with choices. */
+function choiceFields (choices: string[], evaluation: AlgorithmEvaluation, winner: number | null): Partial<ConsensusResult> {
+  if (choices.length === 0) return {}
+  return { choices, scores: evaluation.scores ?? [], winner, ranking: evaluation.ranking ?? [] }
 }
 
 /** The result of a finalized round, with its certificate. */
@@ -88,12 +106,13 @@ export function finalResult (round: ProposalState, decided: Decision, now: numbe
   const close = checked.close.body
   const participants = body.electorate.map(([id]) => id)
   const voters = [...checked.counted.keys()].sort()
+  const changed = checked.votes.filter(v => v.body.seq > 0 && checked.counted.has(v.body.voter)).length
   return {
     proposalId: round.key,
     decision: close.decision,
-    votesFor: count(checked.counted, 'for'),
-    votesAgainst: count(checked.counted, 'against'),
-    votesAbstain: count(checked.counted, 'abstain'),
+    votesFor: close.tally[0],
+    votesAgainst: close.tally[1],
+    votesAbstain: close.tally[2],
     threshold: checked.evaluation.threshold,
     participants,
     voters,
@@ -107,8 +126,10 @@ export function finalResult (round: ProposalState, decided: Decision, now: numbe
       decidedRound: decided.round,
       path: decided.path,
       excluded: close.excluded.length,
+      ...(body.voteChange ? { changedVotes: changed } : {}),
       finality: 'final'
     },
+    ...choiceFields(body.choices, checked.evaluation, close.winner === 0 ? null : close.winner),
     certificate: {
       id: decided.value,
       proposal: round.ctx.proposal.bytes,
@@ -136,7 +157,8 @@ export function unconfirmedResult (round: ProposalState, now: number): Consensus
     participationRate: participants.length === 0 ? 0 : round.counted.size / participants.length,
     algorithmUsed: body.algorithm.name,
     durationMs: Math.max(0, now - body.createdAt),
-    metadata: { ...evaluation.metadata, finality: 'unconfirmed', closes: round.closes.size }
+    metadata: { ...evaluation.metadata, finality: 'unconfirmed', closes: round.closes.size },
+    ...choiceFields(body.choices, evaluation, null)
   }
 }
 

@@ -15,8 +15,10 @@ export const AcceptReason = {
   Own: 'own',
   /** a vote, counted */
   Counted: 'counted',
-  /** a second, different vote of one voter: relayed as evidence, the voter is no longer counted */
+  /** a second, different vote of one voter (of one sequence number, where votes may change): relayed as evidence, the voter is no longer counted */
   Equivocation: 'equivocation',
+  /** a vote change: a vote with a higher sequence number replaced its voter's counted one */
+  Replaced: 'replaced',
   /** a close that passed every check */
   Close: 'close',
   /** an ack, counted */
@@ -40,6 +42,8 @@ export const IgnoreReason = {
   Duplicate: 'duplicate',
   /** a message for a decided proposal, or a vote after a close */
   Late: 'late',
+  /** a vote older (lower sequence number) than the one its voter has counted here: kept for closes that cite it, not counted */
+  Superseded: 'superseded',
   /** a message for a proposal not seen yet: kept and the proposal pulled */
   UnknownProposal: 'unknown-proposal',
   /** a proposal over the open-proposal limit of its coordinator or of all */
@@ -107,8 +111,10 @@ export const RejectReason = {
   NotCloser: 'not-closer',
   /** a close of round r ≥ 1 dated before that round starts */
   BeforeSlot: 'before-slot',
-  /** a timeout close dated before the deadline */
+  /** a close dated before the deadline whose votes do not settle the outcome (a timeout, or any close where votes may still change) */
   EarlyTimeout: 'early-timeout',
+  /** a vote whose ballot does not fit the proposal (its choices and voting type, or a vote change where none is allowed), or a close counting one */
+  BadBallot: 'bad-ballot',
   /** a close whose equivocation evidence is not two votes of one voter */
   BadEvidence: 'bad-evidence',
   /** a close counting two votes of one voter, or an excluded equivocator */

@@ -1,5 +1,5 @@
 import { InvalidMessageError } from '../errors.js'
-import { VoteType, type CborRecord, type CborValue, type ConsensusDecision } from '../types.js'
+import { MAX_CHOICE_LENGTH, MAX_CHOICES, MAX_VOTE_SEQ, VoteType, type Ballot, type CborRecord, type CborValue, type ConsensusDecision } from '../types.js'
 import type { DecodeLimits } from './limits.js'
 
 /** Protocol version written into every body; a body of another version is refused as `wrong-version`. */
@@ -50,6 +50,10 @@ export interface ProposalBody {
   /** closers of rounds 0, 1, …; closers[0] is the coordinator; later rounds rotate through the rest of the electorate */
   closers: string[]
   payload: CborRecord
+  /** the options a ballot chooses among, in order (ballots name them 1-based); empty for a binary proposal */
+  choices: string[]
+  /** whether a voter may replace its vote by signing one with a higher `seq` (then the close comes no earlier than the deadline) */
+  voteChange: boolean
 }
 
 /** One voter's answer to one proposal, signed by the voter. */
@@ -59,7 +63,10 @@ export interface VoteBody {
   ns: string
   proposal: Uint8Array
   voter: string
-  choice: VoteType
+  /** 0 for a first vote; a vote change carries a higher one (only where the proposal allows changes) */
+  seq: number
+  /** a {@link VoteType} on a binary proposal, a {@link Ballot} of the pinned voting type on one with choices */
+  choice: Ballot
   metadata: CborRecord
 }
 
@@ -86,7 +93,10 @@ export interface CloseBody {
   votes: Uint8Array[]
   /** equivocation evidence: pairs of vote ids from one voter, each pair sorted, pairs sorted */
   excluded: Array<[Uint8Array, Uint8Array]>
+  /** binary: [for, against, abstain] counts then weights; with choices: [ballots naming a choice, 0, abstentions] likewise */
   tally: TallyTuple
+  /** the winning choice (1-based) of a proposal with choices; 0 when there is none, and always on a binary proposal */
+  winner: number
 }
 
 /** A member's prevote or precommit of one round: each honest member signs at most one of each per round. */
@@ -192,6 +202,34 @@ function sortedUniqueHashes (value: unknown, field: string, max: number): Uint8A
   return hashes
 }
 
+function choiceIndex (value: unknown, field: string, min: number): number {
+  const index = uint(value, field)
+  if (index < min || index > MAX_CHOICES) fail(field, `a choice index from ${min} to ${MAX_CHOICES}`)
+  return index
+}
+
+/**
+ * The shape of a ballot, whatever the proposal: a vote value, a choice index, a list of indices or a
+ * map of index → share. Whether it fits the proposal's choices and voting type is the core's check.
+ */
+function ballotShape (value: unknown): Ballot {
+  if (typeof value === 'string') {
+    if (!CHOICES.has(value)) fail('choice', 'for, against, abstain, a choice index, a list of them or a map of shares')
+    return value as VoteType
+  }
+  if (typeof value === 'number') return choiceIndex(value, 'choice', 1)
+  if (Array.isArray(value)) return list(value, 'choice', MAX_CHOICES).map((c, i) => choiceIndex(c, `choice[${i}]`, 1))
+  if (!isRecord(value)) fail('choice', 'for, against, abstain, a choice index, a list of them or a map of shares')
+  const entries = Object.entries(value)
+  if (entries.length > MAX_CHOICES) fail('choice', `a map of at most ${MAX_CHOICES} shares`)
+  const shares: Record<string, number> = {}
+  for (const [key, share] of entries) {
+    if (typeof share !== 'number' || !Number.isFinite(share)) fail(`choice.${key}`, 'a finite number')
+    shares[key] = share
+  }
+  return shares
+}
+
 function exactKeys (body: Record<string, unknown>, keys: readonly string[]): void {
   const present = Object.keys(body)
   if (present.length !== keys.length || !keys.every(k => k in body)) {
@@ -200,9 +238,11 @@ function exactKeys (body: Record<string, unknown>, keys: readonly string[]): voi
 }
 
 const KEYS = {
-  proposal: ['type', 'v', 'ns', 'coordinator', 'seq', 'createdAt', 'deadline', 'step', 'electorate', 'algorithm', 'closers', 'payload'],
-  vote: ['type', 'v', 'ns', 'proposal', 'voter', 'choice', 'metadata'],
-  close: ['type', 'v', 'ns', 'proposal', 'closer', 'round', 'validRound', 'closedAt', 'decision', 'votes', 'excluded', 'tally'],
+  proposal: [
+    'type', 'v', 'ns', 'coordinator', 'seq', 'createdAt', 'deadline', 'step', 'electorate', 'algorithm', 'closers', 'payload', 'choices', 'voteChange'
+  ],
+  vote: ['type', 'v', 'ns', 'proposal', 'voter', 'seq', 'choice', 'metadata'],
+  close: ['type', 'v', 'ns', 'proposal', 'closer', 'round', 'validRound', 'closedAt', 'decision', 'votes', 'excluded', 'tally', 'winner'],
   ack: ['type', 'v', 'ns', 'proposal', 'signer', 'round', 'phase', 'value'],
   want: ['type', 'v', 'ns', 'proposal', 'ids'],
   presence: ['type', 'v', 'ns', 'peer', 'at', 'voter']
@@ -248,6 +288,9 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
       if (deadline <= createdAt) fail('deadline', 'a time after createdAt')
       const step = uint(value.step, 'step')
       if (step === 0) fail('step', 'a positive number of milliseconds')
+      const choices = list(value.choices, 'choices', MAX_CHOICES).map((c, i) => str(c, `choices[${i}]`, MAX_CHOICE_LENGTH))
+      if (new Set(choices).size !== choices.length) fail('choices', 'distinct choices')
+      if (typeof value.voteChange !== 'boolean') fail('voteChange', 'true or false')
       return {
         type,
         v: PROTOCOL_VERSION,
@@ -264,18 +307,22 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
           params: record(algorithm.params, 'algorithm.params')
         },
         closers,
-        payload: record(value.payload, 'payload')
+        payload: record(value.payload, 'payload'),
+        choices,
+        voteChange: value.voteChange
       }
     }
     case 'vote': {
-      if (typeof value.choice !== 'string' || !CHOICES.has(value.choice)) fail('choice', 'for, against or abstain')
+      const seq = uint(value.seq, 'seq')
+      if (seq > MAX_VOTE_SEQ) fail('seq', `a sequence number of at most ${MAX_VOTE_SEQ}`)
       return {
         type,
         v: PROTOCOL_VERSION,
         ns,
         proposal: hash(value.proposal, 'proposal'),
         voter: str(value.voter, 'voter', idMax),
-        choice: value.choice as VoteType,
+        seq,
+        choice: ballotShape(value.choice),
         metadata: record(value.metadata, 'metadata')
       }
     }
@@ -308,7 +355,8 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
         decision: value.decision as ConsensusDecision,
         votes: sortedUniqueHashes(value.votes, 'votes', limits.maxElectorate),
         excluded,
-        tally: tally as TallyTuple
+        tally: tally as TallyTuple,
+        winner: choiceIndex(value.winner, 'winner', 0)
       }
     }
     case 'ack': {

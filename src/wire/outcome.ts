@@ -1,5 +1,5 @@
 /**
- * The outcome a close proposes — decision, counted vote ids, equivocation pairs, tally — and its id.
+ * The outcome a close proposes — decision, counted vote ids, equivocation pairs, tally, winner — and its id.
  * Members prevote and precommit outcomes, not closes: the same outcome re-proposed in a later round by
  * another closer is the same value, and a certificate's id is its outcome's id, identical on every peer.
  */
@@ -19,7 +19,8 @@ export function outcomeBytes (body: CloseBody): Uint8Array {
     decision: body.decision,
     votes: body.votes,
     excluded: body.excluded,
-    tally: body.tally
+    tally: body.tally,
+    winner: body.winner
   })
 }
 

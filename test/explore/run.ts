@@ -131,7 +131,9 @@ function proposalFor (strategy: Strategy, coordinator: Identity, electorate: Arr
       electorate,
       algorithmName: 'quorum',
       algorithm: quorum(),
-      payload: { explore: strategy.name }
+      payload: { explore: strategy.name },
+      choices: [],
+      voteChange: false
     })
     proposal = sealMessage(coordinator, body)
     proposals.set(key, proposal)

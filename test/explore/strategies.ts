@@ -70,7 +70,7 @@ function groups (ctx: ByzantineContext): { a: string[], b: string[] } {
 
 async function vote (ctx: ByzantineContext, choice: VoteType): Promise<OpenedVote> {
   return sealMessage(ctx.identity, {
-    type: 'vote', v: PROTOCOL_VERSION, ns: ctx.proposal.body.ns, proposal: ctx.proposal.id, voter: ctx.identity.peerId, choice, metadata: {}
+    type: 'vote', v: PROTOCOL_VERSION, ns: ctx.proposal.body.ns, proposal: ctx.proposal.id, voter: ctx.identity.peerId, seq: 0, choice, metadata: {}
   })
 }
 

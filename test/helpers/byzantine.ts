@@ -8,7 +8,7 @@ import { defaultAlgorithms } from '../../src/algorithms/index.js'
 import { checkProposal } from '../../src/core/context.js'
 import { ProposalState } from '../../src/core/proposal-state.js'
 import { roundStart } from '../../src/core/round-clock.js'
-import { decisionFor } from '../../src/core/verify-close.js'
+import { decisionFor, winnerFor } from '../../src/core/verify-close.js'
 import { sealMessage, type OpenedAck, type OpenedClose, type OpenedProposal, type OpenedVote } from '../../src/wire/envelope.js'
 import { idFromString } from '../../src/wire/ids.js'
 import { PROTOCOL_VERSION, type AckPhase } from '../../src/wire/messages.js'
@@ -37,12 +37,16 @@ export async function forgeClose (closer: Identity, proposal: OpenedProposal, vo
   const state = new ProposalState(ctx)
   for (const vote of votes) state.addVote(vote)
   const round = spec.round ?? 0
-  const decision = spec.decision ?? decisionFor(state.evaluate())
+  const evaluation = state.evaluate()
   const body = proposal.body
-  const closedAt = spec.closedAt ?? (round > 0 ? roundStart(body, round) : decision === 'timeout' ? body.deadline : body.createdAt + 1)
-  const draft = state.draftClose(closer.peerId, round, decision, closedAt)
+  const settled = decisionFor(evaluation, false)
+  const decision = spec.decision ?? settled ?? decisionFor(evaluation, true) as ConsensusDecision
+  const closedAt = spec.closedAt ?? (round > 0 ? roundStart(body, round) : settled === undefined || body.voteChange ? body.deadline : body.createdAt + 1)
+  const draft = state.draftClose(closer.peerId, round, evaluation, closedAt)
   draft.validRound = spec.validRound ?? -1
   draft.closedAt = closedAt
+  draft.decision = decision
+  draft.winner = winnerFor(evaluation, decision)
   return sealMessage(closer, draft)
 }
 

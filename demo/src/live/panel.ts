@@ -108,10 +108,10 @@ export class LivePanel {
     const consensus = agent.services.consensus
     consensus.addEventListener('proposal', (evt) => { this.onProposal(evt.detail) })
     consensus.addEventListener('vote', (evt) => {
-      this.picture?.vote(evt.detail.proposalId, evt.detail.voter, evt.detail.vote)
+      this.picture?.vote(evt.detail.proposalId, evt.detail.voter, evt.detail.vote as VoteType)
       const open = this.open.get(evt.detail.proposalId)
       if (open === undefined) return
-      open.votes.set(evt.detail.voter, evt.detail.vote)
+      open.votes.set(evt.detail.voter, evt.detail.vote as VoteType)
       this.renderProposal(open)
     })
     consensus.addEventListener('decision', (evt) => {

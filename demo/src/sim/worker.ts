@@ -40,7 +40,7 @@ const emit = (event: SimEvent): void => { events.push(event) }
 
 function vote (index: number, proposal: ProposalView): VoteType | undefined {
   if (settings === undefined) return undefined
-  if (settings.population === 'seed-personas') return seedPersonas[index]?.decide(proposal)?.vote
+  if (settings.population === 'seed-personas') return seedPersonas[index]?.decide(proposal)?.vote as VoteType | undefined
   if (isSilent(settings.seed, index, opinions.silent)) return undefined
   return crowdChoice(settings.seed, index, proposal.id, opinions.support)
 }

@@ -1,5 +1,5 @@
 import { sealMessage, type OpenedClose } from '../../wire/envelope.js'
-import { checkClose, closeSlot, decisionFor, type CheckedClose } from '../verify-close.js'
+import { checkClose, closeSlot, type CheckedClose } from '../verify-close.js'
 import { accept, ignore } from '../verdicts.js'
 import { FUTURE_ROUNDS, roundNow } from './ack.js'
 import { react, type HandlerContext, type Reactions } from './context.js'
@@ -27,7 +27,7 @@ export async function onClose (
   if (state.closesBy(close.body.closer, close.body.round) >= 2) return ignore('close-limit')
   const notBefore = closeSlot(state.ctx, close)
   if (!held && close.body.round === 0 && core.clock.now() + core.clockToleranceMs < notBefore) {
-    // A round-0 timeout whose signed closedAt says the deadline has come; our clock says not yet. What
+    // A round-0 close whose signed closedAt says the deadline has come; our clock says not yet. What
     // it claims is checked now (a bad close is rejected at once), but a clock can be wrong, so it is
     // not provably bad: hold it, and take it only once the deadline comes here — a coordinator whose
     // clock runs ahead must not cut the vote short. (A close of a later round needs no hold: it is
@@ -109,15 +109,20 @@ export function recheckPendingCloses (core: HandlerContext, state: ProposalState
   return reactions
 }
 
-/** Close round 0 as the coordinator: as soon as the outcome is settled, or at the deadline (then an unsettled outcome is a timeout). */
+/**
+ * Close round 0 as the coordinator: as soon as the outcome is settled, or at the deadline (then the
+ * rule decides on the votes counted: a timeout for a binary rule). Where votes may change, never
+ * before the deadline.
+ */
 export async function tryClose (core: HandlerContext, state: ProposalState): Promise<void> {
   const body = state.ctx.proposal.body
   const now = core.clock.now()
   if (body.coordinator !== core.peerId || state.closedRound(0) || state.observeOnly || core.replaying) return
+  if (body.voteChange && now < body.deadline) return
   const evaluation = state.evaluate()
   if (evaluation.outcome === 'pending' && now < body.deadline) return
   if (!state.chooseClose(0)) return
-  const close = await sealMessage(core.identity, state.draftClose(core.peerId, 0, decisionFor(evaluation), Math.ceil(now)))
+  const close = await sealMessage(core.identity, state.draftClose(core.peerId, 0, evaluation, Math.ceil(now)))
   await core.store.save(state.key, close)
   await core.outbox.broadcast(close)
   await core.processNow(close, core.peerId)

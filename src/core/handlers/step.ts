@@ -4,7 +4,7 @@ import { idFromString } from '../../wire/ids.js'
 import { NIL, type ProposalState } from '../proposal-state.js'
 import { finalResult } from '../results.js'
 import { closerOf, nilPrevoteAt, roundAt } from '../round-clock.js'
-import { decisionFor, type CheckedClose } from '../verify-close.js'
+import type { CheckedClose } from '../verify-close.js'
 import { MAX_ACTIVE_ROUND } from '../constants.js'
 import type { HandlerContext } from './context.js'
 
@@ -117,7 +117,7 @@ async function propose (core: HandlerContext, state: ProposalState, r: number): 
       }
       draft = state.reproposeClose(core.peerId, r, outcome, -1, now)
     } else {
-      draft = state.draftClose(core.peerId, r, decisionFor(state.evaluate()), now)
+      draft = state.draftClose(core.peerId, r, state.evaluate(), now)
     }
   }
   if (!state.chooseClose(r)) return false

@@ -125,7 +125,8 @@ export function voteEventsFor (h: Harness, agents: number[], key: string, voter?
 }
 
 export const voteBody = (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): VoteBody => ({
-  type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: open instanceof Uint8Array ? open : open.id, voter: voter.peerId, choice, metadata: {}, ...over
+  type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: open instanceof Uint8Array ? open : open.id, voter: voter.peerId, seq: 0, choice, metadata: {},
+  ...over
 })
 
 export async function sealVote (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): Promise<OpenedVote> {
@@ -146,6 +147,7 @@ export function closeBody (h: Harness, open: Open, closer: number, over: Partial
     votes: [],
     excluded: [],
     tally: [0, 0, 0, 0, 0, 0],
+    winner: 0,
     ...over
   }
 }
