@@ -334,7 +334,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       if (stray.length > 0) throw new InvalidParametersError(`${stray.join(', ')} apply to proposals with choices: pass choices too`)
       const algorithmName = options.algorithm ?? this.defaultAlgorithm
       const algorithm = this.algorithms.named(algorithmName)
-      if (votingTypeOf(algorithm.kind) !== undefined) throw new InvalidParametersError(`algorithm ${algorithmName} scores ballots over choices: pass choices too`)
+      if (votingTypeOf(algorithm.kind) !== undefined) {
+        throw new InvalidParametersError(`algorithm ${algorithmName} scores ballots over choices: pass choices too`)
+      }
       return { algorithmName, algorithm, choices: [], voteChange: options.allowVoteChange ?? false }
     }
     const choices = checkChoices(options.choices)

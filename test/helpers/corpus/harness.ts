@@ -125,7 +125,14 @@ export function voteEventsFor (h: Harness, agents: number[], key: string, voter?
 }
 
 export const voteBody = (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): VoteBody => ({
-  type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: open instanceof Uint8Array ? open : open.id, voter: voter.peerId, seq: 0, choice, metadata: {},
+  type: 'vote',
+  v: PROTOCOL_VERSION,
+  ns: 'default',
+  proposal: open instanceof Uint8Array ? open : open.id,
+  voter: voter.peerId,
+  seq: 0,
+  choice,
+  metadata: {},
   ...over
 })
 
