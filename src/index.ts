@@ -8,7 +8,10 @@
  * The libp2p service is `libp2p-consensus/libp2p`; ready nodes are `libp2p-consensus/agent` and
  * `libp2p-consensus/hub`; the in-memory network and simulation tools are `libp2p-consensus/testing`.
  */
-export { ConsensusDecision, VoteType, type CborValue, type CborRecord, type ElectorateMember } from './types.js'
+export {
+  ConsensusDecision, VoteType, VotingType, isVotingType, ballotKind, votingTypeOf, MAX_CHOICES, MAX_CHOICE_LENGTH, MAX_VOTE_SEQ,
+  type Ballot, type CborValue, type CborRecord, type ElectorateMember
+} from './types.js'
 export * from './errors.js'
 export {
   QuorumAlgorithm, quorum, type QuorumAlgorithmInit,
@@ -16,6 +19,9 @@ export {
   UnanimousAlgorithm, unanimous,
   SupermajorityAlgorithm, supermajority,
   defaultAlgorithms,
+  ChoiceAlgorithm, choiceAlgorithms, singleChoice, approval, rankedChoice, weightedChoice, quadratic, copeland,
+  ballotProblem, isValidBallot, evaluateBallots, snapshotScores, parseRule, ruleParams,
+  type BallotEvaluation, type BallotRule, type BallotRuleInit, type CountedBallot, type IrvRound,
   Outcome, MAX_WEIGHT, type Tally, type AlgorithmInput, type AlgorithmEvaluation, type ConsensusAlgorithm
 } from './algorithms/index.js'
 export {
