@@ -12,7 +12,7 @@ import type { PubSubSubscriptionChange } from './pubsub.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { AlgorithmStats, ConsensusResult, ProposalView } from '../core/results.js'
 import type { TopologyInfo } from '../transport/coordinator.js'
-import type { CborRecord, VoteType } from '../types.js'
+import type { Ballot, CborRecord } from '../types.js'
 import type { PeerId, Startable } from '@libp2p/interface'
 
 /** How often a peer that (re)subscribes is asked for the decisions we missed, unless configured. */
@@ -100,7 +100,7 @@ export class ConsensusService extends TypedEventEmitter<ConsensusEvents> impleme
     return this.manager.requestConsensus(proposal, request)
   }
 
-  async recordVote (proposalId: string, vote: VoteType, options: { metadata?: CborRecord } = {}): Promise<void> {
+  async recordVote (proposalId: string, vote: Ballot, options: { metadata?: CborRecord } = {}): Promise<void> {
     await this.manager.recordVote(proposalId, vote, options)
   }
 

@@ -10,7 +10,7 @@ import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { ConsensusManagerEvents, ConsensusManagerInit, RequestConsensusOptions } from '../core/options.js'
 import type { AlgorithmStats, ConsensusResult, ProposalView } from '../core/results.js'
 import type { TopologyInfo } from '../transport/coordinator.js'
-import type { CborRecord, VoteType } from '../types.js'
+import type { Ballot, CborRecord } from '../types.js'
 import type { AbortOptions, Libp2pEvents, Metrics, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { TypedEventTarget } from 'main-event'
@@ -105,8 +105,11 @@ export interface Consensus extends TypedEventTarget<ConsensusEvents> {
    */
   requestConsensus(proposal: CborRecord, options?: ConsensusRequestOptions): Promise<ConsensusResult>
 
-  /** Vote by hand on an open proposal; a second vote on the same proposal throws `AlreadyVotedError`. */
-  recordVote(proposalId: string, vote: VoteType, options?: { metadata?: CborRecord }): Promise<void>
+  /**
+   * Vote by hand on an open proposal (a ballot, on one with choices); call again to change it where the
+   * proposal allows vote changes — elsewhere a second vote throws `AlreadyVotedError`.
+   */
+  recordVote(proposalId: string, vote: Ballot, options?: { metadata?: CborRecord }): Promise<void>
 
   /** Register an algorithm under a name; register the same kind on every node. */
   registerAlgorithm(name: string, algorithm: ConsensusAlgorithm): void

@@ -7,7 +7,7 @@ import { SeededRandom } from './random.js'
 import { macrotask, VirtualClock } from './virtual-clock.js'
 import type { ConsensusResult, ProposalView } from '../core/results.js'
 import type { MemoryDatastore } from 'datastore-core'
-import type { VoteType } from '../types.js'
+import type { Ballot, VoteType } from '../types.js'
 
 const identities: Array<Promise<Identity>> = []
 
@@ -46,8 +46,8 @@ export interface SimulatedAgent {
 export interface SwarmInit extends MemoryNetworkInit {
   /** How many agents. */
   agents: number
-  /** How agent `index` answers a proposal; `undefined` means it does not vote. Default: everyone votes for. */
-  vote?: (index: number, proposal: ProposalView) => VoteType | undefined
+  /** How agent `index` answers a proposal (a ballot on one with choices); `undefined` means it does not vote. Default: everyone votes for. */
+  vote?: (index: number, proposal: ProposalView) => Ballot | undefined
   /** Each agent's clock is off by a seeded amount in [-skewMs, +skewMs]. */
   skewMs?: number
   /** Passed to every manager (algorithms, namespace, fallbackClosers, …). */
