@@ -46,15 +46,73 @@ export function proposalLine (proposal: ProposalView): string {
 /** `APPROVED  3f2a91c0  quorum  for 3 · against 0 · abstain 0 of 3  142 ms  cert 9c1e2d4a  {"action":"deploy"}` */
 export function decisionLine (result: ConsensusResult, payload?: CborRecord): string {
   const cert = result.certificate === undefined ? 'no certificate (unconfirmed)' : `cert ${shortId(result.certificate.id)}`
+  const counts = result.choices === undefined
+    ? `for ${result.votesFor} · against ${result.votesAgainst} · abstain ${result.votesAbstain} of ${result.participants.length}`
+    : `${winnerText(result)}  ballots ${result.votesFor} · abstain ${result.votesAbstain} of ${result.participants.length}`
   return [
     result.decision.toUpperCase(),
     shortId(result.proposalId),
     result.algorithmUsed,
-    `for ${result.votesFor} · against ${result.votesAgainst} · abstain ${result.votesAbstain} of ${result.participants.length}`,
+    counts,
     `${Math.round(result.durationMs)} ms`,
     cert,
     payloadText(payload)
   ].join('  ')
+}
+
+/** `winner 2 "b"`, or `no winner`. */
+function winnerText (result: ConsensusResult): string {
+  const winner = result.winner ?? null
+  return winner === null ? 'no winner' : `winner ${winner} ${JSON.stringify(result.choices?.[winner - 1] ?? '')}`
+}
+
+/** Width of the longest score bar, in characters. */
+const BAR_WIDTH = 24
+
+/** A score as people read it: whole numbers as they are, else 4 significant digits. */
+function scoreText (value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)))
+}
+
+/**
+ * The lines that show a result with choices: a bar per choice (its score against the best one, the
+ * winner starred), the ranking, and each instant-runoff round's tallies. Empty for a binary result.
+ */
+export function choiceLines (result: ConsensusResult): string[] {
+  const choices = result.choices
+  if (choices === undefined) return []
+  const scores = result.scores ?? []
+  const top = Math.max(0, ...scores)
+  const nameWidth = Math.min(32, Math.max(...choices.map(c => c.length)))
+  const indexWidth = String(choices.length).length
+  const scoreWidth = Math.max(...scores.map(s => scoreText(s).length), 1)
+  const lines = choices.map((choice, i) => {
+    const score = scores[i] ?? 0
+    const filled = top === 0 ? 0 : Math.round(score / top * BAR_WIDTH)
+    const mark = result.winner === i + 1 ? '★' : ' '
+    const name = choice.length > nameWidth ? `${choice.slice(0, nameWidth - 1)}…` : choice.padEnd(nameWidth)
+    const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled)
+    return `${mark} ${String(i + 1).padStart(indexWidth)} ${name}  ${bar}  ${scoreText(score).padStart(scoreWidth)}`
+  })
+  const name = (c: number): string => `${c} ${JSON.stringify(choices[c - 1] ?? '')}`
+  if (result.ranking !== undefined && result.ranking.length > 0) lines.push(`ranking: ${result.ranking.map(name).join(' > ')}`)
+  const rounds = result.metadata.irvRounds
+  if (Array.isArray(rounds)) {
+    // a round's eliminated choice is not in the metadata: it is the lowest tally still running, the lower index on a tie (score.ts's rule)
+    const running = new Set(choices.map((_, i) => i + 1))
+    rounds.forEach((round, r) => {
+      const tallies = (Array.isArray(round) ? round : []) as number[]
+      const shown = [...running].map(c => `${choices[c - 1] ?? c} ${scoreText(tallies[c - 1] ?? 0)}`).join(' · ')
+      let out = ''
+      if (r < rounds.length - 1) {
+        const last = [...running].reduce((a, c) => (tallies[c - 1] ?? 0) < (tallies[a - 1] ?? 0) ? c : a)
+        running.delete(last)
+        out = `  → ${choices[last - 1] ?? last} out`
+      }
+      lines.push(`round ${r + 1}: ${shown}${out}`)
+    })
+  }
+  return lines
 }
 
 /** A result as plain JSON: the certificate as base64 of `encodeCertificate` (feed it to `decodeCertificate` and `verifyCertificate`). */

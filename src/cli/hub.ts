@@ -3,10 +3,11 @@
  * come and go and each decision (as text, or one JSON object per line with `--json`), until Ctrl-C.
  */
 import { Command, Option } from 'commander'
-import { clock, decisionLine, proposalJson, proposalLine, resultJson } from './format.js'
-import { integerIn, parseHost, parseNamespace, parseVote } from './options.js'
+import { choiceLines, clock, decisionLine, proposalJson, proposalLine, resultJson } from './format.js'
+import { BALLOT_FORMS, ballotFlagText, ballotVoter, parseBallotFlag, type BallotFlag } from './ballot.js'
+import { integerIn, parseHost, parseNamespace } from './options.js'
 import { CliError, printJson, untilInterrupted } from './runtime.js'
-import type { CborRecord, VoteType } from '../types.js'
+import type { CborRecord } from '../types.js'
 
 /** The CLI's default hub port: a fixed one, so the address stays the same across restarts. */
 export const DEFAULT_CLI_HUB_PORT = 9090
@@ -19,7 +20,7 @@ interface HubOptions {
   port: number
   namespace: string
   keyFile?: string
-  vote?: VoteType
+  vote?: BallotFlag
   json?: boolean
 }
 
@@ -31,8 +32,8 @@ export function hubCommand (): Command {
     .addOption(new Option('--port <port>', 'websocket port (0: any free port)').default(DEFAULT_CLI_HUB_PORT).argParser(integerIn(0, 65535)))
     .addOption(new Option('--namespace <name>', 'the swarm; every peer must use the same').default('default').argParser(parseNamespace))
     .option('--key-file <path>', 'keep the hub key in this file (created when missing) so its address stays the same across restarts')
-    .addOption(new Option('--vote <choice>', 'the hub votes too: for, against or abstain (default: it relays and watches)')
-      .argParser((text: string) => parseVote(text)))
+    .addOption(new Option('--vote <ballot>', `the hub votes too: ${BALLOT_FORMS}, as agent --vote (default: it relays and watches)`)
+      .argParser((text: string) => parseBallotFlag(text)))
     .option('--json', 'print one JSON object per line: {"event":"ready"|"join"|"leave"|"proposal"|"decision"|"stop", ...}; errors as {"error":…,"code":…}')
     .addHelpText('after', `
 Examples:
@@ -54,13 +55,22 @@ async function runHub (options: HubOptions): Promise<void> {
     keyCreated = key.created
     if (key.created && !json) console.log(`created a new hub key in ${options.keyFile}`)
   }
+  const line = (text: string): void => { console.log(`[${clock()}] ${text}`) }
+  const voter = options.vote === undefined
+    ? undefined
+    : ballotVoter(options.vote, {
+      onMisfit: (proposal, text) => {
+        if (json) printJson({ event: 'skip', proposalId: proposal.id, reason: text })
+        else line(text)
+      }
+    })
   let hub
   try {
     hub = await createHub({
       host: options.host,
       port: options.port,
       privateKey,
-      consensus: { namespace: options.namespace, ...(options.vote === undefined ? {} : { voter: () => options.vote }) }
+      consensus: { namespace: options.namespace, ...(voter === undefined ? {} : { voter }) }
     })
   } catch (err: any) {
     if (String(err?.message).includes('EADDRINUSE')) {
@@ -71,7 +81,6 @@ async function runHub (options: HubOptions): Promise<void> {
   }
 
   const payloads = new Map<string, CborRecord>()
-  const line = (text: string): void => { console.log(`[${clock()}] ${text}`) }
   hub.addEventListener('agent:join', (evt) => {
     if (json) printJson({ event: 'join', peerId: evt.detail.peerId, agents: evt.detail.agents })
     else line(`+ agent ${evt.detail.peerId} joined (${evt.detail.agents} connected)`)
@@ -90,7 +99,10 @@ async function runHub (options: HubOptions): Promise<void> {
     const payload = payloads.get(evt.detail.proposalId)
     payloads.delete(evt.detail.proposalId)
     if (json) printJson({ event: 'decision', ...resultJson(evt.detail, payload) })
-    else line(decisionLine(evt.detail, payload))
+    else {
+      line(decisionLine(evt.detail, payload))
+      for (const choiceLine of choiceLines(evt.detail)) line(`  ${choiceLine}`)
+    }
   })
 
   if (json) {
@@ -99,7 +111,7 @@ async function runHub (options: HubOptions): Promise<void> {
       peerId: hub.peerId,
       multiaddrs: hub.multiaddrs,
       namespace: options.namespace,
-      vote: options.vote ?? null,
+      vote: options.vote === undefined ? null : ballotFlagText(options.vote),
       ...(options.keyFile === undefined ? {} : { keyFile: options.keyFile, keyCreated })
     })
   } else {
@@ -116,7 +128,7 @@ function printBanner (peerId: string, multiaddrs: string[], options: HubOptions)
   const first = multiaddrs.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1/')) ?? multiaddrs[0] ?? ''
   const port = first.split('/')[4] ?? String(options.port)
   const proxyTarget = `${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`
-  console.log(`hub ${peerId} on namespace "${options.namespace}"${options.vote === undefined ? ', not voting' : `, voting ${options.vote}`}`)
+  console.log(`hub ${peerId} on namespace "${options.namespace}"${options.vote === undefined ? ', not voting' : `, voting ${ballotFlagText(options.vote)}`}`)
   console.log('listening on:')
   for (const addr of multiaddrs) console.log(`  ${addr}`)
   console.log(`

@@ -7,7 +7,7 @@ import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher'
 import { InvalidArgumentError } from 'commander'
 import { checkCbor } from '../core/options.js'
 import { hubListenAddress } from '../hub/listen.js'
-import type { CborRecord, VoteType } from '../types.js'
+import { MAX_CHOICE_LENGTH, MAX_CHOICES, VotingType, type CborRecord, type VoteType } from '../types.js'
 
 /** The algorithms every peer knows by these names (`defaultAlgorithms()`). */
 export const ALGORITHM_NAMES = ['quorum', 'weighted', 'unanimous', 'supermajority'] as const
@@ -44,6 +44,37 @@ export function parseThreshold (text: string): number {
     throw new InvalidArgumentError(`expected a number from 0 up to (not including) 1, such as 0.5 or 0.66, got ${JSON.stringify(text)}.`)
   }
   return value
+}
+
+/** `--voting-type`: one of the six ways ballots over `--choices` are scored. */
+export function parseVotingType (text: string): VotingType {
+  const types: string[] = Object.values(VotingType)
+  if (!types.includes(text)) throw new InvalidArgumentError(`unknown voting type ${JSON.stringify(text)}; expected one of ${types.join(', ')}.`)
+  return text as VotingType
+}
+
+/** `--choices`: comma-separated options (`a,b,c`), repeatable; each 1 to 128 characters, none twice, 64 at most. */
+export function collectChoices (text: string, previous: string[] = []): string[] {
+  const added = text.split(',').map(c => c.trim())
+  const choices = [...previous, ...added]
+  for (const choice of added) {
+    if (choice === '') throw new InvalidArgumentError(`a choice is empty in ${JSON.stringify(text)}; expected names separated by commas, such as a,b,c.`)
+    if (choice.length > MAX_CHOICE_LENGTH) {
+      throw new InvalidArgumentError(`choice ${JSON.stringify(choice.slice(0, 20) + '…')} is over ${MAX_CHOICE_LENGTH} characters.`)
+    }
+  }
+  const twice = choices.find((c, i) => choices.indexOf(c) !== i)
+  if (twice !== undefined) throw new InvalidArgumentError(`choice ${JSON.stringify(twice)} is listed twice; every choice must differ.`)
+  if (choices.length > MAX_CHOICES) throw new InvalidArgumentError(`${choices.length} choices; at most ${MAX_CHOICES}.`)
+  return choices
+}
+
+/** A flag that takes one of a few words (`--quorum-type`, `--tie-break`). */
+export function oneOf<T extends string> (words: readonly T[]): (text: string) => T {
+  return (text) => {
+    if (!(words as readonly string[]).includes(text)) throw new InvalidArgumentError(`expected ${words.join(' or ')}, got ${JSON.stringify(text)}.`)
+    return text as T
+  }
 }
 
 /** An integer flag within bounds (`--timeout`, `--port`, `--min-peers`). */

@@ -3,14 +3,17 @@
  * (0 when approved or rejected, 1 when no decision came in time).
  */
 import { Command, Option } from 'commander'
-import { decisionLine, payloadText } from './format.js'
+import { BALLOT_FORMS, ballotVoter, fitBallot, parseBallotFlag, type BallotFlag } from './ballot.js'
+import { choiceLines, decisionLine, payloadText } from './format.js'
 import {
-  ALGORITHM_NAMES, THRESHOLD_DEFAULTS, collectHub, integerIn, parseAlgorithm, parseNamespace, parseProposal, parseThreshold, parseVote, type AlgorithmName
+  ALGORITHM_NAMES, THRESHOLD_DEFAULTS, collectChoices, collectHub, integerIn, oneOf, parseAlgorithm, parseNamespace, parseProposal, parseThreshold,
+  parseVotingType, type AlgorithmName
 } from './options.js'
 import { CliError, joinHubs, printJson } from './runtime.js'
+import { VotingType, type CborRecord } from '../types.js'
 import type { ConsensusAgent } from '../agent/index.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
-import type { CborRecord, VoteType } from '../types.js'
+import type { RequestConsensusOptions } from '../core/options.js'
 
 /** How long the peer list must stay unchanged before proposing: presence answers from agents behind the hub arrive within a few hundred ms. */
 const SETTLE_MS = 600
@@ -24,9 +27,22 @@ interface ProposeOptions {
   timeout: number
   minPeers?: number
   namespace: string
-  vote?: VoteType
+  vote?: BallotFlag
   json?: boolean
+  choices?: string[]
+  votingType?: VotingType
+  quorum?: number
+  quorumType?: 'turnout' | 'rejection'
+  rejectChoice?: number
+  tieBreak?: 'lowest-index' | 'none'
+  /** undefined: the default (changes allowed with choices, not on a binary proposal) */
+  voteChange?: boolean
 }
+
+/** The flags that shape a proposal with choices, and so need `--choices`. */
+const CHOICE_FLAGS = [
+  ['votingType', '--voting-type'], ['quorum', '--quorum'], ['quorumType', '--quorum-type'], ['rejectChoice', '--reject-choice'], ['tieBreak', '--tie-break']
+] as const
 
 /** The `propose` command. */
 export function proposeCommand (): Command {
@@ -35,8 +51,24 @@ export function proposeCommand (): Command {
     .argument('<json>', 'the proposal, a JSON object such as \'{"action":"deploy"}\'', parseProposal)
     .requiredOption('--hub <multiaddr>', 'a hub address as `libp2p-consensus hub` prints it (repeat for several)', collectHub)
     .addOption(new Option('--algorithm <name>', `how votes decide: ${ALGORITHM_NAMES.join(', ')}`).default('quorum').argParser(parseAlgorithm))
-    .addOption(new Option('--threshold <share>', 'quorum / weighted: approved when more than this share votes for (default 0.5 / 0.6)')
+    .addOption(new Option('--threshold <share>',
+      'quorum / weighted: approved when more than this share votes for (default 0.5 / 0.6); with --choices: the winner needs more than this share ' +
+      'of the eligible weight')
       .argParser(parseThreshold))
+    .addOption(new Option('--choices <list>', 'a ballot over these options instead of for/against: names separated by commas, e.g. a,b,c (repeatable)')
+      .argParser(collectChoices))
+    .addOption(new Option('--voting-type <type>', `with --choices, how ballots are scored: ${Object.values(VotingType).join(', ')} (default single-choice)`)
+      .argParser(parseVotingType))
+    .addOption(new Option('--quorum <share>', 'with --choices: the share of the eligible weight that must vote (see --quorum-type), from 0 up to 1')
+      .argParser(parseThreshold))
+    .addOption(new Option('--quorum-type <type>',
+      'turnout (default): every ballot, abstain too, counts toward --quorum; rejection: rejected when --reject-choice reaches --quorum')
+      .argParser(oneOf(['turnout', 'rejection'] as const)))
+    .addOption(new Option('--reject-choice <n>', 'with --quorum-type rejection: the choice (1-based) that rejects the proposal').argParser(integerIn(1, 64)))
+    .addOption(new Option('--tie-break <rule>', 'a tie at the top: lowest-index (default: the choice listed first wins) or none (no winner: rejected)')
+      .argParser(oneOf(['lowest-index', 'none'] as const)))
+    .option('--vote-change', 'voters may change their vote until the deadline (the default with --choices); the proposal then closes at its deadline')
+    .option('--no-vote-change', 'the first vote of each voter counts (the default for a binary proposal); a proposal may then close early')
     .addOption(new Option('--timeout <ms>', 'how long to wait for the --min-peers agents, then how long votes are collected')
       .default(30_000).argParser(integerIn(100, 300_000, ' ms')))
     .addOption(new Option(
@@ -44,8 +76,8 @@ export function proposeCommand (): Command {
       'wait up to --timeout until this many voting agents are on the topic before proposing (default 1; a hub without --vote does not count)'
     ).argParser(integerIn(0, 100_000)))
     .addOption(new Option('--namespace <name>', 'the swarm; must match the hub\'s').default('default').argParser(parseNamespace))
-    .addOption(new Option('--vote <choice>', 'this terminal votes on its own proposal too: for, against or abstain')
-      .argParser((text: string) => parseVote(text)))
+    .addOption(new Option('--vote <ballot>', `this terminal votes on its own proposal too: ${BALLOT_FORMS}`)
+      .argParser((text: string) => parseBallotFlag(text)))
     .option('--json', 'print the result as one JSON object (certificate as base64), and an error as {"error":…,"code":…} on stderr')
     .addHelpText('after', `
 Prints the decision and exits 0 when the swarm approved or rejected, 1 when there was no decision
@@ -54,11 +86,46 @@ in time (or the hub could not be reached, or fewer than --min-peers agents came 
 
 Examples:
   $ npx libp2p-consensus propose --hub /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW… '{"action":"deploy"}'
-  $ npx libp2p-consensus propose --hub <addr> '{"budget":1200}' --algorithm weighted --threshold 0.7 --json`)
+  $ npx libp2p-consensus propose --hub <addr> '{"budget":1200}' --algorithm weighted --threshold 0.7 --json
+  $ npx libp2p-consensus propose --hub <addr> '{"lunch":"friday"}' --choices pizza,sushi,tacos --voting-type ranked-choice --timeout 5000
+
+With --choices, agents vote with a ballot (agent --vote 2, --vote 2,1,3, --vote 1:2,3:1 or --vote abstain) and the
+result shows a score bar per choice, the winner starred, the ranking and, for ranked-choice, each runoff round.`)
     .action(async (payload: CborRecord, options: ProposeOptions, command: Command) => {
-      checkThreshold(options, command)
+      if (options.choices === undefined) checkThreshold(options, command)
+      else checkChoiceFlags(options, command)
+      const stray = CHOICE_FLAGS.find(([key]) => options.choices === undefined && options[key] !== undefined)
+      if (stray !== undefined) usage(command, `${stray[1]} applies to a ballot over choices: pass --choices too (e.g. --choices a,b,c).`)
+      if (options.vote !== undefined) {
+        const fitted = fitBallot(options.vote, { choices: options.choices ?? [], votingType: options.votingType ?? VotingType.SingleChoice })
+        if ('problem' in fitted) usage(command, `${fitted.problem}.`)
+      }
       await runPropose(payload, options)
     })
+}
+
+function usage (command: Command, message: string): never {
+  command.error(`error: ${message}`, { exitCode: 2, code: 'libp2p-consensus.usage' })
+}
+
+/** The rule flags of a ballot over choices, checked together (each alone was checked by its parser). */
+function checkChoiceFlags (options: ProposeOptions, command: Command): void {
+  const n = options.choices?.length ?? 0
+  if (command.getOptionValueSource('algorithm') === 'cli') {
+    usage(command, `--algorithm decides for/against proposals; with --choices pass --voting-type (${Object.values(VotingType).join(', ')}).`)
+  }
+  if (options.threshold !== undefined && options.votingType === 'copeland') {
+    usage(command, '--threshold does not apply to --voting-type copeland: its scores count pairwise wins, not voting weight.')
+  }
+  if (options.quorumType === 'rejection') {
+    if (options.rejectChoice === undefined) usage(command, `--quorum-type rejection needs --reject-choice, the choice (1 to ${n}) that rejects.`)
+    if (options.quorum === undefined) usage(command, '--quorum-type rejection needs --quorum, the share of the weight at which --reject-choice rejects.')
+  } else if (options.rejectChoice !== undefined) {
+    usage(command, '--reject-choice applies to --quorum-type rejection only.')
+  }
+  if (options.rejectChoice !== undefined && options.rejectChoice > n) {
+    usage(command, `--reject-choice ${options.rejectChoice} is not one of the ${n} choices (1 to ${n}).`)
+  }
 }
 
 /** `--threshold` only means something to the algorithms that have one. */
@@ -76,22 +143,25 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
   const algorithms = await import('../algorithms/index.js')
   // a local algorithm under the same name: every peer evaluates with the params pinned in the proposal
   const custom: Record<string, ConsensusAlgorithm> = {}
-  if (options.threshold !== undefined) {
+  if (options.threshold !== undefined && options.choices === undefined) {
     const threshold = options.threshold
     custom[options.algorithm] = options.algorithm === 'weighted' ? algorithms.weighted({ threshold }) : algorithms.quorum({ threshold })
   }
-  const vote = options.vote
+  const json = options.json === true
+  // its own --vote was checked against its proposal before proposing; another peer's proposal it may not fit: then it says so
+  const voter = options.vote === undefined ? undefined : ballotVoter(options.vote, { onMisfit: (_, text) => { if (!json) console.log(text) } })
   const agent = await joinHubs(options.hub, {
-    consensus: { namespace: options.namespace, algorithms: custom, ...(vote === undefined ? {} : { voter: () => vote }) }
+    consensus: { namespace: options.namespace, algorithms: custom, ...(voter === undefined ? {} : { voter }) }
   })
   try {
     await waitForSwarm(agent, options.minPeers ?? 1, options.timeout)
-    const result = await agent.services.consensus.requestConsensus(payload, { algorithm: options.algorithm, timeoutMs: options.timeout })
-    if (options.json === true) {
+    const result = await agent.services.consensus.requestConsensus(payload, requestOptions(options))
+    if (json) {
       const { resultJson } = await import('./format.js')
       printJson(resultJson(result, payload))
     } else {
       console.log(decisionLine(result, payload))
+      for (const line of choiceLines(result)) console.log(`  ${line}`)
       const certificate = result.certificate === undefined ? '' : `, certificate ${result.certificate.id}`
       console.log(`voters: ${result.voters.length} of ${result.participants.length} eligible${certificate}`)
     }
@@ -102,6 +172,20 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
   } finally {
     await agent.stop()
   }
+}
+
+/** What `requestConsensus` is asked: the binary algorithm, or the choices and their rule. */
+function requestOptions (options: ProposeOptions): RequestConsensusOptions {
+  const request: RequestConsensusOptions = { timeoutMs: options.timeout }
+  if (options.voteChange !== undefined) request.allowVoteChange = options.voteChange
+  // --algorithm's default is a binary rule: with --choices it is left out (an explicit one was refused)
+  if (options.choices === undefined) return { ...request, algorithm: options.algorithm }
+  request.choices = options.choices
+  request.votingType = options.votingType ?? VotingType.SingleChoice
+  for (const key of ['threshold', 'quorum', 'quorumType', 'rejectChoice', 'tieBreak'] as const) {
+    if (options[key] !== undefined) (request as Record<string, unknown>)[key] = options[key]
+  }
+  return request
 }
 
 /** Wait up to `timeoutMs` (`--timeout`) for `minPeers` peers, then until the peer list stops growing (agents behind the hub announce themselves). */
