@@ -454,7 +454,7 @@ md.push(
   '  precommitted or a certificate decided. For equivocation, the equivocators\' earlier votes are checked too: neither vote of a pair may be',
   '  counted. An exact copy of a counted vote *is* that vote, so a duplicate counts only through a second `vote` event.',
   '- **decision stands**: every honest agent decided what the honest votes alone give (decision, voters,',
-  '  for/against), with one certificate that `verifyCertificate` accepts, still the same after virtual time ran',
+  '  for/against, and on a proposal with choices the winner), with one certificate that `verifyCertificate` accepts, still the same after virtual time ran',
   '  past the start of every pinned closer\'s round and three more.',
   '',
   `**${num(totalInputs)} adversarial inputs in ${attacks.length} classes, ${num(totalDeliveries)} deliveries: ` +

@@ -19,6 +19,7 @@ import { contentId, idToString } from '../../src/wire/ids.js'
 import { outcomeKey } from '../../src/wire/outcome.js'
 import type { Verdict } from '../../src/transport/coordinator.js'
 import type { Bytes } from './cbor.js'
+import { invalidBallotsScenario, voteChangesScenario } from './corpus/ballots.js'
 import { forgedClosesScenario, earlyCloseScenario, forwardDatedScenario } from './corpus/closes.js'
 import { nonCanonicalScenario, oversizeScenario, selfWeightScenario } from './corpus/encoding.js'
 import { equivocationScenario } from './corpus/equivocation.js'
@@ -44,7 +45,9 @@ export const SCENARIOS: Array<() => Promise<Scenario>> = [
   forgedClosesScenario,
   earlyCloseScenario,
   forwardDatedScenario,
-  roundsScenario
+  roundsScenario,
+  invalidBallotsScenario,
+  voteChangesScenario
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -238,10 +241,11 @@ export async function runScenario (s: Scenario): Promise<ScenarioReport> {
     if (result.votesFor !== e.votesFor || result.votesAgainst !== e.votesAgainst) {
       problems.push(`tally ${result.votesFor} for / ${result.votesAgainst} against, expected ${e.votesFor} / ${e.votesAgainst}`)
     }
+    if (e.winner !== undefined && (result.winner ?? null) !== e.winner) problems.push(`winner ${String(result.winner)}, expected ${String(e.winner)}`)
     const certId = result.certificate?.id
     for (const i of conclusion.agents) {
       const d = h.swarm.agent(i).decisions.get(conclusion.open.key)
-      if (d?.decision !== result.decision || d.certificate?.id !== certId || d.voters.join() !== result.voters.join()) {
+      if (d?.decision !== result.decision || d.certificate?.id !== certId || d.voters.join() !== result.voters.join() || d.winner !== result.winner) {
         problems.push(`agent ${i} holds another decision`)
       }
     }

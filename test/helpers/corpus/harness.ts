@@ -16,8 +16,9 @@ import { closerOf, roundStart } from '../../../src/core/round-clock.js'
 import type { Identity } from '../../../src/wire/identity.js'
 import type { ConsensusResult } from '../../../src/core/results.js'
 import type { EvidenceEvent, VoteEvent } from '../../../src/core/manager.js'
+import type { RequestConsensusOptions } from '../../../src/core/options.js'
 import type { Verdict } from '../../../src/transport/coordinator.js'
-import type { CborRecord, VoteType } from '../../../src/types.js'
+import type { Ballot, CborRecord } from '../../../src/types.js'
 import type { Bytes } from '../cbor.js'
 
 export type { Bytes } from '../cbor.js'
@@ -64,8 +65,8 @@ export async function makeSwarm (agents: number, init: Partial<SwarmInit> = {}):
   return h
 }
 
-/** Agent `requester` proposes; returns once every agent holds the proposal open. */
-export async function propose (h: Harness, requester: number, payload: CborRecord, options: { timeoutMs?: number, algorithm?: string } = {}): Promise<Open> {
+/** Agent `requester` proposes (binary, or with `options.choices`); returns once every agent holds the proposal open. */
+export async function propose (h: Harness, requester: number, payload: CborRecord, options: RequestConsensusOptions = {}): Promise<Open> {
   const before = h.sent.length
   let settled = false
   const result = h.swarm.agent(requester).manager.requestConsensus(payload, { timeoutMs: 60_000, ...options })
@@ -124,7 +125,7 @@ export function voteEventsFor (h: Harness, agents: number[], key: string, voter?
   return agents.flatMap(i => h.votes[i] ?? []).filter(v => v.proposalId === key && (voter === undefined || v.voter === voter))
 }
 
-export const voteBody = (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): VoteBody => ({
+export const voteBody = (open: Open | Bytes, voter: Identity, choice: Ballot = 'for', over: Partial<VoteBody> = {}): VoteBody => ({
   type: 'vote',
   v: PROTOCOL_VERSION,
   ns: 'default',
@@ -136,7 +137,7 @@ export const voteBody = (open: Open | Bytes, voter: Identity, choice: VoteType =
   ...over
 })
 
-export async function sealVote (open: Open | Bytes, voter: Identity, choice: VoteType = 'for', over: Partial<VoteBody> = {}): Promise<OpenedVote> {
+export async function sealVote (open: Open | Bytes, voter: Identity, choice: Ballot = 'for', over: Partial<VoteBody> = {}): Promise<OpenedVote> {
   return sealMessage(voter, voteBody(open, voter, choice, over))
 }
 

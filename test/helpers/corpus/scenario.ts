@@ -5,7 +5,7 @@
 import { finish, HONEST, type Harness, type Open } from './harness.js'
 import type { ConsensusResult } from '../../../src/core/results.js'
 import type { AcceptReason, IgnoreReason, RejectReason, Verdict } from '../../../src/transport/coordinator.js'
-import type { ConsensusDecision, VoteType } from '../../../src/types.js'
+import type { Ballot, ConsensusDecision } from '../../../src/types.js'
 import type { Bytes } from '../cbor.js'
 
 /**
@@ -40,11 +40,14 @@ export interface ExpectedOutcome {
   voters: number[]
   votesFor: number
   votesAgainst: number
+  /** proposals with choices: the winning choice (1-based), or `null` for none */
+  winner?: number | null
 }
 
 /** One round of honest votes; optionally advance time and require that nobody decided yet. */
 export interface VoteStep {
-  votes: Array<[number, VoteType]>
+  /** [agent, its ballot]: an agent listed again on a proposal allowing vote changes changes its vote */
+  votes: Array<[number, Ballot]>
   advanceMs?: number
   /** after the step (and `advanceMs`), none of the conclusion's agents may have decided */
   undecided?: boolean
