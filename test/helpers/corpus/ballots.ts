@@ -41,7 +41,7 @@ export async function invalidBallotsScenario (): Promise<Scenario & { single: Op
       [shares, 'share of 5', { 1: 1, 5: 1 }], [shares, 'share of "01"', { '01': 1 }]
     ]),
     await badBallot('bad-ranking', 'ranking with a repeat or a gap', 'Ranked-choice ballots that are no permutation of the 4 choices: ' +
-      'a repeat (1,2,2,3; 1,1,1,1), a partial ranking (1,2; 3), and none at all.', [
+      'a repeat (1,2,2,3; 1,1,1,1; 1,2,3,4,1), a partial ranking (1,2; 3), and none at all.', [
       [ranked, 'repeat 1,2,2,3', [1, 2, 2, 3]], [ranked, 'repeat 1,1,1,1', [1, 1, 1, 1]], [ranked, 'partial 1,2', [1, 2]],
       [ranked, 'partial 3', [3]], [ranked, 'empty', []], [ranked, 'repeat, full length 1,2,3,4,1', [1, 2, 3, 4, 1]]
     ]),
@@ -127,11 +127,11 @@ export async function invalidBallotsScenario (): Promise<Scenario & { single: Op
     binary,
     classes,
     conclusions: [
-      conclusion('single-choice', single, [2, 2, 3], 2),
+      conclusion('single-choice: choice 2 wins', single, [2, 2, 3], 2),
       // first preferences 3, 3, 1: choice 3 has a majority in round 1
-      conclusion('ranked-choice', ranked, [[3, 1, 2, 4], [3, 2, 1, 4], [1, 3, 2, 4]], 3),
+      conclusion('ranked-choice: choice 3 wins', ranked, [[3, 1, 2, 4], [3, 2, 1, 4], [1, 3, 2, 4]], 3),
       // shares: choice 1 gets 1/4 + 1/2 + 0 = 0.75, choice 4 gets 3/4 + 1/2 + 1 = 2.25
-      conclusion('weighted', shares, [{ 1: 1, 4: 3 }, { 1: 0.5, 4: 0.5 }, { 4: 1 }], 4),
+      conclusion('weighted: choice 4 wins', shares, [{ 1: 1, 4: 3 }, { 1: 0.5, 4: 0.5 }, { 4: 1 }], 4),
       {
         label: 'binary',
         open: binary,
@@ -214,7 +214,7 @@ export async function voteChangesScenario (): Promise<Scenario & { open: Open }>
       alsoUncounted: [firsts[0] as Bytes, firsts[2] as Bytes, changes[0] as Bytes]
     }],
     conclusions: [{
-      label: 'the proposal',
+      label: 'the proposal: choice 3 wins',
       open,
       agents: honest,
       // member 4 changes its vote too (4 → 3); counted: 2, 2, 1, 1, 3 and 6's 3, 8's 3 — choice 3 wins with 3 against 2 and 2
