@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright'
 import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { VoteType } from '../src/index.js'
+import { VoteType, VotingType, evaluateBallots, parseRule } from '../src/index.js'
+import { crowdBallot } from '../demo/src/ballots.js'
 import { chromiumLaunchOptions } from './browser/chromium.js'
 import { startLiveSwarm, type LiveSwarm, type VotingRule } from './helpers/live-swarm.js'
 
@@ -93,6 +94,65 @@ describe('the built demo page in headless chromium', () => {
     await expect.poll(async () => page.locator('#sim-log li[data-decision="approved"]').count()).toBe(1)
     expect(await page.locator('#sim-outcomes').textContent()).toContain('quorum')
     await page.screenshot({ path: `${artifacts}demo.png` })
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('simulates a ranked-choice vote over four plans: a bar per choice, the winner and the runoff rounds, as the seed\'s ballots give', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, colorScheme: 'dark' })
+    const errors: string[] = []
+    page.on('pageerror', (err) => { errors.push(err.message) })
+    await page.goto(`${url}?agents=20&autoplay=0#sim`)
+    await page.locator('#sim-propose:not([disabled])').waitFor({ timeout: 20_000 })
+    await slide(page, '#sim-loss', 0)
+    await page.selectOption('#sim-ballot', 'choices')
+    await page.selectOption('#sim-choice-count', '4')
+    await page.selectOption('#sim-voting-type', 'ranked-choice')
+    await page.click('#sim-propose')
+
+    const banner = page.locator('#sim-banner[data-live]')
+    await banner.waitFor({ timeout: 40_000 })
+    expect(await numberAttribute(page, '#sim-banner', 'data-agreeing')).toBe(20)
+    const proposalId = (await page.locator('#sim-log li').first().getAttribute('data-proposal')) ?? ''
+    expect(proposalId).toMatch(/^[0-9a-f]{64}$/)
+
+    // what the worker reported, as the page shows it
+    const box = page.locator('#sim-ballot-result')
+    expect(await box.getAttribute('data-voting-type')).toBe('ranked-choice')
+    const scores = JSON.parse((await box.getAttribute('data-scores')) ?? '[]') as number[]
+    const ranking = JSON.parse((await box.getAttribute('data-ranking')) ?? '[]') as number[]
+    const winner = Number(await box.getAttribute('data-winner'))
+
+    // the same proposal counted here: every agent's ballot from the seed (no loss, nobody silent: all 20 count), scored by the library
+    const cast = Array.from({ length: 20 }, (_, i) => ({ ballot: crowdBallot(1, i, proposalId, VotingType.RankedChoice, 4), weight: 1 }))
+    const expected = evaluateBallots(VotingType.RankedChoice, 4, parseRule({}, VotingType.RankedChoice, 4), cast, 20)
+    expect(expected.winner).not.toBeNull()
+    expect(winner).toBe(expected.winner)
+    expect(scores).toEqual(expected.scores)
+    expect(ranking).toEqual(expected.ranking)
+    expect(await banner.getAttribute('data-decision')).toBe('approved')
+    const plan = ['plan A', 'plan B', 'plan C', 'plan D'][winner - 1] ?? ''
+    expect(await banner.textContent()).toContain(`${plan.toUpperCase()} WINS`)
+    expect(await page.locator('#sim-winner .name').textContent()).toBe(plan)
+
+    // one bar per choice, each with its score and place; the winner's marked
+    const bars = page.locator('#sim-choice-bars g.choice-bar')
+    expect(await bars.count()).toBe(4)
+    for (let i = 0; i < 4; i++) {
+      const bar = bars.nth(i)
+      expect(Number(await bar.getAttribute('data-score'))).toBe(expected.scores[i])
+      expect(Number(await bar.getAttribute('data-rank'))).toBe(expected.ranking.indexOf(i + 1) + 1)
+    }
+    expect(await page.locator('#sim-choice-bars g.choice-bar.won').getAttribute('data-choice')).toBe(String(winner))
+    expect(await page.locator('#sim-choice-bars g.choice-bar.won').textContent()).toContain('winner')
+
+    // the runoff: one row per round, a choice struck after each round but the last
+    const rounds = page.locator('#sim-runoff g.runoff-round')
+    const irv = expected.irvRounds ?? []
+    expect(irv.length).toBeGreaterThanOrEqual(1)
+    expect(await rounds.count()).toBe(irv.length)
+    for (const [r, round] of irv.entries()) expect(await rounds.nth(r).getAttribute('data-eliminated')).toBe(String(round.eliminated ?? ''))
+    await page.screenshot({ path: `${artifacts}demo-ranked-choice.png`, fullPage: true })
     expect(errors).toEqual([])
     await page.close()
   })

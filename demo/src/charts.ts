@@ -106,3 +106,95 @@ function niceMax (value: number): number {
 function empty (text: string): string {
   return `<svg viewBox="0 0 370 40" role="img"><text x="185" y="24" class="chart-axis" text-anchor="middle">${escapeXml(text)}</text></svg>`
 }
+
+/** One instant-runoff round as drawn: the tally per choice and the choice eliminated after it (null in the last round). */
+export interface RunoffRound { tallies: number[], eliminated: number | null }
+
+/** The fill of choice `index` (1-based): the theme's `--c1` … `--c6`, reused after six. */
+export const choiceFill = (index: number): string => `var(--c${((index - 1) % 6) + 1})`
+
+const score = (value: number): string => Number.isInteger(value) ? String(value) : value.toFixed(value >= 100 ? 0 : 2)
+
+/**
+ * One bar per choice, longest for the best score: its place in the ranking, its name, its score. The
+ * winner's bar is drawn in its choice colour with a "winner" tag; the others muted. Each bar carries
+ * `data-choice`, `data-score` and `data-rank`, so what is drawn can be checked as text.
+ */
+export function choiceBars (choices: string[], scores: number[], winner: number | null, ranking: number[]): string {
+  if (choices.length === 0) return empty('Scores per choice appear here')
+  const rowH = 26
+  const labelW = 110
+  const barW = 190
+  const width = labelW + barW + 110
+  const height = choices.length * rowH + 6
+  const max = Math.max(...scores, 0) || 1
+  const rows = choices.map((name, i) => {
+    const index = i + 1
+    const value = scores[i] ?? 0
+    const place = ranking.indexOf(index) + 1
+    const y = 4 + i * rowH
+    const w = Math.max(value > 0 ? 2 : 0, (value / max) * barW)
+    const won = winner === index
+    const fill = won ? choiceFill(index) : `color-mix(in srgb, ${choiceFill(index)} 45%, var(--track))`
+    const tag = won ? ' · winner' : ''
+    return `<g class="choice-bar${won ? ' won' : ''}" data-choice="${index}" data-score="${value}" data-rank="${place}">` +
+      `<text x="0" y="${y + 13}" class="chart-label">${place}. ${escapeXml(name.slice(0, 16))}</text>` +
+      `<rect x="${labelW}" y="${y}" width="${barW}" height="18" rx="3" fill="var(--track)"/>` +
+      `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="18" rx="3" fill="${fill}"><title>${escapeXml(name)}: ${score(value)}</title></rect>` +
+      `<text x="${labelW + barW + 8}" y="${y + 13}" class="chart-value">${score(value)}${tag}</text></g>`
+  }).join('')
+  return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="scores per choice">${rows}</svg>`
+}
+
+/**
+ * Instant runoff, one row per round: a stacked bar of first preferences per remaining choice (in
+ * choice colours, scaled to the round's ballots), the choice eliminated after that round named
+ * and struck at the right. Rows carry `data-round` and `data-eliminated`.
+ */
+export function runoffChart (choices: string[], rounds: RunoffRound[]): string {
+  if (rounds.length === 0) return empty('Instant-runoff rounds appear here')
+  const rowH = 26
+  const labelW = 64
+  const barW = 220
+  const width = labelW + barW + 110
+  const height = rounds.length * rowH + 6
+  const rows = rounds.map((round, r) => {
+    const y = 4 + r * rowH
+    const total = round.tallies.reduce((a, b) => a + b, 0) || 1
+    let x = labelW
+    const segments = round.tallies.map((t, i) => {
+      const w = (t / total) * barW
+      const rect = w > 0
+        ? `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="18" fill="${choiceFill(i + 1)}"` +
+          `${round.eliminated === i + 1 ? ' class="eliminated" stroke="var(--against)" stroke-width="2"' : ''}>` +
+          `<title>round ${r + 1}: ${escapeXml(choices[i] ?? `#${i + 1}`)} ${score(t)}</title></rect>` +
+          (w > 26 ? `<text x="${(x + w / 2).toFixed(1)}" y="${y + 13}" class="chart-axis on-bar" text-anchor="middle">${score(t)}</text>` : '')
+        : ''
+      x += w
+      return rect
+    }).join('')
+    const out = round.eliminated === null
+      ? '<tspan class="chart-value">final</tspan>'
+      : `✕ <tspan text-decoration="line-through">${escapeXml((choices[round.eliminated - 1] ?? `#${round.eliminated}`).slice(0, 12))}</tspan>`
+    return `<g class="runoff-round" data-round="${r + 1}" data-eliminated="${round.eliminated ?? ''}">` +
+      `<text x="0" y="${y + 13}" class="chart-label">round ${r + 1}</text>` +
+      `<rect x="${labelW}" y="${y}" width="${barW}" height="18" rx="3" fill="var(--track)"/>${segments}` +
+      `<text x="${labelW + barW + 8}" y="${y + 13}" class="chart-axis">${out}</text></g>`
+  }).join('')
+  return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="instant-runoff rounds">${rows}</svg>`
+}
+
+/**
+ * The rounds an instant runoff went through, from its per-round tallies: after each round but the
+ * last, the lowest remaining choice (the lower index on a tie) goes.
+ */
+export function runoffRounds (tallies: number[][]): RunoffRound[] {
+  const alive = new Set((tallies[0] ?? []).map((_, i) => i + 1))
+  return tallies.map((round, r) => {
+    if (r === tallies.length - 1) return { tallies: round, eliminated: null }
+    let bottom: number | null = null
+    for (const c of [...alive].sort((a, b) => a - b)) if (bottom === null || (round[c - 1] ?? 0) < (round[bottom - 1] ?? 0)) bottom = c
+    if (bottom !== null) alive.delete(bottom)
+    return { tallies: round, eliminated: bottom }
+  })
+}

@@ -4,12 +4,14 @@
  * and ringed with its decision. Canvas, because a few hundred agents and a thousand particles at
  * 60 frames a second are too many SVG nodes.
  */
-import type { AgentInfo, Choice, Decision } from './protocol.js'
+import { CHOICE_COLOURS, type Mark } from '../ballots.js'
+import type { AgentInfo, Decision } from './protocol.js'
 
 /** What the picture knows about one agent. */
 export interface NodeView {
   received: boolean
-  vote: Choice | undefined
+  /** its vote, or its ballot's first choice */
+  vote: Mark | undefined
   decided: Decision | undefined
   crashed: boolean
   /** page time (ms) of its last change, for a short pulse */
@@ -35,6 +37,8 @@ export interface TallyView {
   abstain: number
   electorate: number
   threshold: number
+  /** a proposal with choices: ballots by first choice, drawn after for, against and abstain */
+  marks?: Array<[Mark, number]>
 }
 
 /** One frame's worth of state. */
@@ -59,8 +63,10 @@ const TWEEN_MS = 700
 type PaletteColour =
   'for' | 'against' | 'abstain' | 'timeout' | 'approved' | 'rejected' | 'proposal' | 'node' | 'nodeLine' | 'text' | 'muted' | 'crashed' | 'bg'
 
-/** Reads the theme's colours from CSS custom properties on the canvas. */
-export function palette (element: Element): Record<PaletteColour, string> {
+const CHOICE_FALLBACKS = ['#60a5fa', '#f472b6', '#fbbf24', '#2dd4bf', '#a78bfa', '#fb923c']
+
+/** Reads the theme's colours from CSS custom properties on the canvas (`c1` … `c6`: one per choice). */
+export function palette (element: Element): Record<PaletteColour | Mark, string> {
   const style = getComputedStyle(element)
   const read = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback
   return {
@@ -76,7 +82,8 @@ export function palette (element: Element): Record<PaletteColour, string> {
     text: read('--text', '#e2e8f0'),
     muted: read('--muted', '#94a3b8'),
     crashed: read('--crashed', '#0f172a'),
-    bg: read('--panel', '#111827')
+    bg: read('--panel', '#111827'),
+    ...Object.fromEntries(Array.from({ length: CHOICE_COLOURS }, (_, i) => [`c${i + 1}`, read(`--c${i + 1}`, CHOICE_FALLBACKS[i] ?? '#60a5fa')]))
   }
 }
 
@@ -190,7 +197,7 @@ export class SwarmCanvas {
       const pulse = Math.max(0, Math.min(1, 1 - (now - node.changedAt) / 500))
       const grow = r * (1 + 0.45 * pulse)
       ctx.beginPath(); ctx.arc(x, y, grow, 0, 2 * Math.PI)
-      ctx.fillStyle = node.crashed ? c.crashed : node.vote === undefined ? c.node : c[node.vote]
+      ctx.fillStyle = node.crashed ? c.crashed : node.vote === undefined ? c.node : c[node.vote] ?? c.node
       ctx.fill()
       if (node.received && node.vote === undefined && !node.crashed) {
         ctx.strokeStyle = c.proposal; ctx.lineWidth = Math.max(1, r * 0.22); ctx.stroke()
@@ -229,7 +236,9 @@ export class SwarmCanvas {
       ctx.lineWidth = 5
       ctx.strokeStyle = c.nodeLine
       ctx.beginPath(); ctx.arc(ox, oy, ringR, 0, 2 * Math.PI); ctx.stroke()
-      for (const [count, colour] of [[t.for, c.for], [t.against, c.against], [t.abstain, c.abstain]] as const) {
+      const arcs: Array<[number, string]> = [[t.for, c.for], [t.against, c.against], [t.abstain, c.abstain]]
+      for (const [mark, count] of t.marks ?? []) arcs.push([count, c[mark] ?? c.for])
+      for (const [count, colour] of arcs) {
         const sweep = (count / t.electorate) * 2 * Math.PI
         if (sweep > 0) { ctx.strokeStyle = colour; ctx.beginPath(); ctx.arc(ox, oy, ringR, start, start + sweep); ctx.stroke() }
         start += sweep
@@ -239,7 +248,8 @@ export class SwarmCanvas {
       ctx.beginPath()
       ctx.moveTo(ox + Math.cos(tick) * (ringR - 6), oy + Math.sin(tick) * (ringR - 6))
       ctx.lineTo(ox + Math.cos(tick) * (ringR + 6), oy + Math.sin(tick) * (ringR + 6))
-      ctx.stroke()
+      // a proposal over choices has no threshold tick
+      if (t.marks === undefined) ctx.stroke()
     }
 
     // messages in flight

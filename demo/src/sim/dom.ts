@@ -2,8 +2,9 @@
  * The simulation's words and numbers: the running tally, the decision banner, the decision log and
  * the scenario cards. Everything a test (or a reader) checks is text here, not pixels.
  */
-import { escapeXml, formatMs } from '../charts.js'
-import type { AgentInfo, ResultSummary } from './protocol.js'
+import { choiceMark, type Mark } from '../ballots.js'
+import { choiceBars, escapeXml, formatMs, runoffChart } from '../charts.js'
+import type { AgentInfo, BallotSummary, ResultSummary } from './protocol.js'
 
 /** `document.getElementById`, typed and checked. */
 export function byId<T extends HTMLElement = HTMLElement> (id: string): T {
@@ -12,8 +13,66 @@ export function byId<T extends HTMLElement = HTMLElement> (id: string): T {
   return element as T
 }
 
-/** Counted votes of the running tally. */
-export interface Counts { for: number, against: number, abstain: number }
+/** Counted votes of the running tally; on a proposal with choices, ballots by first choice too (`c1`, …). */
+export type Counts = { for: number, against: number, abstain: number } & Partial<Record<Mark, number>>
+
+/** The running tally of a proposal with choices: ballots by first choice, abstentions, who is still to vote. */
+export function renderChoiceTally (counts: Counts, choices: string[], electorate: number): void {
+  const tally = byId('sim-choice-tally')
+  const share = (n: number): string => `${electorate === 0 ? 0 : (100 * n) / electorate}%`
+  const by = choices.map((_, i) => counts[choiceMark(i + 1)] ?? 0)
+  const ballots = by.reduce((a, b) => a + b, 0)
+  const waiting = Math.max(0, electorate - ballots - counts.abstain)
+  const segments = by.map((n, i) => `<span class="seg ${choiceMark(i + 1)}" style="width:${share(n)}"></span>`).join('')
+  const nums = choices.map((name, i) =>
+    `<span class="num" data-choice="${i + 1}"><b>${by[i] ?? 0}</b><i class="sw ${choiceMark(i + 1)}"></i> ${escapeXml(name)}</span>`)
+  tally.innerHTML = `<div class="tally-bar">${segments}<span class="seg abstain" style="width:${share(counts.abstain)}"></span></div>` +
+    `<div class="tally-nums">${nums.join('')}<span class="num abstain"><b>${counts.abstain}</b> abstain</span>` +
+    `<span class="num waiting"><b>${waiting}</b> waiting</span><span class="grow"></span>` +
+    '<span class="meta">first choices, as the coordinator counts them</span></div>'
+  tally.dataset.ballots = String(ballots)
+  tally.dataset.abstain = String(counts.abstain)
+  tally.dataset.waiting = String(waiting)
+}
+
+/** Show which tally the running proposal uses: for/against/abstain, or ballots by first choice. */
+export function useChoiceTally (choices: boolean): void {
+  byId('sim-tally').classList.toggle('is-hidden', choices)
+  byId('sim-choice-tally').classList.toggle('is-hidden', !choices)
+}
+
+/** The legend's choice swatches (none on a yes/no proposal). */
+export function choiceLegend (choices: string[]): void {
+  byId('sim-choice-legend').innerHTML = choices.map((name, i) => `<span><i class="sw ${choiceMark(i + 1)}"></i>${escapeXml(name)}</span>`).join('')
+}
+
+/** Said when the winner only leads on the tie-break (the lower index wins a tie at the top, as the default rule pins). */
+function tieNote ({ scores, winner }: BallotSummary): string {
+  if (winner === null) return ''
+  const top = scores[winner - 1]
+  const tied = scores.filter((s, i) => i !== winner - 1 && s === top).length
+  return tied === 0 ? '' : ' <span class="tag">tied at the top: the lower index wins</span>'
+}
+
+/** The result of a proposal with choices: the winner, a bar per choice, and for ranked-choice the runoff's rounds. */
+export function showBallotResult (n: number, ballots: BallotSummary): void {
+  const box = byId('sim-ballot-result')
+  box.hidden = false
+  box.dataset.votingType = ballots.votingType
+  box.dataset.winner = String(ballots.winner ?? '')
+  box.dataset.scores = JSON.stringify(ballots.scores)
+  box.dataset.ranking = JSON.stringify(ballots.ranking)
+  box.dataset.rounds = String(ballots.rounds?.length ?? 0)
+  byId('sim-ballot-type').textContent = `#${n} · ${ballots.votingType} · ${ballots.scoresTotal} of ${ballots.turnout} ballots name a choice`
+  const winner = byId('sim-winner')
+  winner.dataset.winner = String(ballots.winner ?? '')
+  winner.innerHTML = ballots.winner === null
+    ? 'No winner <span class="tag">(a tie left unbroken, or a quorum or threshold missed)</span>'
+    : `Winner: <span class="name">${escapeXml(ballots.choices[ballots.winner - 1] ?? `#${ballots.winner}`)}</span>${tieNote(ballots)}`
+  byId('sim-choice-bars').innerHTML = choiceBars(ballots.choices, ballots.scores, ballots.winner, ballots.ranking)
+  byId('sim-runoff-box').hidden = ballots.rounds === undefined
+  byId('sim-runoff').innerHTML = ballots.rounds === undefined ? '' : runoffChart(ballots.choices, ballots.rounds)
+}
 
 /** Update the tally bar and numbers. */
 export function renderTally (counts: Counts, electorate: number, threshold: number): void {
@@ -44,6 +103,11 @@ function closedBy (result: ResultSummary, agents: AgentInfo[]): string {
 }
 
 function counts (result: ResultSummary): string {
+  const b = result.ballots
+  if (b !== undefined) {
+    const winner = b.winner === null ? 'no winner' : `winner ${b.choices[b.winner - 1] ?? b.winner}`
+    return `${b.votingType} · ${winner} · ${result.votesFor} ballots · ${result.votesAbstain} abstain of ${result.participants}`
+  }
   const weighted = result.weightedApproval === undefined ? '' : ` · weighted approval ${(100 * result.weightedApproval).toFixed(1)}%`
   return `${result.votesFor} for · ${result.votesAgainst} against · ${result.votesAbstain} abstain of ${result.participants}${weighted}`
 }
@@ -56,10 +120,15 @@ export function showBanner (result: ResultSummary, agents: AgentInfo[]): void {
   banner.dataset.for = String(result.votesFor)
   banner.dataset.against = String(result.votesAgainst)
   banner.dataset.abstain = String(result.votesAbstain)
+  if (result.ballots !== undefined) banner.dataset.winner = String(result.ballots.winner ?? '')
   const cert = result.certificateId === undefined
     ? 'no certificate: finality not reached'
     : `certificate <code class="cert">${result.certificateId.slice(0, 16)}…</code>`
-  banner.innerHTML = `<div class="decision ${result.decision}">${result.decision.toUpperCase()}</div>` +
+  const won = result.ballots?.winner
+  const headline = won === undefined || won === null
+    ? result.decision.toUpperCase()
+    : `${escapeXml((result.ballots?.choices[won - 1] ?? String(won)).toUpperCase())} WINS`
+  banner.innerHTML = `<div class="decision ${result.decision}">${headline}</div>` +
     `<div class="detail">${escapeXml(counts(result))} · ${formatMs(result.durationMs)}</div>` +
     `<div class="detail">${escapeXml(closedBy(result, agents))} · ${cert}</div>` +
     '<div class="detail agree"></div>'

@@ -4,9 +4,14 @@
  * run just ahead of it, so a click (crash the coordinator) lands when it is made. Nothing in flight
  * while the swarm waits for a deadline: then time fast-forwards.
  */
+import { VotingType } from '../../../src/index.js'
+import { choiceMark } from '../ballots.js'
 import { durationsChart, formatMs, outcomesChart, type ProposalRecord } from '../charts.js'
-import { SwarmCanvas, palette, type NodeView, type Particle } from './canvas.js'
-import { byId, clearScenarios, logDecision, proposalTitle, renderTally, scenarioCard, showAgreement, showBanner, waitingBanner, type Counts } from './dom.js'
+import { SwarmCanvas, palette, type NodeView, type Particle, type TallyView } from './canvas.js'
+import {
+  byId, choiceLegend, clearScenarios, logDecision, proposalTitle, renderChoiceTally, renderTally, scenarioCard, showAgreement, showBallotResult, showBanner,
+  useChoiceTally, waitingBanner, type Counts
+} from './dom.js'
 import { seedPersonas, seedScenarios } from './population.js'
 import type { AgentInfo, AlgorithmChoice, FromWorker, ProposeRequest, ResultSummary, SimEvent, SwarmSettings, ToWorker } from './protocol.js'
 
@@ -24,7 +29,14 @@ interface Running {
   scenario: number | undefined
   /** a close is on its way */
   closing: boolean
+  /** empty on a yes/no proposal */
+  choices: string[]
 }
+
+/** The options of the simulation's proposals with choices. */
+const PLANS = ['plan A', 'plan B', 'plan C', 'plan D']
+const VOTING_TYPES = Object.values(VotingType)
+const emptyCounts = (): Counts => ({ for: 0, against: 0, abstain: 0 })
 
 const AUTOPLAY: Array<{ algorithm: AlgorithmChoice, threshold: number }> = [
   { algorithm: 'quorum', threshold: 0.5 }, { algorithm: 'weighted', threshold: 0.6 },
@@ -127,6 +139,14 @@ export class SimulationPanel {
       if (algorithm.value === 'quorum') input('sim-threshold').value = '50'
       input('sim-threshold').dispatchEvent(new Event('input'))
     })
+    const ballot = byId<HTMLSelectElement>('sim-ballot')
+    ballot.addEventListener('change', () => {
+      const choices = ballot.value === 'choices'
+      document.querySelectorAll('.choice-only').forEach(el => { el.classList.toggle('is-hidden', !choices) })
+      document.querySelectorAll('.binary-only').forEach(el => { el.classList.toggle('is-hidden', choices) })
+      // the crowd's ballots over choices follow their own preferences, not the yes/no support
+      input('sim-support').disabled = choices
+    })
     byId('sim-propose').addEventListener('click', () => { this.proposeFromControls() })
     byId('sim-crash').addEventListener('click', () => { this.post({ type: 'crash-coordinator' }); byId<HTMLButtonElement>('sim-crash').disabled = true })
     input('sim-autoplay').addEventListener('change', () => { this.nextAutoAt = performance.now() + 400 })
@@ -165,7 +185,9 @@ export class SimulationPanel {
       this.display = this.workerNow = message.t
       this.canvas.setAgents(message.agents, 0)
       waitingBanner(input('sim-autoplay').checked ? 'The first proposal is on its way…' : 'Press Propose: the coordinator in the middle asks every agent')
-      renderTally({ for: 0, against: 0, abstain: 0 }, message.agents.length, 0.5)
+      renderTally(emptyCounts(), message.agents.length, 0.5)
+      useChoiceTally(false)
+      choiceLegend([])
       const s = message.settings
       byId('sim-title').textContent = s.population === 'seed-personas' ? "MoAI-Flow's six agents" : `${s.agents} simulated agents`
       describeNetwork(s.loss, s.latencyMs)
@@ -191,6 +213,20 @@ export class SimulationPanel {
   }
 
   private proposeFromControls (): void {
+    if (byId<HTMLSelectElement>('sim-ballot').value === 'choices') {
+      const votingType = byId<HTMLSelectElement>('sim-voting-type').value as VotingType
+      const choices = PLANS.slice(0, Number(byId<HTMLSelectElement>('sim-choice-count').value))
+      this.propose({
+        algorithm: 'quorum',
+        threshold: 0,
+        timeoutMs: Number(input('sim-timeout').value),
+        payload: { action: 'pick a plan', round: this.history.length },
+        choices,
+        votingType,
+        label: `${votingType} over ${choices.length} plans`
+      })
+      return
+    }
     const algorithm = byId<HTMLSelectElement>('sim-algorithm').value as AlgorithmChoice
     this.propose({
       algorithm,
@@ -216,7 +252,8 @@ export class SimulationPanel {
       counted: new Map(),
       result: undefined,
       scenario,
-      closing: false
+      closing: false,
+      choices: request.choices ?? []
     }
     this.post({ type: 'propose', request: { ...request, label: this.running.title } })
   }
@@ -252,7 +289,7 @@ export class SimulationPanel {
       particles: this.particles,
       coordinator: this.running?.coordinator ?? 0,
       closers: this.running?.closers ?? [],
-      tally: this.running === undefined ? undefined : { ...this.tallyCounts(), electorate: this.running.electorate, threshold: this.running.threshold },
+      tally: this.tallyView(),
       decision: this.decision
     }, ts)
     requestAnimationFrame(this.frame)
@@ -300,18 +337,39 @@ export class SimulationPanel {
   }
 
   private autoplay (): void {
+    if (byId<HTMLSelectElement>('sim-ballot').value === 'choices') {
+      byId<HTMLSelectElement>('sim-voting-type').value = VOTING_TYPES[this.rotation++ % VOTING_TYPES.length] ?? VotingType.RankedChoice
+      this.proposeFromControls()
+      return
+    }
     const pick = AUTOPLAY[this.rotation++ % AUTOPLAY.length] as typeof AUTOPLAY[number]
     byId<HTMLSelectElement>('sim-algorithm').value = pick.algorithm
     byId('sim-algorithm').dispatchEvent(new Event('change'))
     this.proposeFromControls()
   }
 
+  private tallyView (): TallyView | undefined {
+    const running = this.running
+    if (running === undefined) return undefined
+    const counts = this.tallyCounts()
+    const view: TallyView = { for: counts.for, against: counts.against, abstain: counts.abstain, electorate: running.electorate, threshold: running.threshold }
+    if (running.choices.length > 0) view.marks = running.choices.map((_, i) => [choiceMark(i + 1), counts[choiceMark(i + 1)] ?? 0])
+    return view
+  }
+
+  private renderTallies (): void {
+    const running = this.running
+    if (running === undefined) return
+    if (running.choices.length > 0) renderChoiceTally(this.tallyCounts(), running.choices, running.electorate)
+    else renderTally(this.tallyCounts(), running.electorate, running.threshold)
+  }
+
   private tallyCounts (): Counts {
     const running = this.running
-    if (running === undefined) return { for: 0, against: 0, abstain: 0 }
+    if (running === undefined) return emptyCounts()
     // the coordinator's count while it lives; after a crash, the first live fallback closer's
     const focus = [running.coordinator, ...running.closers].find(i => this.nodes[i]?.crashed !== true) ?? running.coordinator
-    return running.counted.get(focus) ?? { for: 0, against: 0, abstain: 0 }
+    return running.counted.get(focus) ?? emptyCounts()
   }
 
   private apply (event: SimEvent, now: number): void {
@@ -331,6 +389,9 @@ export class SimulationPanel {
         running.startedAt = event.t
         for (const node of this.nodes) Object.assign(node, { received: false, vote: undefined, decided: undefined })
         this.decision = undefined
+        running.choices = event.choices
+        useChoiceTally(event.choices.length > 0)
+        choiceLegend(event.choices)
         waitingBanner(`${running.title}: the coordinator asks ${event.electorate} agents; votes flow back…`)
         this.canvas.focus(event.coordinator, now)
         byId<HTMLButtonElement>('sim-crash').disabled = false
@@ -338,7 +399,7 @@ export class SimulationPanel {
       case 'msg': {
         const colour = event.kind === 'proposal' || event.kind === 'ack'
           ? colours.proposal
-          : event.kind === 'vote' ? colours[event.choice ?? 'abstain'] : colours[event.decision ?? 'timeout']
+          : event.kind === 'vote' ? colours[event.choice ?? 'abstain'] ?? colours.abstain : colours[event.decision ?? 'timeout']
         this.particles.push({ from: event.from, to: event.to, t0: event.t0, t1: event.t, dropped: event.dropped, colour, hollow: event.kind === 'ack' })
         if (event.kind === 'close' && running !== undefined && !running.closing && running.result === undefined) {
           running.closing = true
@@ -351,8 +412,8 @@ export class SimulationPanel {
       case 'voted': touch(event.agent, { vote: event.choice }); break
       case 'counted': {
         if (running === undefined) return
-        const counts = running.counted.get(event.at) ?? { for: 0, against: 0, abstain: 0 }
-        counts[event.choice]++
+        const counts = running.counted.get(event.at) ?? emptyCounts()
+        counts[event.choice] = (counts[event.choice] ?? 0) + 1
         running.counted.set(event.at, counts)
         break
       }
@@ -374,7 +435,7 @@ export class SimulationPanel {
       case 'result': this.onResult(event.result, now); break
       case 'settled': this.onSettled(event); break
     }
-    if (running !== undefined) renderTally(this.tallyCounts(), running.electorate, running.threshold)
+    this.renderTallies()
   }
 
   private onResult (result: ResultSummary, now: number): void {
@@ -394,6 +455,7 @@ export class SimulationPanel {
     logDecision(record.n, running.title, result, this.agents.length)
     byId('sim-outcomes').innerHTML = outcomesChart(this.history)
     byId('sim-durations').innerHTML = durationsChart(this.history)
+    if (result.ballots !== undefined) showBallotResult(record.n, result.ballots)
     if (running.scenario !== undefined) {
       const scenario = seedScenarios[running.scenario]
       if (scenario !== undefined) {

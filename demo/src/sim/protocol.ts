@@ -4,8 +4,14 @@
  * speed; everything it reports carries its virtual time `t`.
  */
 
+import type { Ballot, VotingType } from '../../../src/index.js'
+import type { RunoffRound } from '../charts.js'
+import type { Mark } from '../ballots.js'
+
 /** A vote value. */
 export type Choice = 'for' | 'against' | 'abstain'
+
+export type { Mark }
 
 /** A decision value. */
 export type Decision = 'approved' | 'rejected' | 'timeout'
@@ -40,6 +46,9 @@ export interface ProposeRequest {
   coordinator?: number
   /** a label for the log, e.g. the scenario's title */
   label?: string
+  /** a proposal over these choices (ballots of `votingType`) instead of a yes/no one */
+  choices?: string[]
+  votingType?: VotingType
 }
 
 /** Page → worker. */
@@ -82,6 +91,22 @@ export interface ResultSummary {
   path: 'fast' | 'precommit' | undefined
   /** whose result this is */
   reportedBy: number
+  /** a proposal with choices: what the result says of them */
+  ballots?: BallotSummary
+}
+
+/** A result over choices, as the page draws it. */
+export interface BallotSummary {
+  votingType: VotingType
+  choices: string[]
+  scores: number[]
+  winner: number | null
+  ranking: number[]
+  /** weight of the ballots naming a choice, and of every ballot (abstentions too) */
+  scoresTotal: number
+  turnout: number
+  /** ranked-choice: the instant-runoff rounds */
+  rounds?: RunoffRound[]
 }
 
 /** Something that happened in the swarm, at virtual time `t` (or `t0`…`t1` for a message). */
@@ -97,6 +122,8 @@ export type SimEvent =
     deadline: number
     electorate: number
     threshold: number
+    /** empty for a yes/no proposal */
+    choices: string[]
   }
   /** a message worth drawing: the proposal going out, votes and acks reaching the coordinator, closes going out */
   | {
@@ -107,13 +134,13 @@ export type SimEvent =
     from: number
     to: number
     dropped: boolean
-    choice?: Choice
+    choice?: Mark
     decision?: Decision
   }
   | { k: 'received', t: number, agent: number }
-  | { k: 'voted', t: number, agent: number, choice: Choice }
-  /** a closer counted a vote (the running tally) */
-  | { k: 'counted', t: number, at: number, voter: number, choice: Choice }
+  | { k: 'voted', t: number, agent: number, choice: Mark, ballot: Ballot }
+  /** a closer counted a vote (the running tally); a changed ballot replaces the voter's earlier one */
+  | { k: 'counted', t: number, at: number, voter: number, choice: Mark }
   | { k: 'decided', t: number, agent: number, decision: Decision, certificateId: string | undefined }
   | { k: 'result', t: number, result: ResultSummary }
   /** every live agent decided, or the proposal's horizon passed */

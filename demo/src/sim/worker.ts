@@ -4,12 +4,14 @@
  */
 import {
   QuorumAlgorithm, SupermajorityAlgorithm, UnanimousAlgorithm, WeightedAlgorithm,
-  type ConsensusAlgorithm, type ConsensusResult, type ProposalView, type VoteType
+  isVotingType, type Ballot, type ConsensusAlgorithm, type ConsensusResult, type ProposalView
 } from '../../../src/index.js'
 import { SimulatedSwarm, type SimulatedAgent } from '../../../src/testing/index.js'
 import { decodeMessage } from '../../../src/wire/index.js'
+import { crowdBallot, markOf } from '../ballots.js'
+import { runoffRounds } from '../charts.js'
 import { crowdChoice, crowdWeight, isSilent, seedPersonas } from './population.js'
-import type { AgentInfo, Choice, Decision, FromWorker, ProposeRequest, ResultSummary, SimEvent, SwarmSettings, ToWorker } from './protocol.js'
+import type { AgentInfo, BallotSummary, Decision, FromWorker, ProposeRequest, ResultSummary, SimEvent, SwarmSettings, ToWorker } from './protocol.js'
 
 /** The worker's side of postMessage, typed without the WebWorker lib. */
 const port = globalThis as unknown as { postMessage: (message: FromWorker) => void, onmessage: ((evt: MessageEvent<ToWorker>) => void) | null }
@@ -38,9 +40,14 @@ let awaiting: Omit<Extract<SimEvent, { k: 'msg' }>, 't'> | undefined
 const now = (): number => swarm?.clock.now() ?? 0
 const emit = (event: SimEvent): void => { events.push(event) }
 
-function vote (index: number, proposal: ProposalView): VoteType | undefined {
+function vote (index: number, proposal: ProposalView): Ballot | undefined {
   if (settings === undefined) return undefined
-  if (settings.population === 'seed-personas') return seedPersonas[index]?.decide(proposal)?.vote as VoteType | undefined
+  // the personas only answer yes/no questions: over choices everyone votes as the crowd does
+  if (proposal.choices.length > 0 && proposal.votingType !== undefined) {
+    if (settings.population === 'crowd' && isSilent(settings.seed, index, opinions.silent)) return undefined
+    return crowdBallot(settings.seed, index, proposal.id, proposal.votingType, proposal.choices.length)
+  }
+  if (settings.population === 'seed-personas') return seedPersonas[index]?.decide(proposal)?.vote
   if (isSilent(settings.seed, index, opinions.silent)) return undefined
   return crowdChoice(settings.seed, index, proposal.id, opinions.support)
 }
@@ -81,8 +88,8 @@ function watch (agent: SimulatedAgent): void {
   manager.addEventListener('vote', (evt) => {
     if (evt.detail.proposalId !== current?.id) return
     const voter = byPeer.get(evt.detail.voter) ?? -1
-    const choice = evt.detail.vote as Choice
-    if (evt.detail.voter === self) emit({ k: 'voted', t: now(), agent: agent.index, choice })
+    const choice = markOf(evt.detail.vote) ?? 'abstain'
+    if (evt.detail.voter === self) emit({ k: 'voted', t: now(), agent: agent.index, choice, ballot: evt.detail.vote })
     if (current.closers.has(agent.index)) emit({ k: 'counted', t: now(), at: agent.index, voter, choice })
   })
   manager.addEventListener('decision', (evt) => {
@@ -120,7 +127,7 @@ function monitor (event: { at: number, event: string, from: string, to: string, 
       from,
       to,
       dropped: false,
-      ...(body.type === 'vote' ? { choice: body.choice as Choice } : {}),
+      ...(body.type === 'vote' ? { choice: markOf(body.choice) ?? 'abstain' } : {}),
       ...(body.type === 'close' ? { decision: body.decision as Decision } : {})
     }
   } else if (event.event === 'drop' && awaiting !== undefined) {
@@ -166,7 +173,25 @@ function summary (result: ConsensusResult, reportedBy: number): ResultSummary {
     closeRound: typeof result.metadata.closeRound === 'number' ? result.metadata.closeRound : undefined,
     decidedRound: typeof result.metadata.decidedRound === 'number' ? result.metadata.decidedRound : undefined,
     path: result.metadata.path === 'fast' || result.metadata.path === 'precommit' ? result.metadata.path : undefined,
-    reportedBy
+    reportedBy,
+    ...(result.choices === undefined || result.choices.length === 0 ? {} : { ballots: ballotSummary(result) })
+  }
+}
+
+/** What a result over choices says: scores, winner, ranking, and the runoff's rounds for ranked-choice. */
+function ballotSummary (result: ConsensusResult): BallotSummary {
+  const m = result.metadata
+  const votingType = isVotingType(m.votingType) ? m.votingType : 'single-choice'
+  const tallies = Array.isArray(m.irvRounds) ? m.irvRounds.filter(Array.isArray).map(r => r.map(Number)) : undefined
+  return {
+    votingType,
+    choices: result.choices ?? [],
+    scores: result.scores ?? [],
+    winner: result.winner ?? null,
+    ranking: result.ranking ?? [],
+    scoresTotal: typeof m.scoresTotal === 'number' ? m.scoresTotal : 0,
+    turnout: typeof m.turnout === 'number' ? m.turnout : 0,
+    ...(tallies === undefined ? {} : { rounds: runoffRounds(tallies) })
   }
 }
 
@@ -197,10 +222,13 @@ async function propose (request: ProposeRequest): Promise<void> {
     emit({ k: 'restart', t: now(), agent: agent.index })
   }
   const coordinator = s.agent(request.coordinator ?? 0)
-  coordinator.manager.registerAlgorithm(request.algorithm, algorithmFor(request, s.agents))
-  const threshold = request.algorithm === 'unanimous'
+  const choices = request.choices ?? []
+  if (choices.length === 0) coordinator.manager.registerAlgorithm(request.algorithm, algorithmFor(request, s.agents))
+  const binaryThreshold = request.algorithm === 'unanimous'
     ? 1
     : request.algorithm === 'supermajority' ? 2 / 3 : request.algorithm === 'expert_weighted' ? 0.6 : request.threshold
+  // the default rule over choices has no threshold: the top choice wins
+  const threshold = choices.length > 0 ? 0 : binaryThreshold
   const mine: Current = {
     id: undefined,
     label: request.label ?? '',
@@ -213,15 +241,19 @@ async function propose (request: ProposeRequest): Promise<void> {
   }
   current = mine
   // the monitor learns the proposal's id and closers as it leaves (see onProposalSent)
-  coordinator.manager.requestConsensus(request.payload, {
-    algorithm: request.algorithm,
-    timeoutMs: request.timeoutMs,
-    participants: s.agents.map(a => a.identity.peerId)
-  }).then(result => { if (current === mine) report(result, mine.coordinator) }, () => {})
+  const participants = s.agents.map(a => a.identity.peerId)
+  const asked = choices.length > 0
+    // the default rule: the top choice wins, a tie goes to the lower index; ballots may change until the deadline
+    ? coordinator.manager.requestConsensus(request.payload, { choices, votingType: request.votingType, timeoutMs: request.timeoutMs, participants })
+    : coordinator.manager.requestConsensus(request.payload, { algorithm: request.algorithm, timeoutMs: request.timeoutMs, participants })
+  asked.then(result => { if (current === mine) report(result, mine.coordinator) }, () => {})
 }
 
 /** The coordinator's proposal leaves: its id, closers and deadline are in the signed body. */
-function onProposalSent (id: string, body: { closers: string[], deadline: number, step: number, electorate: unknown[], algorithm: { name: string } }): void {
+function onProposalSent (
+  id: string,
+  body: { closers: string[], deadline: number, step: number, electorate: unknown[], algorithm: { name: string }, choices: string[] }
+): void {
   if (current === undefined || current.id !== undefined) return
   current.id = id
   current.closers = new Set(body.closers.map(c => byPeer.get(c) ?? -1))
@@ -236,7 +268,8 @@ function onProposalSent (id: string, body: { closers: string[], deadline: number
     algorithm: body.algorithm.name,
     deadline: body.deadline,
     electorate: body.electorate.length,
-    threshold: current.threshold
+    threshold: current.threshold,
+    choices: body.choices
   })
 }
 
