@@ -194,6 +194,97 @@ describe('libp2p-consensus CLI', () => {
   })
 })
 
+describe('ballots over choices', () => {
+  let hubAddr: string
+  const agents: Running[] = []
+
+  beforeAll(async () => {
+    // a hub that does not vote: the electorate is the agents below
+    const hub = startCli(['hub', '--port', '0'])
+    hubAddr = (await hub.waitFor(/^ {2}(\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\w+)$/m))[1] as string
+    for (const vote of ['1,2,3', '2,1,3', '3,2,1', 'for']) agents.push(startCli(['agent', '--hub', hubAddr, '--vote', vote]))
+    agents.push(startCli(['agent', '--hub', hubAddr, '--vote', '2,1,3', '--json']))
+    for (const agent of agents) await agent.waitFor(/^agent \w+ joined|^\{"event":"ready"/m)
+    await hub.waitFor(/\(5 connected\)/)
+  }, 60_000)
+
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+  })
+
+  it('propose --choices --voting-type ranked-choice: agents vote their rankings and the instant runoff picks the winner', async () => {
+    // rankings 1>2>3, 2>1>3, 3>2>1 and 2>1>3: round 1 gives sushi 2 of 4 (no majority); pizza and tacos tie last and
+    // pizza, the lower index, goes out; its ballot moves to sushi, 3 of 4. Plurality with the same tie-break would also pick sushi,
+    // but the rounds and the final tallies (sushi 3, tacos 1, pizza 0) are the runoff's
+    const args = ['propose', '--hub', hubAddr, '--choices', 'pizza,sushi', '--choices', 'tacos', '--voting-type', 'ranked-choice', '--min-peers', '5']
+    const [json, text] = await Promise.all([
+      runCli([...args, '--timeout', '3000', '{"lunch":"friday"}', '--json']),
+      runCli([...args, '--timeout', '3000', '{"lunch":"saturday"}'])
+    ])
+    expect(json.code, json.stderr).toBe(0)
+    const result = JSON.parse(json.stdout)
+    expect(result).toMatchObject({ decision: 'approved', choices: ['pizza', 'sushi', 'tacos'], winner: 2, ranking: [2, 3, 1], votesFor: 4, scores: [0, 3, 1] })
+    expect(result.algorithmUsed).toBe('ranked-choice')
+    expect(result.metadata.irvRounds).toEqual([[1, 2, 1], [0, 3, 1]])
+    expect(result.participants).toHaveLength(5)
+
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/^APPROVED {2}\w{8} {2}ranked-choice {2}winner 2 "sushi" {2}ballots 4 · abstain 0 of 5 /m)
+    expect(text.stdout).toMatch(/^ {2}★ 2 sushi {2}█{24} {2}3$/m)
+    expect(text.stdout).toMatch(/^ {4}3 tacos {2}█{8}░{16} {2}1$/m)
+    expect(text.stdout).toMatch(/^ {4}1 pizza {2}░{24} {2}0$/m)
+    expect(text.stdout).toContain('ranking: 2 "sushi" > 3 "tacos" > 1 "pizza"')
+    expect(text.stdout).toMatch(/^ {2}round 1: pizza 1 · sushi 2 · tacos 1 {2}→ pizza out\n {2}round 2: sushi 3 · tacos 1$/m)
+
+    // the agent voting `for` cannot rank: it says so and stays up; the --json one prints its ranking
+    const [, , , misfit, jsonAgent] = agents as [Running, Running, Running, Running, Running]
+    await misfit.waitFor(new RegExp(`not voting on ${result.proposalId.slice(0, 8)}: --vote for does not fit a ranked-choice proposal: it takes a ranking`))
+    expect(misfit.child.exitCode).toBe(null)
+    await agents[1]?.waitFor(new RegExp(`voted 2,1,3 on ${result.proposalId.slice(0, 8)}`))
+    const vote = (await jsonAgent.waitFor(new RegExp(`^\\{"event":"vote","proposalId":"${result.proposalId as string}".*$`, 'm')))[0]
+    expect(JSON.parse(vote).vote).toEqual([2, 1, 3])
+  }, 60_000)
+
+  it('a binary proposal still takes for/against/abstain; agents with rankings sit it out', async () => {
+    const run = await runCli(['propose', '--hub', hubAddr, '{"action":"deploy"}', '--min-peers', '5', '--timeout', '3000', '--json'])
+    const result = JSON.parse(run.stdout)
+    expect(result.votesFor).toBe(1)
+    expect(result.choices).toBeUndefined()
+    const id = (result.proposalId as string).slice(0, 8)
+    await agents[0]?.waitFor(new RegExp(`not voting on ${id}: --vote 1,2,3 is a ballot over choices, and this proposal is binary`))
+    await agents[3]?.waitFor(new RegExp(`voted for on ${id}`))
+  }, 60_000)
+
+  it('refuses a bad --voting-type, --vote or rule flag with one line naming the flag, exit code 2', async () => {
+    const runs = await Promise.all([
+      runCli(['propose', '--hub', hubAddr, '{}', '--choices', 'a,b', '--voting-type', 'borda']),
+      runCli(['agent', '--hub', hubAddr, '--vote', 'first']),
+      runCli(['agent', '--hub', hubAddr, '--vote', '2,2,1', '--json']),
+      runCli(['propose', '--hub', hubAddr, '{}', '--choices', 'a,b', '--quorum-type', 'rejection', '--quorum', '0.3']),
+      runCli(['propose', '--hub', hubAddr, '{}', '--voting-type', 'approval', '--json']),
+      runCli(['propose', '--hub', hubAddr, '{}', '--choices', 'a,b,a'])
+    ])
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stdout).toBe('')
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    }
+    const [type, word, twice, rejection, noChoices, sameChoice] = runs as Array<typeof runs[number]>
+    expect(type?.stderr).toContain(
+      "option '--voting-type <type>' argument 'borda' is invalid. unknown voting type \"borda\"; expected one of single-choice, approval, ranked-choice"
+    )
+    expect(word?.stderr).toContain("option '--vote <ballot>' argument 'first' is invalid. expected for, against, abstain, a choice index (2), a list")
+    const badBallot = expect.stringMatching(/--vote <ballot>.*lists choice 2 twice/)
+    expect(JSON.parse(twice?.stderr ?? '')).toEqual({ code: 'commander.invalidArgument', error: badBallot })
+    expect(rejection?.stderr).toContain('--quorum-type rejection needs --reject-choice')
+    expect(JSON.parse(noChoices?.stderr ?? '')).toEqual({
+      code: 'libp2p-consensus.usage',
+      error: expect.stringMatching(/^--voting-type applies to a ballot over choices: pass --choices/)
+    })
+    expect(sameChoice?.stderr).toContain('choice "a" is listed twice')
+  }, 60_000)
+})
+
 describe('hub --json', () => {
   afterAll(() => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
@@ -265,6 +356,16 @@ describe('program', () => {
     expect(help('propose')).toContain('--timeout <ms> how long to wait for the --min-peers agents, then how long votes are collected')
     expect(help('propose')).toContain('--min-peers <n> wait up to --timeout until this many voting agents are on the topic')
     expect(help('hub')).toContain('--json print one JSON object per line: {"event":"ready"|"join"|"leave"|"proposal"|"decision"|"stop"')
+  })
+
+  it('--help names the ballot flags: propose --choices, --voting-type and the rule; agent --vote takes a ballot', () => {
+    const help = (name: string): string => (buildProgram().commands.find(c => c.name() === name)?.helpInformation() ?? '').replace(/\s+/g, ' ')
+    for (const flag of ['--choices <list>', '--voting-type <type>', '--quorum <share>', '--quorum-type <type>', '--reject-choice <n>', '--tie-break <rule>',
+      '--no-vote-change']) {
+      expect(help('propose')).toContain(flag)
+    }
+    expect(help('propose')).toContain('single-choice, approval, ranked-choice, weighted, quadratic, copeland')
+    expect(help('agent')).toContain('--vote <ballot> how to vote: for, against, abstain, a choice index (2), a list of indices (2,1,3) or shares (1:2,3:1)')
   })
 
   it('reports the version package.json has', async () => {
