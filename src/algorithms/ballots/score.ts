@@ -119,8 +119,8 @@ function quadratic (n: number, cast: CastBallot[], total: number): Scored {
   const squares = roots.map(r => r * r)
   const sumSquares = squares.reduce((a, b) => a + b, 0n)
   const exact = squares.map(s => sumSquares === 0n ? q(0) : { n: s * BigInt(total), d: sumSquares })
-  // Snapshot's (Σ √(share·power))², rescaled to the valid power, from the fixed-point roots: within ~1e-18 of the float
-  // formula, and unlike a float sum the same whatever order the ballots arrive in (peers see different orders)
+  // Snapshot's (Σ √(share·power))², rescaled to the valid power, from the fixed-point roots: within float rounding of
+  // Snapshot's own float sums, and unlike a float sum the same whatever order the ballots arrive in (peers see different orders)
   return { exact, display: exact.map(toNumber), roots }
 }
 
