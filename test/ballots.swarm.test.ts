@@ -1,0 +1,88 @@
+/**
+ * Snapshot's six voting examples decided by a whole simulated swarm through the real API: one agent
+ * per distinct ballot (its weight = how many voters cast it; quadratic, whose score is not linear in
+ * weight, gets one agent per voter), the ballots signed, gossiped, counted, closed and certified like
+ * any vote. Every peer must report Snapshot's scores, the same winner and the same certificate, and
+ * the certificate must verify offline. Invalid ballots in the examples never count. Without the vectors
+ * folder (../shared/vectors) this file skips.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { ballotProblem, verifyCertificate, type Ballot, type VotingType } from '../src/index.js'
+import { SimulatedSwarm } from '../src/testing/index.js'
+
+const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'vectors', 'snapshot')
+const present = existsSync(VECTORS)
+
+interface Example { proposal: { choices: string[] }, scores: number[], votes: Array<{ choice: unknown, balance: number }> }
+const read = (file: string): any => JSON.parse(readFileSync(path.join(VECTORS, file), 'utf8'))
+
+const CASES: Array<{ type: VotingType, file: string, linear: boolean }> = [
+  { type: 'single-choice', file: 'singleChoice.json', linear: true },
+  { type: 'approval', file: 'approval.json', linear: true },
+  { type: 'ranked-choice', file: 'rankedChoice.json', linear: true },
+  { type: 'weighted', file: 'weighted.json', linear: true },
+  { type: 'copeland', file: 'copeland.json', linear: true },
+  { type: 'quadratic', file: 'quadratic.json', linear: false }
+]
+
+/** Snapshot's expected scores: its example file's, but copeland's own field is stale (see the vectors README). */
+function expectedScores (type: VotingType, example: Example): number[] {
+  return type === 'copeland' ? read('inline-cases.json').copeland_expected.getScores : example.scores
+}
+
+describe.skipIf(!present)(`Snapshot's examples decided by a swarm${present ? '' : ` (skipped: no vectors at ${VECTORS})`}`, () => {
+  it.each(CASES)('$type: every peer reports Snapshot\'s scores, one winner and one verifying certificate', async ({ type, file, linear }) => {
+    const example = read(file) as Example
+    const n = example.proposal.choices.length
+    // one voter per distinct ballot, weighted by its count, where scores are linear in weight
+    const groups = new Map<string, { ballot: unknown, weight: number }>()
+    example.votes.forEach((vote, i) => {
+      const key = linear ? JSON.stringify(vote.choice) : String(i)
+      const group = groups.get(key)
+      if (group === undefined) groups.set(key, { ballot: vote.choice, weight: vote.balance })
+      else group.weight += vote.balance
+    })
+    const voters = [...groups.values()]
+    const invalid = voters.filter(v => ballotProblem(type, v.ballot, n) !== undefined).length
+    const swarm = await SimulatedSwarm.create({
+      agents: voters.length,
+      seed: 1,
+      vote: (index) => voters[index]?.ballot as Ballot
+    })
+    try {
+      const ids = swarm.agents.map(a => a.identity.peerId)
+      const result = await swarm.request(0, { vector: file }, {
+        choices: example.proposal.choices,
+        votingType: type,
+        participants: ids,
+        weights: Object.fromEntries(ids.map((id, i) => [id, voters[i]?.weight as number])),
+        timeoutMs: 5_000
+      })
+      await swarm.settle(60_000)
+      const expected = expectedScores(type, example)
+      const top = expected.indexOf(Math.max(...expected)) + 1
+      expect(result.decision).toBe('approved')
+      expect(result.winner).toBe(top)
+      // the voters whose ballots Snapshot's isValidChoice refuses are never counted
+      expect(result.voters).toHaveLength(voters.length - invalid)
+      for (const agent of swarm.agents) {
+        const mine = agent.decisions.get(result.proposalId)
+        expect(mine?.certificate?.id, `agent ${agent.index}`).toBe(result.certificate?.id)
+        expect(mine?.winner).toBe(top)
+        mine?.scores?.forEach((s, i) => {
+          // exact for integer sums; weighted, quadratic and copeland floats differ from Snapshot's in summation order only
+          if (type === 'single-choice' || type === 'approval' || type === 'ranked-choice') expect(s).toBe(expected[i])
+          else expect(Math.abs(s - (expected[i] as number))).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected[i] as number)))
+        })
+      }
+      const verified = await verifyCertificate(result.certificate!)
+      expect(verified.winner).toBe(top)
+      expect(verified.choices).toEqual(example.proposal.choices)
+    } finally {
+      await swarm.stop()
+    }
+  }, 120_000)
+})
