@@ -5,7 +5,8 @@
  */
 import { createAgent, type ConsensusAgent } from '../src/agent/index.js'
 import { createHub, type ConsensusHub } from '../src/hub/index.js'
-import { VoteType, type ConsensusResult, type ProposalView } from '../src/index.js'
+import { VoteType, type Ballot, type ConsensusResult, type ProposalView } from '../src/index.js'
+import { ballotFrom } from './src/ballots.js'
 import type { HubInfo } from './src/live/hub-info.js'
 
 /** A Node agent's character. */
@@ -14,20 +15,32 @@ export interface NodePersona {
   /** how it votes, in words */
   opinion: string
   decide(proposal: ProposalView): VoteType
+  /** its preference over a proposal's choices, best first (1-based) */
+  prefer(choiceCount: number): number[]
+}
+
+const inOrder = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1)
+
+/** How a persona answers: a vote on a yes/no proposal, a ballot of the pinned voting type (from its preference) on one with choices. */
+export function personaBallot (persona: NodePersona, proposal: ProposalView): Ballot {
+  if (proposal.choices.length === 0 || proposal.votingType === undefined) return persona.decide(proposal)
+  return ballotFrom(proposal.votingType, persona.prefer(proposal.choices.length))
 }
 
 /** Three agents that disagree in readable ways, so a tab's own vote often tips the balance. */
 export const nodePersonas: NodePersona[] = [
-  { name: 'optimist', opinion: 'votes for everything', decide: () => VoteType.For },
+  { name: 'optimist', opinion: 'votes for everything; over choices, the first first', decide: () => VoteType.For, prefer: inOrder },
   {
     name: 'cautious',
-    opinion: 'against production or high risk',
-    decide: (p) => p.payload.target === 'production' || p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For
+    opinion: 'against production or high risk; over choices, the last first',
+    decide: (p) => p.payload.target === 'production' || p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For,
+    prefer: (n) => inOrder(n).reverse()
   },
   {
     name: 'auditor',
-    opinion: 'for when a version is named, else abstains',
-    decide: (p) => typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain
+    opinion: 'for when a version is named, else abstains; over choices, the second first',
+    decide: (p) => typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain,
+    prefer: (n) => n < 2 ? inOrder(n) : [2, 1, ...inOrder(n).slice(2)]
   }
 ]
 
@@ -63,7 +76,7 @@ export async function startLiveSwarm (init: LiveSwarmInit = {}): Promise<LiveSwa
       consensus: {
         voter: async (proposal) => {
           if (thinkMs > 0) await new Promise(resolve => setTimeout(resolve, 300 + Math.random() * (thinkMs - 300)))
-          return persona.decide(proposal)
+          return personaBallot(persona, proposal)
         }
       }
     })

@@ -53,7 +53,10 @@ async function main (): Promise<void> {
   swarm.hub.addEventListener('agent:leave', (evt) => { console.log(dim(`  - agent ${evt.detail.peerId} (${evt.detail.agents} on the topic)`)) })
   swarm.hub.addEventListener('decision', (evt) => {
     const r = evt.detail
-    console.log(`  ${colour(r.decision)} ${r.algorithmUsed}: ${r.votesFor} for, ${r.votesAgainst} against, ${r.votesAbstain} abstain ` +
+    const counted = r.choices === undefined
+      ? `${r.votesFor} for, ${r.votesAgainst} against, ${r.votesAbstain} abstain`
+      : `winner ${r.winner === null || r.winner === undefined ? 'none' : r.choices[r.winner - 1] ?? r.winner}, ${r.votesFor} ballots, ${r.votesAbstain} abstain`
+    console.log(`  ${colour(r.decision)} ${r.algorithmUsed}: ${counted} ` +
       `of ${r.participants.length} in ${r.durationMs} ms  ${dim(`certificate ${r.certificate?.id ?? 'none'}`)}`)
   })
 

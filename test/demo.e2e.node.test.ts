@@ -10,18 +10,24 @@ import { chromium, type Browser, type Page } from 'playwright'
 import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { VoteType, VotingType, evaluateBallots, parseRule } from '../src/index.js'
-import { crowdBallot } from '../demo/src/ballots.js'
+import { ballotFrom, crowdBallot } from '../demo/src/ballots.js'
+import { nodePersonas, personaBallot } from '../demo/live-swarm.js'
 import { chromiumLaunchOptions } from './browser/chromium.js'
 import { startLiveSwarm, type LiveSwarm, type VotingRule } from './helpers/live-swarm.js'
 
 const config = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
 const artifacts = fileURLToPath(new URL('../test-results/', import.meta.url))
-/** The demo's three Node agents: optimist, cautious (against production or high risk), auditor (for when a version is named). */
-const NODE_AGENTS: VotingRule[] = [
+/**
+ * The demo's three Node agents: optimist, cautious (against production or high risk), auditor (for when a version is named);
+ * over choices, each its own preference (demo/live-swarm.ts).
+ */
+const BINARY_RULES: VotingRule[] = [
   () => VoteType.For,
   (p) => p.payload.target === 'production' || p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For,
   (p) => typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain
 ]
+const NODE_AGENTS: VotingRule[] = BINARY_RULES.map((binary, i) => (p) =>
+  p.choices.length === 0 ? binary(p) : personaBallot(nodePersonas[i] as typeof nodePersonas[number], p))
 
 /** Move a slider as a hand would: set its value and let the page hear `input` and `change`. */
 async function slide (page: Page, selector: string, value: number): Promise<void> {
@@ -217,6 +223,70 @@ describe('the built demo page in headless chromium', () => {
       expect(decided.get(proposalId)?.certificate?.id).toBe(certificate)
     }
     await page.screenshot({ path: `${artifacts}demo-live.png` })
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('proposes over choices from the tab: a bad typed ranking is refused in the page, a good one counts, the tab shows the Node agents\' winner', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1100 }, colorScheme: 'dark' })
+    const errors: string[] = []
+    page.on('pageerror', (err) => { errors.push(err.message) })
+    await page.goto(`${url}?hub=${encodeURIComponent(swarm.hubAddr)}#live`)
+    await page.locator('#live-status[data-state="connected"]').waitFor({ timeout: 20_000 })
+    for (const agent of swarm.agents) await page.locator(`#live-peers li[data-peer="${agent.peerId.toString()}"]`).waitFor({ timeout: 20_000 })
+
+    const choices = ['plan A', 'plan B', 'plan C']
+    await page.fill('#live-choices', choices.join(', '))
+    await page.selectOption('#live-voting-type', 'ranked-choice')
+    await page.fill('#live-timeout', '6')
+    await page.fill('#live-payload', JSON.stringify({ action: 'pick a plan' }))
+    await page.click('#live-propose-button')
+    const card = page.locator('#live-open .proposal').first()
+    await card.waitFor({ timeout: 10_000 })
+    const proposalId = (await card.getAttribute('data-proposal')) ?? ''
+    expect(await card.locator('.choices-list span').count()).toBe(3)
+    // the three Node agents answer with rankings (each dot in its first choice's colour)
+    await expect.poll(async () => card.locator('.votes i.c1, .votes i.c2, .votes i.c3').count(), { timeout: 15_000 }).toBe(3)
+
+    // a ranking that names plan B twice: refused in the page, nothing signed
+    await card.locator('input.ballot').fill('2,2,1')
+    await card.locator('form.ballot-form button.primary').click()
+    await expect.poll(async () => card.locator('.ballot-error').textContent()).toContain('repeats choice 2')
+    await page.screenshot({ path: `${artifacts}demo-live-ballot.png`, fullPage: true })
+    expect(await card.locator('.votes i.c1, .votes i.c2, .votes i.c3').count()).toBe(3)
+    // then a valid one
+    await card.locator('input.ballot').fill('2,3,1')
+    await card.locator('form.ballot-form button.primary').click()
+    await expect.poll(async () => card.textContent()).toContain('your ballot: plan B > plan C > plan A')
+    expect(await card.locator('.ballot-error').count()).toBe(0)
+
+    // the winner as the library scores these four ballots
+    const view = { choices, votingType: VotingType.RankedChoice } as unknown as Parameters<typeof personaBallot>[1]
+    const ballots = [...nodePersonas.map(p => personaBallot(p, view)), ballotFrom(VotingType.RankedChoice, [2, 3, 1])]
+    const cast = ballots.map(ballot => ({ ballot, weight: 1 }))
+    const expected = evaluateBallots(VotingType.RankedChoice, 3, parseRule({}, VotingType.RankedChoice, 3), cast, 4)
+    expect(expected.winner).not.toBeNull()
+    const winnerName = choices[(expected.winner ?? 0) - 1] ?? ''
+
+    const decision = page.locator(`#live-decisions li[data-proposal="${proposalId}"]`)
+    await decision.waitFor({ timeout: 25_000 })
+    expect(await decision.getAttribute('data-decision')).toBe('approved')
+    expect(await decision.getAttribute('data-winner')).toBe(String(expected.winner))
+    expect(await decision.textContent()).toContain(`winner: ${winnerName}`)
+    const bars = decision.locator('g.choice-bar')
+    expect(await bars.count()).toBe(3)
+    expect(await decision.locator('g.choice-bar.won').getAttribute('data-choice')).toBe(String(expected.winner))
+    for (let i = 0; i < 3; i++) expect(Number(await bars.nth(i).getAttribute('data-score'))).toBe(expected.scores[i])
+    const certificate = (await decision.getAttribute('data-cert')) ?? ''
+    expect(certificate).toMatch(/^[0-9a-f]{64}$/)
+
+    // every Node agent decided the same winner under the same certificate
+    await expect.poll(() => swarm.decisions.every(d => d.has(proposalId)), { timeout: 15_000 }).toBe(true)
+    for (const decided of swarm.decisions) {
+      expect(decided.get(proposalId)?.winner).toBe(expected.winner)
+      expect(decided.get(proposalId)?.certificate?.id).toBe(certificate)
+    }
+    await page.screenshot({ path: `${artifacts}demo-live-choices.png`, fullPage: true })
     expect(errors).toEqual([])
     await page.close()
   })

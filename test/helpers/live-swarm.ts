@@ -4,10 +4,10 @@
  */
 import { createAgent, type ConsensusAgent } from '../../src/agent/index.js'
 import { createHub, type ConsensusHub } from '../../src/hub/index.js'
-import type { ConsensusResult, ProposalView, VoteType } from '../../src/index.js'
+import type { Ballot, ConsensusResult, ProposalView } from '../../src/index.js'
 
-/** One Node agent's voting rule. */
-export type VotingRule = (proposal: ProposalView) => VoteType
+/** One Node agent's voting rule: a vote, or a ballot on a proposal with choices. */
+export type VotingRule = (proposal: ProposalView) => Ballot
 
 /** A running hub with its Node agents. */
 export interface LiveSwarm {

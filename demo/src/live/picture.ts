@@ -3,8 +3,9 @@
  * electorate around it, each agent filling with its vote as the vote reaches this tab, the tally
  * this tab counts as a ring around the hub, and a wave when this tab holds the decision.
  */
-import { SwarmCanvas, palette, type NodeView, type Particle } from '../sim/canvas.js'
-import type { ConsensusResult, ProposalView, VoteType } from '../../../src/index.js'
+import { SwarmCanvas, palette, type NodeView, type Particle, type TallyView } from '../sim/canvas.js'
+import { choiceMark, type Mark } from '../ballots.js'
+import type { ConsensusResult, ProposalView } from '../../../src/index.js'
 
 /** How long a message is drawn on each hop (voter → hub → here); an illustration, not a measurement. */
 const HOP_MS = 260
@@ -17,7 +18,9 @@ export class LivePicture {
   private nodes: NodeView[] = []
   private particles: Particle[] = []
   private proposal: ProposalView | undefined
-  private counts = { for: 0, against: 0, abstain: 0 }
+  private counts: Partial<Record<Mark, number>> = {}
+  /** the open (or last decided) proposal's choices; none on a yes/no one */
+  private choices: string[] = []
   private threshold = 0.5
   private decision: { value: ConsensusResult['decision'], at: number, origin: number } | undefined
   private stopped = false
@@ -59,7 +62,8 @@ export class LivePicture {
   propose (view: ProposalView): void {
     this.proposal = view
     this.reset([this.hub, ...view.electorate.map(m => m.id)])
-    this.counts = { for: 0, against: 0, abstain: 0 }
+    this.counts = {}
+    this.choices = view.choices
     this.threshold = thresholdOf(view)
     this.decision = undefined
     const now = performance.now()
@@ -73,21 +77,24 @@ export class LivePicture {
     }
   }
 
-  /** A vote reached this tab (through the hub, unless it is our own). */
-  vote (proposalId: string, voter: string, choice: VoteType): void {
+  /** A vote reached this tab (through the hub, unless it is our own): its value, or its ballot's first choice. */
+  vote (proposalId: string, voter: string, choice: Mark): void {
     if (this.proposal?.id !== proposalId) return
     const i = this.index(voter)
     const node = this.nodes[i]
     if (node === undefined) return
     const now = performance.now()
-    const colour = palette(this.element)[choice]
+    const colours = palette(this.element)
+    const colour = colours[choice] ?? colours.abstain
     const here = this.index(this.self)
     if (i !== here) {
       this.particles.push({ from: i, to: 0, t0: now, t1: now + HOP_MS, dropped: false, colour })
       if (here > 0) this.particles.push({ from: 0, to: here, t0: now + HOP_MS, t1: now + 2 * HOP_MS, dropped: false, colour })
     }
+    // a changed ballot moves the voter's count rather than adding one
+    if (node.vote !== undefined) this.counts[node.vote] = (this.counts[node.vote] ?? 1) - 1
     Object.assign(node, { vote: choice, changedAt: now })
-    this.counts[choice]++
+    this.counts[choice] = (this.counts[choice] ?? 0) + 1
   }
 
   /** This tab holds the decision. */
@@ -110,10 +117,18 @@ export class LivePicture {
       particles: this.particles,
       coordinator: 0,
       closers: [],
-      tally: this.proposal === undefined && this.decision === undefined ? undefined : { ...this.counts, electorate, threshold: this.threshold },
+      tally: this.proposal === undefined && this.decision === undefined ? undefined : this.tally(electorate),
       decision: this.decision,
       centreLabel: 'hub · relays'
     }, now)
+  }
+
+  private tally (electorate: number): TallyView {
+    const c = this.counts
+    const view: TallyView = { for: c.for ?? 0, against: c.against ?? 0, abstain: c.abstain ?? 0, electorate, threshold: this.threshold }
+    // past six choices the colours repeat: count each colour once
+    if (this.choices.length > 0) view.marks = [...new Set(this.choices.map((_, i) => choiceMark(i + 1)))].map(m => [m, c[m] ?? 0])
+    return view
   }
 }
 
