@@ -1,8 +1,9 @@
 /**
  * End to end: build the demo page, serve the build, start a hub and three Node agents, and drive
  * the page in headless Chromium (test/browser/chromium.ts says which). Checks what a visitor would read: the simulation's decision,
- * tally and agreement, the Python demo's scenarios, and a live proposal whose certificate id in the tab is
- * the one every Node agent holds. Saves screenshots under test-results/.
+ * tally and agreement, its proposals over choices (bars per choice, the winner, the instant-runoff rounds, each equal to what the
+ * library scores from the seed's ballots), the Python demo's scenarios, and live proposals (yes/no and over choices) whose
+ * certificate id and winner in the tab are the ones every Node agent holds. Saves screenshots under test-results/.
  */
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -159,6 +160,35 @@ describe('the built demo page in headless chromium', () => {
     expect(await rounds.count()).toBe(irv.length)
     for (const [r, round] of irv.entries()) expect(await rounds.nth(r).getAttribute('data-eliminated')).toBe(String(round.eliminated ?? ''))
     await page.screenshot({ path: `${artifacts}demo-ranked-choice.png`, fullPage: true })
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('simulates each of the six voting types over three plans: every result names the winner the seed\'s ballots give, with a bar per plan', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' })
+    const errors: string[] = []
+    page.on('pageerror', (err) => { errors.push(err.message) })
+    await page.goto(`${url}?agents=9&autoplay=0#sim`)
+    await page.locator('#sim-propose:not([disabled])').waitFor({ timeout: 20_000 })
+    await slide(page, '#sim-loss', 0)
+    await slide(page, '#sim-timeout', 1000)
+    await page.click('#sim-speed button[data-pace="1000"]')
+    await page.selectOption('#sim-ballot', 'choices')
+    await page.selectOption('#sim-choice-count', '3')
+    for (const [n, votingType] of Object.values(VotingType).entries()) {
+      await page.selectOption('#sim-voting-type', votingType)
+      await page.locator('#sim-propose:not([disabled])').click({ timeout: 20_000 })
+      await expect.poll(async () => page.locator('#sim-log li').count(), { timeout: 30_000, interval: 200 }).toBe(n + 1)
+      const box = page.locator('#sim-ballot-result')
+      expect(await box.getAttribute('data-voting-type')).toBe(votingType)
+      const proposalId = (await page.locator('#sim-log li').first().getAttribute('data-proposal')) ?? ''
+      const cast = Array.from({ length: 9 }, (_, i) => ({ ballot: crowdBallot(1, i, proposalId, votingType, 3), weight: 1 }))
+      const expected = evaluateBallots(votingType, 3, parseRule({}, votingType, 3), cast, 9)
+      expect(await box.getAttribute('data-winner'), votingType).toBe(String(expected.winner ?? ''))
+      expect(JSON.parse((await box.getAttribute('data-scores')) ?? '[]'), votingType).toEqual(expected.scores)
+      expect(await page.locator('#sim-choice-bars g.choice-bar').count()).toBe(3)
+      expect(await page.locator('#sim-runoff-box').isVisible()).toBe(votingType === VotingType.RankedChoice)
+    }
     expect(errors).toEqual([])
     await page.close()
   })
