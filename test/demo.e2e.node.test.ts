@@ -1,8 +1,8 @@
 /**
  * End to end: build the demo page, serve the build, start a hub and three Node agents, and drive
  * the page in headless Chromium (test/browser/chromium.ts says which). Checks what a visitor would read: the simulation's decision,
- * tally and agreement, its proposals over choices (bars per choice, the winner, the instant-runoff rounds, each equal to what the
- * library scores from the seed's ballots), the Python demo's scenarios, and live proposals (yes/no and over choices) whose
+ * tally and agreement, its proposals over choices (bars per choice, the winner, the instant-runoff rounds, each equal to the library's
+ * recount of the ballots the page lists as signed), the Python demo's scenarios, and live proposals (yes/no and over choices) whose
  * certificate id and winner in the tab are the ones every Node agent holds. Saves screenshots under test-results/.
  */
 import { mkdir } from 'node:fs/promises'
@@ -10,25 +10,31 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright'
 import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { VoteType, VotingType, evaluateBallots, parseRule } from '../src/index.js'
-import { ballotFrom, crowdBallot } from '../demo/src/ballots.js'
-import { nodePersonas, personaBallot } from '../demo/live-swarm.js'
+import { VoteType, VotingType, evaluateBallots, parseRule, type Ballot } from '../src/index.js'
 import { chromiumLaunchOptions } from './browser/chromium.js'
 import { startLiveSwarm, type LiveSwarm, type VotingRule } from './helpers/live-swarm.js'
 
 const config = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
 const artifacts = fileURLToPath(new URL('../test-results/', import.meta.url))
+/** A ranking over `n` choices: these first, then the rest in order. */
+const ranking = (n: number, ...first: number[]): number[] => [...first, ...Array.from({ length: n }, (_, i) => i + 1).filter(c => !first.includes(c))]
 /**
- * The demo's three Node agents: optimist, cautious (against production or high risk), auditor (for when a version is named);
- * over choices, each its own preference (demo/live-swarm.ts).
+ * The demo's three Node agents: optimist, cautious (against production or high risk), auditor (for when a version is named).
+ * Over choices (ranked-choice here) as demo/live-swarm.ts's: the optimist in order, the cautious in reverse, the auditor the second first.
  */
-const BINARY_RULES: VotingRule[] = [
-  () => VoteType.For,
-  (p) => p.payload.target === 'production' || p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For,
-  (p) => typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain
+const NODE_AGENTS: VotingRule[] = [
+  (p) => p.choices.length > 0 ? ranking(p.choices.length) : VoteType.For,
+  (p) => p.choices.length > 0
+    ? ranking(p.choices.length).reverse()
+    : p.payload.target === 'production' || p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For,
+  (p) => p.choices.length > 0 ? ranking(p.choices.length, 2) : typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain
 ]
-const NODE_AGENTS: VotingRule[] = BINARY_RULES.map((binary, i) => (p) =>
-  p.choices.length === 0 ? binary(p) : personaBallot(nodePersonas[i] as typeof nodePersonas[number], p))
+
+/** The ballots the page lists as cast, each of weight 1. */
+async function castBallots (page: Page): Promise<Array<{ ballot: Ballot, weight: number }>> {
+  const listed = await page.locator('#sim-ballots li').evaluateAll(els => els.map(el => (el as HTMLElement).dataset.ballot ?? ''))
+  return listed.map(json => ({ ballot: JSON.parse(json) as Ballot, weight: 1 }))
+}
 
 /** Move a slider as a hand would: set its value and let the page hear `input` and `change`. */
 async function slide (page: Page, selector: string, value: number): Promise<void> {
@@ -105,7 +111,7 @@ describe('the built demo page in headless chromium', () => {
     await page.close()
   })
 
-  it('simulates a ranked-choice vote over four plans: a bar per choice, the winner and the runoff rounds, as the seed\'s ballots give', async () => {
+  it('simulates a ranked-choice vote over four plans: a bar per choice, the winner and the runoff rounds, recounted from the signed ballots', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, colorScheme: 'dark' })
     const errors: string[] = []
     page.on('pageerror', (err) => { errors.push(err.message) })
@@ -130,8 +136,10 @@ describe('the built demo page in headless chromium', () => {
     const ranking = JSON.parse((await box.getAttribute('data-ranking')) ?? '[]') as number[]
     const winner = Number(await box.getAttribute('data-winner'))
 
-    // the same proposal counted here: every agent's ballot from the seed (no loss, nobody silent: all 20 count), scored by the library
-    const cast = Array.from({ length: 20 }, (_, i) => ({ ballot: crowdBallot(1, i, proposalId, VotingType.RankedChoice, 4), weight: 1 }))
+    // the ballots the agents signed, recounted here by the library (no loss, nobody silent: all 20 count)
+    const cast = await castBallots(page)
+    expect(cast).toHaveLength(20)
+    expect(new Set(cast.map(c => JSON.stringify(c.ballot))).size).toBeGreaterThan(1)
     const expected = evaluateBallots(VotingType.RankedChoice, 4, parseRule({}, VotingType.RankedChoice, 4), cast, 20)
     expect(expected.winner).not.toBeNull()
     expect(winner).toBe(expected.winner)
@@ -164,7 +172,7 @@ describe('the built demo page in headless chromium', () => {
     await page.close()
   })
 
-  it('simulates each of the six voting types over three plans: every result names the winner the seed\'s ballots give, with a bar per plan', async () => {
+  it('simulates each of the six voting types over three plans: each result is the recount of the signed ballots, a bar per plan', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' })
     const errors: string[] = []
     page.on('pageerror', (err) => { errors.push(err.message) })
@@ -181,8 +189,8 @@ describe('the built demo page in headless chromium', () => {
       await expect.poll(async () => page.locator('#sim-log li').count(), { timeout: 30_000, interval: 200 }).toBe(n + 1)
       const box = page.locator('#sim-ballot-result')
       expect(await box.getAttribute('data-voting-type')).toBe(votingType)
-      const proposalId = (await page.locator('#sim-log li').first().getAttribute('data-proposal')) ?? ''
-      const cast = Array.from({ length: 9 }, (_, i) => ({ ballot: crowdBallot(1, i, proposalId, votingType, 3), weight: 1 }))
+      const cast = await castBallots(page)
+      expect(cast).toHaveLength(9)
       const expected = evaluateBallots(votingType, 3, parseRule({}, votingType, 3), cast, 9)
       expect(await box.getAttribute('data-winner'), votingType).toBe(String(expected.winner ?? ''))
       expect(JSON.parse((await box.getAttribute('data-scores')) ?? '[]'), votingType).toEqual(expected.scores)
@@ -291,9 +299,7 @@ describe('the built demo page in headless chromium', () => {
     expect(await card.locator('.ballot-error').count()).toBe(0)
 
     // the winner as the library scores these four ballots
-    const view = { choices, votingType: VotingType.RankedChoice } as unknown as Parameters<typeof personaBallot>[1]
-    const ballots = [...nodePersonas.map(p => personaBallot(p, view)), ballotFrom(VotingType.RankedChoice, [2, 3, 1])]
-    const cast = ballots.map(ballot => ({ ballot, weight: 1 }))
+    const cast = [ranking(3), ranking(3).reverse(), ranking(3, 2), [2, 3, 1]].map(ballot => ({ ballot, weight: 1 }))
     const expected = evaluateBallots(VotingType.RankedChoice, 3, parseRule({}, VotingType.RankedChoice, 3), cast, 4)
     expect(expected.winner).not.toBeNull()
     const winnerName = choices[(expected.winner ?? 0) - 1] ?? ''

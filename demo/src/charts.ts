@@ -2,7 +2,7 @@
  * Hand-drawn SVG charts of statistics over proposals: outcomes per algorithm (approval rate and
  * timeouts) and the time each proposal took to decide. Plain strings into a viewBox, so they scale.
  */
-import type { Decision } from './sim/protocol.js'
+import type { Decision, RunoffRound } from './sim/protocol.js'
 
 /** One decided proposal, as the charts see it. */
 export interface ProposalRecord {
@@ -106,9 +106,6 @@ function niceMax (value: number): number {
 function empty (text: string): string {
   return `<svg viewBox="0 0 370 40" role="img"><text x="185" y="24" class="chart-axis" text-anchor="middle">${escapeXml(text)}</text></svg>`
 }
-
-/** One instant-runoff round as drawn: the tally per choice and the choice eliminated after it (null in the last round). */
-export interface RunoffRound { tallies: number[], eliminated: number | null }
 
 /** The fill of choice `index` (1-based): the theme's `--c1` … `--c6`, reused after six. */
 export const choiceFill = (index: number): string => `var(--c${((index - 1) % 6) + 1})`

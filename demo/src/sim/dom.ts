@@ -2,7 +2,8 @@
  * The simulation's words and numbers: the running tally, the decision banner, the decision log and
  * the scenario cards. Everything a test (or a reader) checks is text here, not pixels.
  */
-import { choiceMark, type Mark } from '../ballots.js'
+import { choiceMark, describeBallot, type Mark } from '../ballots.js'
+import type { Ballot } from '../../../src/index.js'
 import { choiceBars, escapeXml, formatMs, runoffChart } from '../charts.js'
 import type { AgentInfo, BallotSummary, ResultSummary } from './protocol.js'
 
@@ -55,7 +56,7 @@ function tieNote ({ scores, winner }: BallotSummary): string {
 }
 
 /** The result of a proposal with choices: the winner, a bar per choice, and for ranked-choice the runoff's rounds. */
-export function showBallotResult (n: number, ballots: BallotSummary): void {
+export function showBallotResult (n: number, ballots: BallotSummary, cast: Map<number, Ballot>, agents: AgentInfo[]): void {
   const box = byId('sim-ballot-result')
   box.hidden = false
   box.dataset.votingType = ballots.votingType
@@ -72,6 +73,10 @@ export function showBallotResult (n: number, ballots: BallotSummary): void {
   byId('sim-choice-bars').innerHTML = choiceBars(ballots.choices, ballots.scores, ballots.winner, ballots.ranking)
   byId('sim-runoff-box').hidden = ballots.rounds === undefined
   byId('sim-runoff').innerHTML = ballots.rounds === undefined ? '' : runoffChart(ballots.choices, ballots.rounds)
+  // the ballots as cast (a closer counts those that reached it in time): anyone can recount them
+  byId('sim-ballots').innerHTML = [...cast.entries()].sort(([a], [b]) => a - b).map(([agent, ballot]) =>
+    `<li data-agent="${agent}" data-ballot="${escapeXml(JSON.stringify(ballot))}">${escapeXml(agents[agent]?.name ?? `agent-${agent}`)}: ` +
+    `<b>${escapeXml(describeBallot(ballot, ballots.choices))}</b></li>`).join('')
 }
 
 /** Update the tally bar and numbers. */

@@ -4,7 +4,7 @@
  * run just ahead of it, so a click (crash the coordinator) lands when it is made. Nothing in flight
  * while the swarm waits for a deadline: then time fast-forwards.
  */
-import { VotingType } from '../../../src/index.js'
+import { VotingType, type Ballot } from '../../../src/index.js'
 import { choiceMark } from '../ballots.js'
 import { durationsChart, formatMs, outcomesChart, type ProposalRecord } from '../charts.js'
 import { SwarmCanvas, palette, type NodeView, type Particle, type TallyView } from './canvas.js'
@@ -31,6 +31,8 @@ interface Running {
   closing: boolean
   /** empty on a yes/no proposal */
   choices: string[]
+  /** each agent's own ballot, as it signed it (proposals with choices) */
+  ballots: Map<number, Ballot>
 }
 
 /** The options of the simulation's proposals with choices. */
@@ -253,7 +255,8 @@ export class SimulationPanel {
       result: undefined,
       scenario,
       closing: false,
-      choices: request.choices ?? []
+      choices: request.choices ?? [],
+      ballots: new Map()
     }
     this.post({ type: 'propose', request: { ...request, label: this.running.title } })
   }
@@ -409,7 +412,10 @@ export class SimulationPanel {
         break
       }
       case 'received': touch(event.agent, { received: true }); break
-      case 'voted': touch(event.agent, { vote: event.choice }); break
+      case 'voted':
+        touch(event.agent, { vote: event.choice })
+        if (running !== undefined && running.choices.length > 0) running.ballots.set(event.agent, event.ballot)
+        break
       case 'counted': {
         if (running === undefined) return
         const counts = running.counted.get(event.at) ?? emptyCounts()
@@ -455,7 +461,7 @@ export class SimulationPanel {
     logDecision(record.n, running.title, result, this.agents.length)
     byId('sim-outcomes').innerHTML = outcomesChart(this.history)
     byId('sim-durations').innerHTML = durationsChart(this.history)
-    if (result.ballots !== undefined) showBallotResult(record.n, result.ballots)
+    if (result.ballots !== undefined) showBallotResult(record.n, result.ballots, running.ballots, this.agents)
     if (running.scenario !== undefined) {
       const scenario = seedScenarios[running.scenario]
       if (scenario !== undefined) {

@@ -5,7 +5,6 @@
  */
 
 import type { Ballot, VotingType } from '../../../src/index.js'
-import type { RunoffRound } from '../charts.js'
 import type { Mark } from '../ballots.js'
 
 /** A vote value. */
@@ -94,6 +93,9 @@ export interface ResultSummary {
   /** a proposal with choices: what the result says of them */
   ballots?: BallotSummary
 }
+
+/** One instant-runoff round as drawn: the tally per choice and the choice eliminated after it (null in the last round). */
+export interface RunoffRound { tallies: number[], eliminated: number | null }
 
 /** A result over choices, as the page draws it. */
 export interface BallotSummary {
