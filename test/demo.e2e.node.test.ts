@@ -18,16 +18,18 @@ const config = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
 const artifacts = fileURLToPath(new URL('../test-results/', import.meta.url))
 /** A ranking over `n` choices: these first, then the rest in order. */
 const ranking = (n: number, ...first: number[]): number[] => [...first, ...Array.from({ length: n }, (_, i) => i + 1).filter(c => !first.includes(c))]
+/** A preference as a ballot: the favourite on a single-choice proposal, the whole ranking otherwise (the tests use those two types). */
+const ballotOf = (p: { votingType?: VotingType }, order: number[]): Ballot => p.votingType === VotingType.SingleChoice ? order[0] ?? 1 : order
 /**
  * The demo's three Node agents: optimist, cautious (against production or high risk), auditor (for when a version is named).
- * Over choices (ranked-choice here) as demo/live-swarm.ts's: the optimist in order, the cautious in reverse, the auditor the second first.
+ * Over choices as demo/live-swarm.ts's: the optimist prefers them in order, the cautious in reverse, the auditor the second first.
  */
 const NODE_AGENTS: VotingRule[] = [
-  (p) => p.choices.length > 0 ? ranking(p.choices.length) : VoteType.For,
+  (p) => p.choices.length > 0 ? ballotOf(p, ranking(p.choices.length)) : VoteType.For,
   (p) => p.choices.length > 0
-    ? ranking(p.choices.length).reverse()
+    ? ballotOf(p, ranking(p.choices.length).reverse())
     : p.payload.target === 'production' || p.payload.risk_level === 'high' ? VoteType.Against : VoteType.For,
-  (p) => p.choices.length > 0 ? ranking(p.choices.length, 2) : typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain
+  (p) => p.choices.length > 0 ? ballotOf(p, ranking(p.choices.length, 2)) : typeof p.payload.version === 'string' ? VoteType.For : VoteType.Abstain
 ]
 
 /** The ballots the page lists as cast, each of weight 1. */
@@ -323,6 +325,40 @@ describe('the built demo page in headless chromium', () => {
       expect(decided.get(proposalId)?.certificate?.id).toBe(certificate)
     }
     await page.screenshot({ path: `${artifacts}demo-live-choices.png`, fullPage: true })
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('votes on a single-choice proposal with one button per choice: the tab\'s vote decides, and every peer names that winner', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 950 }, colorScheme: 'dark' })
+    const errors: string[] = []
+    page.on('pageerror', (err) => { errors.push(err.message) })
+    await page.goto(`${url}?hub=${encodeURIComponent(swarm.hubAddr)}#live`)
+    await page.locator('#live-status[data-state="connected"]').waitFor({ timeout: 20_000 })
+    for (const agent of swarm.agents) await page.locator(`#live-peers li[data-peer="${agent.peerId.toString()}"]`).waitFor({ timeout: 20_000 })
+    const choices = ['red', 'green', 'blue']
+    await page.fill('#live-choices', choices.join(','))
+    await page.selectOption('#live-voting-type', 'single-choice')
+    await page.fill('#live-timeout', '5')
+    await page.click('#live-propose-button')
+    const card = page.locator('#live-open .proposal').first()
+    await card.waitFor({ timeout: 10_000 })
+    const proposalId = (await card.getAttribute('data-proposal')) ?? ''
+    expect(await card.locator('button[data-ballot]').allTextContents()).toEqual([...choices, 'abstain'])
+    // the Node agents split three ways (red, blue, green): this tab's vote for blue breaks the tie
+    await expect.poll(async () => card.locator('.votes i.c1, .votes i.c2, .votes i.c3').count(), { timeout: 15_000 }).toBe(3)
+    await card.locator('button[data-ballot="3"]').click()
+    await expect.poll(async () => card.textContent()).toContain('your ballot: blue')
+    const cast = [1, 3, 2, 3].map(ballot => ({ ballot, weight: 1 }))
+    const expected = evaluateBallots(VotingType.SingleChoice, 3, parseRule({}, VotingType.SingleChoice, 3), cast, 4)
+
+    const decision = page.locator(`#live-decisions li[data-proposal="${proposalId}"]`)
+    await decision.waitFor({ timeout: 25_000 })
+    expect(await decision.getAttribute('data-winner')).toBe(String(expected.winner))
+    expect(await decision.textContent()).toContain(`winner: ${choices[(expected.winner ?? 0) - 1] ?? ''}`)
+    expect(await decision.locator('g.choice-bar').evaluateAll(els => els.map(el => Number(el.getAttribute('data-score'))))).toEqual(expected.scores)
+    await expect.poll(() => swarm.decisions.every(d => d.has(proposalId)), { timeout: 15_000 }).toBe(true)
+    for (const decided of swarm.decisions) expect(decided.get(proposalId)?.winner).toBe(expected.winner)
     expect(errors).toEqual([])
     await page.close()
   })
