@@ -31,8 +31,9 @@ export function outcomesChart (records: ProposalRecord[]): string {
   const names = [...new Set(records.map(r => r.algorithm))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
   if (names.length === 0) return empty('Outcomes per algorithm appear here')
   const rowH = 28
-  const labelW = 100
-  const barW = 170
+  // wide enough for the voting types' names (ranked-choice, single-choice)
+  const labelW = 112
+  const barW = 158
   const width = labelW + barW + 100
   const height = names.length * rowH + 8
   const rows = names.map((name, i) => {
