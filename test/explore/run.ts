@@ -12,14 +12,16 @@ import { ConsensusManager } from '../../src/core/manager.js'
 import { draftProposal } from '../../src/core/proposal-draft.js'
 import { roundAt, roundStart } from '../../src/core/round-clock.js'
 import { quorum } from '../../src/algorithms/quorum.js'
+import { singleChoice } from '../../src/algorithms/choice.js'
 import { simulatedIdentity } from '../../src/testing/swarm.js'
 import { macrotask } from '../../src/testing/virtual-clock.js'
 import { decodeMessage, sealMessage, type OpenedProposal } from '../../src/wire/envelope.js'
-import { HONEST_VOTES, type Byzantine, type Strategy } from './strategies.js'
+import { HONEST_BALLOTS, HONEST_VOTES, type Byzantine, type Strategy } from './strategies.js'
 import { ExploreClock, ExploreNetwork, START_TIME, type Packet } from './world.js'
 import type { ConsensusResult } from '../../src/core/results.js'
 import type { Verdict } from '../../src/transport/coordinator.js'
 import type { Identity } from '../../src/wire/identity.js'
+import type { Ballot } from '../../src/types.js'
 
 /** How long votes are collected. */
 export const TIMEOUT_MS = 1_000
@@ -129,11 +131,10 @@ function proposalFor (strategy: Strategy, coordinator: Identity, electorate: Arr
       timeoutMs: TIMEOUT_MS,
       step: STEP_MS,
       electorate,
-      algorithmName: 'quorum',
-      algorithm: quorum(),
-      payload: { explore: strategy.name },
-      choices: [],
-      voteChange: false
+      ...(strategy.proposal === 'ballot'
+        ? { algorithmName: 'single-choice', algorithm: singleChoice(), choices: ['a', 'b'], voteChange: true }
+        : { algorithmName: 'quorum', algorithm: quorum(), choices: [], voteChange: false }),
+      payload: { explore: strategy.name }
     })
     proposal = sealMessage(coordinator, body)
     proposals.set(key, proposal)
@@ -181,7 +182,7 @@ export async function runSchedule (
     }
   }
   const managers = new Map<number, ConsensusManager>()
-  const manager = (index: number, vote: 'for' | 'against', holdUntil?: number): ConsensusManager => {
+  const manager = (index: number, vote: Ballot, holdUntil?: number): ConsensusManager => {
     const identity = identities[index] as Identity
     const m = new ConsensusManager({
       identity,
@@ -200,7 +201,8 @@ export async function runSchedule (
     managers.set(index, m)
     return m
   }
-  for (const i of honestIndices) await manager(i, HONEST_VOTES[i] as 'for' | 'against').start()
+  const honestVote = (i: number): Ballot => (strategy.proposal === 'ballot' ? HONEST_BALLOTS[i] : HONEST_VOTES[i]) as Ballot
+  for (const i of honestIndices) await manager(i, honestVote(i)).start()
   const byzantineId = ids[BYZANTINE] as string
   const honestIds = honestIndices.map(i => ids[i] as string)
   const coordinatorId = ids[coordinatorIndex] as string

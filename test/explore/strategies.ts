@@ -13,7 +13,7 @@ import { openMessage, sealMessage, type AnyOpened, type OpenedClose, type Opened
 import { AckPhase, PROTOCOL_VERSION } from '../../src/wire/messages.js'
 import { forgeAck, forgeClose, outcomeOf } from '../helpers/byzantine.js'
 import type { ExploreClock, ExploreNetwork } from './world.js'
-import type { VoteType } from '../../src/types.js'
+import type { Ballot, VoteType } from '../../src/types.js'
 import type { Identity } from '../../src/wire/identity.js'
 
 /** Who signs the proposal: an honest member (member 0) or the Byzantine member. */
@@ -49,6 +49,11 @@ export interface Strategy {
    * every message (its proposal aside, when it coordinates) waits until round 1 starts.
    */
   kind: 'scripted' | 'late'
+  /**
+   * `ballot`: the proposal is a single-choice ballot over two choices that allows vote changes, and the
+   * honest members cast {@link HONEST_BALLOTS}; otherwise a binary quorum and {@link HONEST_VOTES}.
+   */
+  proposal?: 'binary' | 'ballot'
   /** Build the scripted member; it may send at once (its proposal has just gone out) and set timers. */
   start?(ctx: ByzantineContext): Promise<Byzantine>
 }
@@ -60,6 +65,9 @@ const PROPER_SPLITS = [1, 2, 3, 4, 5, 6]
 /** How the honest members vote: the Byzantine vote tips the quorum (3 of 4 approves, 2 of 4 rejects). */
 export const HONEST_VOTES: readonly VoteType[] = ['for', 'for', 'against']
 
+/** How the honest members vote on a ballot: 1, 2, 2 — the Byzantine ballot tips it (2 ties 2-2: choice 1 by tie-break; else 2 wins 3-1). */
+export const HONEST_BALLOTS: readonly number[] = [1, 2, 2]
+
 function sendTo (ctx: ByzantineContext, to: Iterable<string>, message: AnyOpened): void {
   for (const peer of to) ctx.network.post(ctx.identity.peerId, peer, message.bytes)
 }
@@ -68,9 +76,9 @@ function groups (ctx: ByzantineContext): { a: string[], b: string[] } {
   return { a: ctx.honest.filter(h => ctx.split.has(h)), b: ctx.honest.filter(h => !ctx.split.has(h)) }
 }
 
-async function vote (ctx: ByzantineContext, choice: VoteType): Promise<OpenedVote> {
+async function vote (ctx: ByzantineContext, choice: Ballot, seq = 0): Promise<OpenedVote> {
   return sealMessage(ctx.identity, {
-    type: 'vote', v: PROTOCOL_VERSION, ns: ctx.proposal.body.ns, proposal: ctx.proposal.id, voter: ctx.identity.peerId, seq: 0, choice, metadata: {}
+    type: 'vote', v: PROTOCOL_VERSION, ns: ctx.proposal.body.ns, proposal: ctx.proposal.id, voter: ctx.identity.peerId, seq, choice, metadata: {}
   })
 }
 
@@ -212,6 +220,33 @@ export const STRATEGIES: readonly Strategy[] = [
   },
   twoCloses('two-closes', false),
   twoCloses('two-closes-at-deadline', true),
+  {
+    name: 'ballot-change-split',
+    summary: 'on a ballot that allows vote changes: votes choice 1 to everyone, then changes to choice 2 (seq 1) for the split only',
+    coordinator: 'honest',
+    splits: PROPER_SPLITS,
+    kind: 'scripted',
+    proposal: 'ballot',
+    async start (ctx) {
+      sendTo(ctx, ctx.honest, await vote(ctx, 1))
+      sendTo(ctx, groups(ctx).a, await vote(ctx, 2, 1))
+      return silent
+    }
+  },
+  {
+    name: 'ballot-equivocate',
+    summary: 'on a ballot that allows vote changes: choice 1 to the split and choice 2 to the rest, both with seq 0',
+    coordinator: 'honest',
+    splits: PROPER_SPLITS,
+    kind: 'scripted',
+    proposal: 'ballot',
+    async start (ctx) {
+      const { a, b } = groups(ctx)
+      sendTo(ctx, a, await vote(ctx, 1))
+      sendTo(ctx, b, await vote(ctx, 2))
+      return silent
+    }
+  },
   {
     name: 'two-prevotes',
     summary: 'votes for; on the first close of each round it sees, prevotes it to the split and nil to the rest, and precommits it to the split',
