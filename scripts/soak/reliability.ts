@@ -205,7 +205,7 @@ function livenessRow (label: string, s: TrialStats): string {
 
 /**
  * Render docs/RELIABILITY.md. `corpus` is the adversarial corpus summary, included verbatim if given;
- * `byzantine` the lines of the Byzantine cells' section, placed after the fault matrix's time to decision.
+ * `byzantine` the lines of the Byzantine (and ballot) cells' sections, placed after the fault matrix's time to decision.
  */
 export function renderReliability (agg: SoakAggregate, meta: SoakMeta, corpus: string | undefined, byzantine: string[] = []): string {
   const t = agg.total
