@@ -137,11 +137,17 @@ export function score (type: VotingType, n: number, cast: CastBallot[]): Scored 
       return { exact, display: exact.map(toNumber) }
     }
     case 'weighted': {
-      let exact = new Array<Q>(n).fill(q(0))
+      // integer numerators per distinct share total, so only those few denominators are ever combined
+      const byTotal = new Map<bigint, bigint[]>()
       for (const { ballot, weight } of cast) {
         const { units, sum } = shares(ballot as Record<string, number>, n)
-        exact = exact.map((e, i) => units[i] === 0n ? e : add(e, { n: BigInt(weight) * (units[i] as bigint), d: sum }))
+        let numerators = byTotal.get(sum)
+        if (numerators === undefined) byTotal.set(sum, numerators = new Array<bigint>(n).fill(0n))
+        const w = BigInt(weight)
+        units.forEach((u, i) => { if (u !== 0n) numerators[i] = (numerators[i] as bigint) + w * u })
       }
+      let exact = new Array<Q>(n).fill(q(0))
+      for (const [sum, numerators] of byTotal) exact = exact.map((e, i) => add(e, { n: numerators[i] as bigint, d: sum }))
       return { exact, display: exact.map(toNumber) }
     }
     case 'quadratic':
