@@ -86,3 +86,28 @@ describe.skipIf(!present)(`Snapshot's examples decided by a swarm${present ? '' 
     }
   }, 120_000)
 })
+
+describe('a certificate of a ballot', () => {
+  it('counting a ballot that does not fit its proposal does not verify (bad-ballot)', async () => {
+    const swarm = await SimulatedSwarm.create({ agents: 3, seed: 2, vote: (index) => index + 1 })
+    try {
+      const ids = swarm.agents.map(a => a.identity.peerId)
+      const result = await swarm.request(0, { lunch: true }, {
+        choices: ['pizza', 'sushi', 'tacos'], participants: ids, allowVoteChange: false, timeoutMs: 2_000
+      })
+      expect(result.winner).toBe(1)
+      await expect(verifyCertificate(result.certificate!)).resolves.toMatchObject({ winner: 1 })
+      // the same voter's signed ballot for a fourth choice the proposal does not have
+      const { sealMessage } = await import('../src/wire/envelope.js')
+      const { PROTOCOL_VERSION } = await import('../src/wire/messages.js')
+      const { idFromString } = await import('../src/wire/ids.js')
+      const forged = await sealMessage(swarm.agent(1).identity, {
+        type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: idFromString(result.proposalId), voter: ids[1] as string, seq: 0, choice: 4, metadata: {}
+      })
+      const certificate = { ...result.certificate!, votes: [forged.bytes, ...result.certificate!.votes] }
+      await expect(verifyCertificate(certificate)).rejects.toMatchObject({ reason: 'bad-ballot' })
+    } finally {
+      await swarm.stop()
+    }
+  })
+})
