@@ -22,6 +22,11 @@ export const VoteType = {
 /** One of `'for' | 'against' | 'abstain'`. */
 export type VoteType = typeof VoteType[keyof typeof VoteType]
 
+/** True for the three vote values. */
+export function isVoteType (value: unknown): value is VoteType {
+  return value === VoteType.For || value === VoteType.Against || value === VoteType.Abstain
+}
+
 /** How a proposal with choices is scored (Snapshot's voting types). */
 export const VotingType = {
   /** one choice per ballot; scores sum voting power */

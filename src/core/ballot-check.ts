@@ -1,7 +1,6 @@
 import { ballotProblem } from '../algorithms/ballots/index.js'
-import { isVoteType } from './options.js'
 import type { ProposalContext } from './context.js'
-import { votingTypeOf, type VotingType } from '../types.js'
+import { isVoteType, votingTypeOf, type VotingType } from '../types.js'
 import type { VoteBody } from '../wire/messages.js'
 
 /**

@@ -7,7 +7,7 @@ import {
   UnknownAlgorithmError, UnknownProposalError
 } from '../errors.js'
 import { PeerLimiter } from '../limiter.js'
-import { isVotingType, VoteType, votingTypeOf, VotingType, type Ballot, type CborRecord } from '../types.js'
+import { isVoteType, isVotingType, VoteType, votingTypeOf, VotingType, type Ballot, type CborRecord } from '../types.js'
 import { CATCH_UP_PROPOSAL_ID } from '../wire/catch-up.js'
 import { decodeMessage, sealedSize, sealMessage, verifyMessage, type AnyOpened } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
@@ -21,7 +21,7 @@ import { react, type HandlerContext, type Reactions } from './handlers/context.j
 import { dispatch } from './handlers/dispatch.js'
 import { castVote, ownBallotProblem } from './handlers/vote.js'
 import {
-  CHOICE_OPTIONS, checkCbor, checkTiming, isVoteType, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions
+  CHOICE_OPTIONS, checkCbor, checkTiming, type ConsensusManagerEvents, type ConsensusManagerInit, type RequestConsensusOptions
 } from './options.js'
 import { Outbox } from './outbox.js'
 import { draftProposal, type Proposer } from './proposal-draft.js'

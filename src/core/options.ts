@@ -1,5 +1,5 @@
 import { InvalidParametersError } from '../errors.js'
-import { VoteType, type Ballot, type CborRecord, type VotingType } from '../types.js'
+import { type Ballot, type CborRecord, type VotingType } from '../types.js'
 import { decodeCanonical, encodeCanonical } from '../wire/codec.js'
 import { DEFAULT_TIMEOUT_MS, defaultCloseStepMs, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from './constants.js'
 import type { Clock } from '../clock.js'
@@ -198,11 +198,6 @@ export function checkTiming (options: RequestConsensusOptions, clockToleranceMs:
   const step = options.closeStepMs ?? defaultCloseStepMs(timeoutMs, clockToleranceMs)
   if (!Number.isInteger(step) || step < 1) throw new InvalidParametersError(`closeStepMs must be a positive integer, got ${String(step)}`)
   return { timeoutMs, step }
-}
-
-/** True for the three vote values. */
-export function isVoteType (value: unknown): value is VoteType {
-  return value === VoteType.For || value === VoteType.Against || value === VoteType.Abstain
 }
 
 /** Deepest nesting a payload may have: deeper is almost surely a cycle or a mistake, and costs every peer. */
