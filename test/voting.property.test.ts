@@ -189,6 +189,8 @@ function naiveWinner (s: Scenario, scores: number[], turnout: number, eligible: 
     } else if (scores[c - 1] === scores[best - 1]) tie = true
   }
   if (best === null || (tie && s.init.tieBreak === 'none')) return null
+  // a winner needs some support: no one wins on abstentions alone
+  if ((scores[best - 1] as number) <= 0) return null
   const threshold = ratio(s.init.threshold)
   if (threshold !== undefined && big(scores[best - 1] as number) * threshold[1] <= threshold[0] * big(eligible)) return null
   return best

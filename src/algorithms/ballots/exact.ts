@@ -10,7 +10,8 @@ export interface Q { n: bigint, d: bigint }
 /** The rational `n`. */
 export const q = (n: bigint | number, d: bigint | number = 1n): Q => ({ n: BigInt(n), d: BigInt(d) })
 
-function gcd (a: bigint, b: bigint): bigint {
+/** Greatest common divisor. */
+export function gcd (a: bigint, b: bigint): bigint {
   while (b !== 0n) [a, b] = [b, a % b]
   return a < 0n ? -a : a
 }

@@ -118,7 +118,9 @@ function decide (scored: Scored, rule: BallotRule, order: number[], turnout: num
   if (top === undefined) return { final: 'rejected', winner: null }
   const second = candidates[1]
   if (rule.tieBreak === 'none' && second !== undefined && tied(scored, top, second)) return { final: 'rejected', winner: null }
-  if (rule.threshold !== undefined && !exceeds(scored.exact[top - 1] as Q, eligible, rule.threshold)) return { final: 'rejected', winner: null }
+  // with no threshold the winner still needs some support: abstentions alone, or a quorum of rejection missed
+  // with nothing cast for the others, elect no one
+  if (!exceeds(scored.exact[top - 1] as Q, eligible, rule.threshold ?? [0, 1])) return { final: 'rejected', winner: null }
   return { final: 'approved', winner: top }
 }
 

@@ -1,4 +1,4 @@
-import { add, cmp, div, isqrt, mul, q, shareUnits, toNumber, type Q } from './exact.js'
+import { add, cmp, div, gcd, isqrt, mul, q, reduce, shareUnits, toNumber, type Q } from './exact.js'
 import type { VotingType } from '../../types.js'
 
 /** A valid ballot that names choices (not an abstention), with its voter's integer weight. */
@@ -137,17 +137,24 @@ export function score (type: VotingType, n: number, cast: CastBallot[]): Scored 
       return { exact, display: exact.map(toNumber) }
     }
     case 'weighted': {
-      // integer numerators per distinct share total, so only those few denominators are ever combined
-      const byTotal = new Map<bigint, bigint[]>()
+      // Σ w·s_i/S over one common denominator: ballots grouped by their share total S, then one lcm of the
+      // distinct totals (adding ballot by ballot reduces ever larger fractions: seconds at 10³ decimal ballots)
+      const groups = new Map<bigint, bigint[]>()
       for (const { ballot, weight } of cast) {
-        const { units, sum } = shares(ballot as Record<string, number>, n)
-        let numerators = byTotal.get(sum)
-        if (numerators === undefined) byTotal.set(sum, numerators = new Array<bigint>(n).fill(0n))
-        const w = BigInt(weight)
-        units.forEach((u, i) => { if (u !== 0n) numerators[i] = (numerators[i] as bigint) + w * u })
+        const whole = shares(ballot as Record<string, number>, n)
+        // in lowest terms ({1: 1, 2: 3} is 1/4, 3/4), so ballots with the same proportions share a group
+        const g = whole.units.reduce((acc, u) => u === 0n ? acc : gcd(acc, u), whole.sum)
+        const units = whole.units.map(u => u / g)
+        const sum = whole.sum / g
+        let sums = groups.get(sum)
+        if (sums === undefined) groups.set(sum, sums = new Array<bigint>(n).fill(0n))
+        units.forEach((u, i) => { if (u !== 0n) (sums as bigint[])[i] = ((sums as bigint[])[i] as bigint) + BigInt(weight) * u })
       }
-      let exact = new Array<Q>(n).fill(q(0))
-      for (const [sum, numerators] of byTotal) exact = exact.map((e, i) => add(e, { n: numerators[i] as bigint, d: sum }))
+      let d = 1n
+      for (const sum of groups.keys()) d = d / gcd(d, sum) * sum
+      const numerators = new Array<bigint>(n).fill(0n)
+      for (const [sum, sums] of groups) sums.forEach((s, i) => { numerators[i] = (numerators[i] as bigint) + s * (d / sum) })
+      const exact = numerators.map(num => reduce({ n: num, d }))
       return { exact, display: exact.map(toNumber) }
     }
     case 'quadratic':
