@@ -35,7 +35,11 @@ export class ChoiceAlgorithm implements ConsensusAlgorithm {
     for (const [voter, ballot] of ballots) counted.push({ ballot, weight: electorate.get(voter) ?? 0 })
     const result = evaluateBallots(this.votingType, choices.length, rule, counted, tally.totalWeight)
     const metadata: Record<string, CborValue> = { votingType: this.votingType, scoresTotal: result.scoresTotal, turnout: result.turnout }
-    if (result.irvRounds !== undefined) metadata.irvRounds = result.irvRounds.map(r => r.tallies)
+    if (result.irvRounds !== undefined) {
+      metadata.irvRounds = result.irvRounds.map(r => r.tallies)
+      // the choice eliminated after each round (0 after the last)
+      metadata.irvEliminated = result.irvRounds.map(r => r.eliminated ?? 0)
+    }
     return {
       outcome: result.outcome,
       final: result.final,
