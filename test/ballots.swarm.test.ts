@@ -87,6 +87,45 @@ describe.skipIf(!present)(`Snapshot's examples decided by a swarm${present ? '' 
   }, 120_000)
 })
 
+const RCTAB = path.resolve(VECTORS, '..', 'rctab', 'generic_csv_test')
+
+describe.skipIf(!existsSync(RCTAB))(`RCTab's instant-runoff case decided by a swarm${existsSync(RCTAB) ? '' : ` (skipped: no vectors at ${RCTAB})`}`, () => {
+  it('26 voters, one agent each: every peer reports RCTab\'s rounds 2–4 and its winner, with one certificate', async () => {
+    const rows = readFileSync(path.join(RCTAB, 'generic_csv_test_cvr.csv'), 'utf8').trim().split(/\r?\n/).map(line => line.split(','))
+    const header = rows[0] as string[]
+    // RCTab eliminates the undeclared Write-In column first whatever its count: the same as never listing it
+    const candidates = header.slice(3).filter(c => c !== 'Write-In')
+    const rankings = rows.slice(1).map(row => {
+      const ranked = candidates.map((name, i) => ({ choice: i + 1, rank: row[header.indexOf(name)] ?? '' }))
+        .filter(r => r.rank !== '').sort((a, b) => Number(a.rank) - Number(b.rank)).map(r => r.choice)
+      // unranked choices appended last can count only after every ranked one is out, when RCTab would call the ballot
+      // exhausted; its report shows none exhausted in any round, so this changes no tally (test/voting-vectors.test.ts checks it)
+      return [...ranked, ...candidates.map((_, i) => i + 1).filter(c => !ranked.includes(c))]
+    })
+    const report = JSON.parse(readFileSync(path.join(RCTAB, 'generic_csv_test_expected_detailed_report.json'), 'utf8')) as {
+      results: Array<{ round: number, tally: Record<string, string>, tallyResults: Array<{ elected?: string }> }>
+    }
+    const expected = report.results.filter(r => r.round >= 2).map(r => candidates.map(c => Number(r.tally[c] ?? 0)))
+    const elected = candidates.indexOf(report.results.at(-1)?.tallyResults[0]?.elected as string) + 1
+    const swarm = await SimulatedSwarm.create({ agents: rankings.length, seed: 3, vote: (index) => rankings[index] })
+    try {
+      const ids = swarm.agents.map(a => a.identity.peerId)
+      const result = await swarm.request(0, { contest: 'Generic CSV Test' }, {
+        choices: candidates, votingType: 'ranked-choice', participants: ids, timeoutMs: 3_000
+      })
+      await swarm.settle(60_000)
+      expect(result.winner).toBe(elected)
+      for (const agent of swarm.agents) {
+        const mine = agent.decisions.get(result.proposalId)
+        expect(mine?.certificate?.id, `agent ${agent.index}`).toBe(result.certificate?.id)
+        expect(mine?.metadata.irvRounds).toEqual(expected)
+      }
+    } finally {
+      await swarm.stop()
+    }
+  }, 120_000)
+})
+
 describe('a certificate of a ballot', () => {
   it('counting a ballot that does not fit its proposal does not verify (bad-ballot)', async () => {
     const swarm = await SimulatedSwarm.create({ agents: 3, seed: 2, vote: (index) => index + 1 })
