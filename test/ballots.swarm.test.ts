@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ballotProblem, verifyCertificate, type Ballot, type VotingType } from '../src/index.js'
 import { SimulatedSwarm } from '../src/testing/index.js'
+import { readRctabRankings } from './helpers/rctab.js'
 
 const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'vectors', 'snapshot')
 const present = existsSync(VECTORS)
@@ -91,17 +92,7 @@ const RCTAB = path.resolve(VECTORS, '..', 'rctab', 'generic_csv_test')
 
 describe.skipIf(!existsSync(RCTAB))(`RCTab's instant-runoff case decided by a swarm${existsSync(RCTAB) ? '' : ` (skipped: no vectors at ${RCTAB})`}`, () => {
   it('26 voters, one agent each: every peer reports RCTab\'s rounds 2–4 and its winner, with one certificate', async () => {
-    const rows = readFileSync(path.join(RCTAB, 'generic_csv_test_cvr.csv'), 'utf8').trim().split(/\r?\n/).map(line => line.split(','))
-    const header = rows[0] as string[]
-    // RCTab eliminates the undeclared Write-In column first whatever its count: the same as never listing it
-    const candidates = header.slice(3).filter(c => c !== 'Write-In')
-    const rankings = rows.slice(1).map(row => {
-      const ranked = candidates.map((name, i) => ({ choice: i + 1, rank: row[header.indexOf(name)] ?? '' }))
-        .filter(r => r.rank !== '').sort((a, b) => Number(a.rank) - Number(b.rank)).map(r => r.choice)
-      // unranked choices appended last can count only after every ranked one is out, when RCTab would call the ballot
-      // exhausted; its report shows none exhausted in any round, so this changes no tally (test/voting-vectors.test.ts checks it)
-      return [...ranked, ...candidates.map((_, i) => i + 1).filter(c => !ranked.includes(c))]
-    })
+    const { candidates, rankings } = readRctabRankings(RCTAB)
     const report = JSON.parse(readFileSync(path.join(RCTAB, 'generic_csv_test_expected_detailed_report.json'), 'utf8')) as {
       results: Array<{ round: number, tally: Record<string, string>, tallyResults: Array<{ elected?: string }> }>
     }

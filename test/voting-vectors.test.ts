@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ballotProblem, evaluateBallots, parseRule, snapshotScores } from '../src/algorithms/index.js'
 import { SeededRandom } from '../src/testing/random.js'
+import { readRctabRankings } from './helpers/rctab.js'
 import type { VotingType } from '../src/types.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -212,19 +213,8 @@ describe.skipIf(!rctabPresent)(`RCTab generic_csv_test ${rctabPresent ? '' : abs
   }
 
   it('instant runoff reproduces RCTab\'s rounds 2–4 once the Write-In column is dropped; Cucumber wins', () => {
-    const rows = readFileSync(path.join(RCTAB, 'generic_csv_test_cvr.csv'), 'utf8').trim().split(/\r?\n/).map(line => line.split(','))
-    const header = rows[0] as string[]
-    // columns 4.. are candidates; RCTab eliminates the undeclared Write-In first whatever its count, which is the same as never listing it
-    const candidates = header.slice(3).filter(c => c !== 'Write-In')
-    const ballots = rows.slice(1).map(row => {
-      const ranked = candidates.map((name, i) => ({ choice: i + 1, rank: row[header.indexOf(name)] ?? '' }))
-        .filter(r => r.rank !== '').sort((a, b) => Number(a.rank) - Number(b.rank)).map(r => r.choice)
-      // A ballot's appended (unranked) choices come after every choice it ranks, so they could only count once all of those
-      // are eliminated — the ballot would then be exhausted in RCTab. The report shows 0 exhausted ballots in every round
-      // (asserted below), so completing the rankings this way cannot change any tally.
-      const unranked = candidates.map((_, i) => i + 1).filter(c => !ranked.includes(c))
-      return { ballot: [...ranked, ...unranked], weight: 1 }
-    })
+    const { candidates, rankings } = readRctabRankings(RCTAB)
+    const ballots = rankings.map(ballot => ({ ballot, weight: 1 }))
     expect(ballots).toHaveLength(26)
 
     const report = read<{ results: Round[] }>(path.join(RCTAB, 'generic_csv_test_expected_detailed_report.json'))
