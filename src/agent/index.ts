@@ -14,13 +14,13 @@
  * ```
  */
 import { InvalidParametersError } from '@libp2p/interface'
-import { isPrivate } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher'
+import { hubGater } from './gater.js'
 import { systemClock, type Clock } from '../clock.js'
 import { createConsensusNode, type ConsensusNode } from './node.js'
 import type { ConsensusInit, GossipsubPreset } from '../libp2p/index.js'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 export { createConsensusNode, connectFullMesh, type ConsensusNode, type ConsensusNodeInit, type ConsensusNodeServices } from './node.js'
@@ -97,7 +97,7 @@ export async function createAgent (init: AgentInit = {}): Promise<ConsensusAgent
     ...(init.consensus === undefined ? {} : { consensus: init.consensus }),
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
-    ...(init.allowLocalHubs === false || hubs.length === 0 ? {} : { connectionGater: hubGater(hubs) })
+    ...(init.allowLocalHubs === false || hubs.length === 0 ? {} : { connectionGater: hubGater(hubs.map(h => h.addr)) })
   })
   const redial = keepConnected(node, hubs, redialDelayMs, init.consensus?.clock ?? systemClock)
   // a hub that is not up yet is retried in the background, like one that goes away later
@@ -105,7 +105,8 @@ export async function createAgent (init: AgentInit = {}): Promise<ConsensusAgent
   return node
 }
 
-interface Hub { addr: Multiaddr, peerId: string }
+/** A hub to stay connected to: its address and the PeerId that address ends in. */
+export interface Hub { addr: Multiaddr, peerId: string }
 
 function parseHubs (hubs: string[]): Hub[] {
   if (!Array.isArray(hubs)) throw new InvalidParametersError('hubs must be an array of multiaddr strings')
@@ -123,19 +124,6 @@ function parseHubs (hubs: string[]): Hub[] {
     }
     return { addr, peerId }
   })
-}
-
-/** libp2p's browser rule (no plain ws, no private addresses) except for the hubs we were told to dial. */
-function hubGater (hubs: Hub[]): ConnectionGater {
-  const allowed = new Set(hubs.map(h => h.addr.toString()))
-  return {
-    denyDialMultiaddr: (addr: Multiaddr) => {
-      const text = addr.toString()
-      if ([...allowed].some(hub => hub === text || hub.startsWith(text + '/p2p/'))) return false
-      if (typeof globalThis.document === 'undefined') return false
-      return WebSockets.matches(addr) || isPrivate(addr)
-    }
-  }
 }
 
 /** Redial a hub whenever its connection drops, backing off while it stays away; returns the scheduler. */
