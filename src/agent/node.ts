@@ -13,6 +13,7 @@ import {
   connectionManagerOptions, consensus, consensusGossipsub, topicFor,
   type Consensus, type ConsensusInit, type ConsensusPubSub, type GossipsubPreset
 } from '../libp2p/index.js'
+import { isBrowser, WEBRTC_LISTEN, webrtcTransports } from './webrtc.js'
 import type { ConnectionGater, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
@@ -54,6 +55,25 @@ export interface ConsensusNodeInit<S extends ServiceMap = Record<never, never>> 
   privateKey?: PrivateKey
   /** Where the node keeps proposals, votes and decisions across restarts (memory when absent). */
   datastore?: Datastore
+  /**
+   * Reach other peers directly over WebRTC: the node adds the `webRTC()` and
+   * `circuitRelayTransport()` transports, listens on `/p2p-circuit` and `/webrtc` (it reserves a slot
+   * on a connected hub's circuit relay, through which others signal a WebRTC connection to it) and
+   * dials the WebRTC peers it learns of on the namespace's peer topic, up to a few direct links.
+   * When WebRTC cannot connect (no ICE path), nothing breaks: messages keep going through the hub.
+   * In Node it needs Node ≥ 22 and `node-datachannel`'s binary (installed with `@libp2p/webrtc`).
+   *
+   * @default true in a browser page, false in Node
+   */
+  webrtc?: boolean
+  /**
+   * The RTCPeerConnection configuration of WebRTC links, e.g. your STUN/TURN servers:
+   * `{ iceServers: [{ urls: 'stun:stun.example.com:3478' }, { urls: 'turn:turn.example.com:3478', username, credential }] }`.
+   * Only used with `webrtc` on.
+   *
+   * @default `@libp2p/webrtc`'s: four public STUN servers (Google, Twilio, Cloudflare, Mozilla)
+   */
+  rtcConfiguration?: RTCConfiguration
   /** libp2p's connection gater (libp2p's default when absent). */
   connectionGater?: ConnectionGater
   /** Services added to, or replacing, the default `identify`, `pubsub` and `consensus`. */
@@ -76,6 +96,12 @@ export async function createConsensusNode<S extends ServiceMap = Record<never, n
   const listen = init.listen ?? []
   if (!Array.isArray(listen) || listen.some(a => typeof a !== 'string')) throw new InvalidParametersError('listen must be an array of multiaddr strings')
   const preset = init.preset ?? (listen.length > 0 ? 'hub' : 'leaf')
+  const webrtc = init.webrtc ?? isBrowser()
+  if (typeof webrtc !== 'boolean') throw new InvalidParametersError(`webrtc must be true or false, got ${String(init.webrtc)}`)
+  if (init.rtcConfiguration !== undefined && (typeof init.rtcConfiguration !== 'object' || init.rtcConfiguration === null)) {
+    throw new InvalidParametersError('rtcConfiguration must be an RTCConfiguration object, e.g. { iceServers: [{ urls: \'stun:stun.example.com:3478\' }] }')
+  }
+  const transports = [...(init.transports ?? [webSockets()]), ...(webrtc ? await webrtcTransports(init.rtcConfiguration) : [])]
   const services = {
     identify: identify(),
     // gossipsub scores the same topic the service uses, so that a Reject costs the sender
@@ -87,8 +113,8 @@ export async function createConsensusNode<S extends ServiceMap = Record<never, n
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
     ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
-    addresses: { listen },
-    transports: init.transports ?? [webSockets()],
+    addresses: { listen: webrtc ? [...listen, ...WEBRTC_LISTEN] : listen },
+    transports,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: connectionManagerOptions(preset),
