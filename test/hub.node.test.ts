@@ -47,6 +47,13 @@ describe('createHub', () => {
     expect(hub.agents()).toEqual(ids)
   })
 
+  it('runs a circuit relay server that agents learn of through identify', async () => {
+    // browser tabs reserve a slot on it and reach each other at …/p2p-circuit/webrtc/p2p/<tab>
+    // identify has run: the agent joined the hub's topic in the test above
+    const peer = await agents[0]!.peerStore.get(hub.node.peerId)
+    expect(peer.protocols).toContain('/libp2p/circuit/relay/0.2.0/hop')
+  })
+
   it('relays a leaf proposal to the other leaves and re-dispatches the decision', async () => {
     const [proposer, ...others] = agents as [ConsensusAgent, ...ConsensusAgent[]]
     const othersSaw = others.map(() => new Map<string, ConsensusResult>())

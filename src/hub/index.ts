@@ -3,7 +3,8 @@
  *
  * The edge hub (Node only): a consensus agent that listens on websockets, keeps every tab and
  * terminal agent that dials it in its gossipsub mesh, relays their messages to each other, and
- * reports who joins, who leaves and what the swarm decides.
+ * reports who joins, who leaves and what the swarm decides. It also runs a circuit relay server
+ * (`@libp2p/circuit-relay-v2`) on which tabs reserve a slot to reach each other over WebRTC.
  *
  * @example
  * ```ts
@@ -15,8 +16,9 @@
  * ```
  */
 import { TypedEventEmitter } from 'main-event'
-import { createAgent, type ConsensusAgent } from '../agent/index.js'
+import { createConsensusNode, type ConsensusAgent } from '../agent/index.js'
 import { DEFAULT_HUB_HOST, hubListenAddress } from './listen.js'
+import { hubRelayServer } from './relay.js'
 import type { ConsensusResult } from '../core/results.js'
 import type { Consensus, ConsensusInit } from '../libp2p/index.js'
 import type { PubSubSubscriptionChange } from '../libp2p/pubsub.js'
@@ -148,7 +150,9 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
 
 /**
  * Start a hub: a Node consensus agent listening on `ws://host:port`, with the `hub` gossipsub preset
- * (every leaf in its mesh, raised inbound limits) so that it relays for many tabs.
+ * (every leaf in its mesh, raised inbound limits) so that it relays for many tabs, and a circuit
+ * relay server (unlimited reservations; each relayed connection carries WebRTC signalling, not
+ * gossip: see `src/hub/relay.ts` for its limits and why).
  *
  * @example
  * ```ts
@@ -165,9 +169,10 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
  */
 export async function createHub (init: HubInit = {}): Promise<ConsensusHub> {
   const listen = hubListenAddress(init.host ?? DEFAULT_HUB_HOST, init.port ?? 0)
-  const node = await createAgent({
+  const node = await createConsensusNode({
     listen: [listen],
     preset: 'hub',
+    services: { relay: hubRelayServer() },
     ...(init.consensus === undefined ? {} : { consensus: init.consensus }),
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore })
