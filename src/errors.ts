@@ -9,18 +9,21 @@ export { InvalidParametersError, AbortError, NotStartedError, TimeoutError } fro
 /** `requestConsensus` or `recordVote` named an algorithm nobody registered. */
 export class UnknownAlgorithmError extends Error {
   static override name = 'UnknownAlgorithmError'
+  /** `'UnknownAlgorithmError'`: `err.name` names the class, as `@libp2p/interface`'s errors do. */
   override name = 'UnknownAlgorithmError'
 }
 
 /** `recordVote` named a proposal this peer does not know, or one already closed. */
 export class UnknownProposalError extends Error {
   static override name = 'UnknownProposalError'
+  /** `'UnknownProposalError'`: `err.name` names the class, as `@libp2p/interface`'s errors do. */
   override name = 'UnknownProposalError'
 }
 
 /** `recordVote` was asked to vote for an agent that is not in the proposal's electorate, or not this peer. */
 export class NotEligibleError extends Error {
   static override name = 'NotEligibleError'
+  /** `'NotEligibleError'`: `err.name` names the class, as `@libp2p/interface`'s errors do. */
   override name = 'NotEligibleError'
 }
 
@@ -113,17 +116,20 @@ export class InvalidMessageError extends BaseInvalidMessageError {
 /** `recordVote` on a proposal that is already closed: the decision is fixed. */
 export class ProposalClosedError extends Error {
   static override name = 'ProposalClosedError'
+  /** `'ProposalClosedError'`: `err.name` names the class, as `@libp2p/interface`'s errors do. */
   override name = 'ProposalClosedError'
 }
 
 /** `recordVote` a second time: a second, different vote would be equivocation. */
 export class AlreadyVotedError extends Error {
   static override name = 'AlreadyVotedError'
+  /** `'AlreadyVotedError'`: `err.name` names the class, as `@libp2p/interface`'s errors do. */
   override name = 'AlreadyVotedError'
 }
 
 /** `requestConsensus` while this peer already has as many undecided proposals open as peers accept from one coordinator. */
 export class TooManyProposalsError extends Error {
   static override name = 'TooManyProposalsError'
+  /** `'TooManyProposalsError'`: `err.name` names the class, as `@libp2p/interface`'s errors do. */
   override name = 'TooManyProposalsError'
 }

@@ -7,6 +7,8 @@
  *
  * The libp2p service is `libp2p-consensus/libp2p`; ready nodes are `libp2p-consensus/agent` and
  * `libp2p-consensus/hub`; the in-memory network and simulation tools are `libp2p-consensus/testing`.
+ *
+ * @module libp2p-consensus
  */
 export {
   ConsensusDecision, VoteType, VotingType, isVotingType, ballotKind, votingTypeOf, MAX_CHOICES, MAX_CHOICE_LENGTH, MAX_VOTE_SEQ,
@@ -15,14 +17,14 @@ export {
 export * from './errors.js'
 export {
   QuorumAlgorithm, quorum, type QuorumAlgorithmInit,
-  WeightedAlgorithm, weighted, type WeightedAlgorithmInit,
+  WeightedAlgorithm, weighted, MAX_WEIGHT_DECIMALS, type WeightedAlgorithmInit,
   UnanimousAlgorithm, unanimous,
   SupermajorityAlgorithm, supermajority,
   defaultAlgorithms,
   ChoiceAlgorithm, choiceAlgorithms, singleChoice, approval, rankedChoice, weightedChoice, quadratic, copeland,
   ballotProblem, isValidBallot, evaluateBallots, snapshotScores, parseRule, ruleParams,
-  type BallotEvaluation, type BallotRule, type BallotRuleInit, type CountedBallot, type IrvRound,
-  Outcome, MAX_WEIGHT, type Tally, type AlgorithmInput, type AlgorithmEvaluation, type ConsensusAlgorithm
+  type BallotEvaluation, type BallotRule, type BallotRuleInit, type CountedBallot, type IrvRound, type SnapshotScores,
+  Outcome, MAX_WEIGHT, type Ratio, type Tally, type AlgorithmInput, type AlgorithmEvaluation, type ConsensusAlgorithm
 } from './algorithms/index.js'
 export {
   ConsensusManager,
@@ -45,3 +47,5 @@ export {
   type Coordinator, type HandlerOptions, type MessageHandler, type TopologyInfo, type ValidationResult, type Verdict
 } from './transport/coordinator.js'
 export { createIdentity, type Identity } from './wire/identity.js'
+export { defaultDecodeLimits, type DecodeLimits } from './wire/limits.js'
+export type { DecisionPath } from './core/proposal-state.js'

@@ -4,8 +4,14 @@
 
 /** The outcome of a consensus request (`ConsensusDecision` of MoAI-Flow's Python API). */
 export const ConsensusDecision = {
+  /** the algorithm approved (with choices: a choice won) */
   Approved: 'approved',
+  /** the algorithm rejected (with choices: no choice won) */
   Rejected: 'rejected',
+  /**
+   * at the deadline the outcome was not settled (with choices: nobody voted); a requester also gets
+   * it, with `metadata.finality: 'unconfirmed'`, when no decision was confirmed in time
+   */
   Timeout: 'timeout'
 } as const
 
@@ -14,8 +20,11 @@ export type ConsensusDecision = typeof ConsensusDecision[keyof typeof ConsensusD
 
 /** A voter's answer (`VoteType` of MoAI-Flow's Python API). Abstain counts for turnout, never for approval. */
 export const VoteType = {
+  /** in favour */
   For: 'for',
+  /** against */
   Against: 'against',
+  /** counted for turnout, never for or against */
   Abstain: 'abstain'
 } as const
 
@@ -99,6 +108,8 @@ export type CborRecord = { [key: string]: CborValue }
 
 /** An eligible voter and its integer weight, as pinned in a proposal. */
 export interface ElectorateMember {
+  /** its PeerId string */
   id: string
+  /** its integer weight (1 unless the algorithm pins others) */
   weight: number
 }

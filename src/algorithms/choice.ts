@@ -16,6 +16,7 @@ import type { AlgorithmEvaluation, AlgorithmInput, ConsensusAlgorithm } from './
 export class ChoiceAlgorithm implements ConsensusAlgorithm {
   /** `ballot/<votingType>`: a proposal pins this kind */
   readonly kind: string
+  /** the voting type this instance scores */
   readonly votingType: VotingType
   readonly params: CborRecord
 

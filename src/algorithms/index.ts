@@ -11,7 +11,7 @@ import type { ConsensusAlgorithm } from './interface.js'
 
 export * from './interface.js'
 export { QuorumAlgorithm, quorum, type QuorumAlgorithmInit } from './quorum.js'
-export { WeightedAlgorithm, weighted, type WeightedAlgorithmInit } from './weighted.js'
+export { WeightedAlgorithm, weighted, MAX_WEIGHT_DECIMALS, type WeightedAlgorithmInit } from './weighted.js'
 export { UnanimousAlgorithm, unanimous } from './unanimous.js'
 export { SupermajorityAlgorithm, supermajority } from './supermajority.js'
 export { emptyTally, addToTally, removeFromTally, tallyVotes, tallyTuple } from './tally.js'

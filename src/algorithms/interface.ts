@@ -8,8 +8,11 @@ export const MAX_WEIGHT = 2 ** 32
  * the outcome (etcd-raft's Pending/Won/Lost): only a settled outcome lets the coordinator close early.
  */
 export const Outcome = {
+  /** some set of the missing votes could still change the outcome */
   Pending: 'pending',
+  /** approved, whatever the missing votes say */
   Approved: 'approved',
+  /** rejected, whatever the missing votes say */
   Rejected: 'rejected'
 } as const
 
@@ -26,11 +29,17 @@ export interface Tally {
   electorateSize: number
   /** sum of the electorate's weights */
   totalWeight: number
+  /** counted votes for (with choices: ballots that name a choice) */
   forCount: number
+  /** counted votes against (0 with choices) */
   againstCount: number
+  /** counted abstentions */
   abstainCount: number
+  /** weight of the votes for */
   forWeight: number
+  /** weight of the votes against */
   againstWeight: number
+  /** weight of the abstentions */
   abstainWeight: number
 }
 
@@ -38,6 +47,7 @@ export interface Tally {
 export interface AlgorithmInput {
   /** the parameters pinned in the proposal (not the local instance's) */
   params: CborRecord
+  /** running totals over the counted votes */
   tally: Readonly<Tally>
   /** electorate id → integer weight */
   electorate: ReadonlyMap<string, number>
@@ -51,6 +61,7 @@ export interface AlgorithmInput {
 
 /** An algorithm's verdict plus figures to show (never used to decide). */
 export interface AlgorithmEvaluation {
+  /** `pending` until no set of the missing votes could change it */
   outcome: Outcome
   /** the approval threshold as a number in [0, 1], for display */
   threshold: number

@@ -140,9 +140,24 @@ export function isRejectReason (reason: string): reason is RejectReason {
  * penalise the sender), each with its reason.
  */
 export type Verdict =
-  | { result: 'accept', reason: AcceptReason }
-  | { result: 'ignore', reason: IgnoreReason }
-  | { result: 'reject', reason: RejectReason }
+  | {
+    /** deliver and relay */
+    result: 'accept'
+    /** why: one of {@link AcceptReason} */
+    reason: AcceptReason
+  }
+  | {
+    /** drop, no penalty */
+    result: 'ignore'
+    /** why: one of {@link IgnoreReason} */
+    reason: IgnoreReason
+  }
+  | {
+    /** drop and penalise the sender */
+    result: 'reject'
+    /** why: one of {@link RejectReason} */
+    reason: RejectReason
+  }
 
 /** What a transport may offer the handler besides the message. */
 export interface HandlerOptions {
@@ -160,9 +175,13 @@ export type MessageHandler = (message: Uint8Array, from: string, options?: Handl
 
 /** The shape and health of a network, for display. */
 export interface TopologyInfo {
+  /** the network's shape: `'gossipsub'`, or `'mesh'` / `'partitioned-mesh'` in memory */
   type: string
+  /** agents on the network as this peer sees it, itself included */
   agentCount: number
+  /** links: this node's open connections on libp2p, every pair of agents in memory */
   connectionCount: number
+  /** `unhealthy` when this peer is stopped, crashed or alone; `degraded` when some peers are cut off (or reached only through gossip) */
   health: 'healthy' | 'degraded' | 'unhealthy'
 }
 

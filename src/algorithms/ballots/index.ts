@@ -4,7 +4,7 @@
  */
 export { ballotProblem, isValidBallot, checkChoices } from './validate.js'
 export {
-  evaluateBallots, parseRule, ruleParams, snapshotScores, type BallotEvaluation, type BallotRule, type BallotRuleInit, type CountedBallot
+  evaluateBallots, parseRule, ruleParams, snapshotScores, type BallotEvaluation, type BallotRule, type BallotRuleInit, type CountedBallot, type SnapshotScores
 } from './rule.js'
 export { isqrt, shareUnits } from './exact.js'
 export type { IrvRound } from './score.js'

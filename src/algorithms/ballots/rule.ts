@@ -13,6 +13,7 @@ export interface BallotRule {
   quorum?: Ratio
   /** `turnout`: the ballots (abstentions too) must weigh at least `quorum`; `rejection`: `rejectChoice` reaching `quorum` rejects */
   quorumType: 'turnout' | 'rejection'
+  /** `rejection` only: the choice (1-based) that rejects the proposal once it scores `quorum` */
   rejectChoice?: number
   /** a tie at the top goes to the lower index, or leaves no winner */
   tieBreak: 'lowest-index' | 'none'
@@ -20,15 +21,32 @@ export interface BallotRule {
 
 /** The winning rule as a request gives it: shares as decimals in [0, 1). */
 export interface BallotRuleInit {
+  /** the winner must score more than this share of the eligible weight (not for copeland) */
   threshold?: number
+  /** share of the eligible weight that `quorumType` measures */
   quorum?: number
+  /**
+   * `turnout`: the ballots (abstentions too) must weigh at least `quorum`; `rejection`: the proposal
+   * is rejected once `rejectChoice` scores `quorum`, else the best other choice wins
+   * @default 'turnout'
+   */
   quorumType?: 'turnout' | 'rejection'
+  /** `rejection` only: the choice (1-based) whose score rejects the proposal */
   rejectChoice?: number
+  /**
+   * a tie at the top goes to the choice listed first, or leaves no winner
+   * @default 'lowest-index'
+   */
   tieBreak?: 'lowest-index' | 'none'
 }
 
 /** A counted ballot and its voter's weight. */
-export interface CountedBallot { ballot: Ballot, weight: number }
+export interface CountedBallot {
+  /** the voter's ballot */
+  ballot: Ballot
+  /** the voter's integer weight, as pinned in the proposal */
+  weight: number
+}
 
 /** What a set of ballots gives under a rule. */
 export interface BallotEvaluation {
@@ -46,6 +64,7 @@ export interface BallotEvaluation {
   turnout: number
   /** every choice (1-based), best first */
   ranking: number[]
+  /** ranked-choice: every instant-runoff round, in order */
   irvRounds?: IrvRound[]
 }
 
@@ -214,6 +233,14 @@ export function evaluateBallots (
   }
 }
 
+/** What {@link snapshotScores} returns: Snapshot's two figures. */
+export interface SnapshotScores {
+  /** per choice, Snapshot's score */
+  scores: number[]
+  /** Snapshot's total: the weight of every vote (for copeland, of the valid votes) */
+  scoresTotal: number
+}
+
 /**
  * Snapshot's `getScores()` and `getScoresTotal()` for its example votes (`choice` 1-based, `balance`
  * an integer power), computed with this module's exact code: invalid votes are ignored in the scores
@@ -221,7 +248,7 @@ export function evaluateBallots (
  */
 export function snapshotScores (
   type: VotingType, choices: readonly string[], votes: ReadonlyArray<{ choice: unknown, balance: number }>
-): { scores: number[], scoresTotal: number } {
+): SnapshotScores {
   const n = choices.length
   const valid = votes.filter(v => v.choice !== VoteType.Abstain && ballotProblem(type, v.choice, n) === undefined)
   const cast = valid.filter(v => !(Array.isArray(v.choice) && v.choice.length === 0))

@@ -5,7 +5,12 @@ import type { VotingType } from '../../types.js'
 export interface CastBallot { ballot: number | number[] | Record<string, number>, weight: number }
 
 /** One instant-runoff round: the tally per choice (index 0 is choice 1; 0 once eliminated) and the choice eliminated after it. */
-export interface IrvRound { tallies: number[], eliminated: number | null }
+export interface IrvRound {
+  /** weight per choice this round (index 0 is choice 1; 0 once eliminated) */
+  tallies: number[]
+  /** the choice (1-based) eliminated after this round; null after the last */
+  eliminated: number | null
+}
 
 /** What scoring found, exactly (to decide) and as floats (to show). */
 export interface Scored {
