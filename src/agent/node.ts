@@ -13,6 +13,7 @@ import {
   connectionManagerOptions, consensus, consensusGossipsub, topicFor,
   type Consensus, type ConsensusInit, type ConsensusPubSub, type GossipsubPreset
 } from '../libp2p/index.js'
+import { peersTopicFor, webrtcPeers, type WebRTCPeers } from './discovery.js'
 import { isBrowser, WEBRTC_LISTEN, webrtcTransports } from './webrtc.js'
 import type { ConnectionGater, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
@@ -22,6 +23,8 @@ export type ConsensusNodeServices = {
   identify: Identify
   pubsub: ConsensusPubSub
   consensus: Consensus
+  /** Announces this node's WebRTC addresses and dials WebRTC peers (relays the records on a hub). */
+  webrtcPeers: WebRTCPeers
 }
 
 /** A libp2p node running the consensus service (`node.services.consensus`). */
@@ -74,6 +77,13 @@ export interface ConsensusNodeInit<S extends ServiceMap = Record<never, never>> 
    * @default `@libp2p/webrtc`'s: four public STUN servers (Google, Twilio, Cloudflare, Mozilla)
    */
   rtcConfiguration?: RTCConfiguration
+  /**
+   * Most direct WebRTC links the node keeps (dialed and accepted). With a hub or two beside them the
+   * node stays under gossipsub's leaf `Dhi` (12), so its mesh is never pruned and keeps the hub.
+   *
+   * @default 8
+   */
+  maxDirectLinks?: number
   /** libp2p's connection gater (libp2p's default when absent). */
   connectionGater?: ConnectionGater
   /** Services added to, or replacing, the default `identify`, `pubsub` and `consensus`. */
@@ -102,11 +112,18 @@ export async function createConsensusNode<S extends ServiceMap = Record<never, n
     throw new InvalidParametersError('rtcConfiguration must be an RTCConfiguration object, e.g. { iceServers: [{ urls: \'stun:stun.example.com:3478\' }] }')
   }
   const transports = [...(init.transports ?? [webSockets()]), ...(webrtc ? await webrtcTransports(init.rtcConfiguration) : [])]
+  const topic = init.consensus?.topic ?? topicFor(init.consensus?.namespace ?? 'default')
   const services = {
     identify: identify(),
     // gossipsub scores the same topic the service uses, so that a Reject costs the sender
-    pubsub: consensusGossipsub({ preset, topics: init.consensus?.topic ?? topicFor(init.consensus?.namespace ?? 'default') }),
+    pubsub: consensusGossipsub({ preset, topics: topic }),
     consensus: consensus(init.consensus),
+    // every node relays the peer records (hubs must, or tabs behind different hubs never meet); only WebRTC nodes dial
+    webrtcPeers: webrtcPeers({
+      topic: peersTopicFor(topic),
+      dial: webrtc,
+      ...(init.maxDirectLinks === undefined ? {} : { maxDirectLinks: init.maxDirectLinks })
+    }),
     ...init.services
   }
   return createLibp2p({

@@ -148,8 +148,9 @@ export function gossipsubOptions (init: GossipsubConfigInit = {}): Partial<Gossi
     scoreParams: {
       topics: Object.fromEntries(topics.map(topic => [topic, { ...consensusTopicScoreParams }])),
       // more than 10 peers on one IP are penalised quadratically and from 14 on graylisted (their
-      // subscriptions silently ignored); a hub's leaves often share an address (NAT, tests)
-      ...(preset === 'hub' ? { IPColocationFactorWeight: 0 } : {})
+      // subscriptions silently ignored); a hub's leaves often share an address (NAT, tests), and
+      // a leaf's WebRTC links all carry the address of the hub that relayed their signalling
+      IPColocationFactorWeight: 0
     }
   }
   if (preset === 'hub') {
