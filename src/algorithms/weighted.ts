@@ -13,9 +13,11 @@ export interface WeightedAlgorithmInit {
    */
   threshold?: number
   /**
-   * Weight per agent, keyed by PeerId string (e.g. experts 3, juniors 1.5). Finite, non-negative, at
-   * most {@link MAX_WEIGHT_DECIMALS} decimal places; pinned into each proposal as exact integers (see
-   * {@link WeightedAlgorithm}). Every key must be a member of the proposal's electorate.
+   * Weight per agent, keyed by PeerId string or by the display name an agent announced
+   * (`{ 'expert-backend-001': 3, 'agent-junior-002': 1.5 }`). Finite, non-negative, at most
+   * {@link MAX_WEIGHT_DECIMALS} decimal places; pinned into each proposal as exact integers by PeerId (see
+   * {@link WeightedAlgorithm}). Every key must be a member of the proposal's electorate: a name is
+   * resolved by the coordinator, when it pins the proposal, to the one PeerId that announced it.
    */
   agentWeights?: Record<string, number>
   /**
@@ -28,6 +30,11 @@ export interface WeightedAlgorithmInit {
 
 /** Most decimal places a weight may have: 1.5 and 0.25 are fine, 1e-7 is not. */
 export const MAX_WEIGHT_DECIMALS = 6
+
+/** A list for an error message: the first eight, then how many in all. */
+function shown (ids: string[]): string {
+  return ids.slice(0, 8).join(', ') + (ids.length > 8 ? `, … (${ids.length} in all)` : '')
+}
 
 /** Decimal places of `weight` as written in the shortest form JS gives it (`1.5` → 1, `2e-3` → 3). */
 function decimalsOf (weight: number): number {
@@ -79,19 +86,39 @@ export class WeightedAlgorithm implements ConsensusAlgorithm {
   }
 
   /**
-   * The pinned weight of every member. Throws `InvalidParametersError` when `agentWeights` names
-   * someone outside `electorate`: a misspelt or display-name key would otherwise silently leave that
-   * agent at `defaultWeight`.
+   * The pinned weight of every member. `names` (PeerId → announced display name, as the coordinator
+   * knows them) lets `agentWeights` keys be names: a key that is a member's PeerId is that member, any
+   * other must be the name of exactly one peer, a member. Throws `InvalidParametersError` when a key
+   * names someone outside `electorate` (a misspelt key would otherwise silently leave that agent at
+   * `defaultWeight`), a name two peers announced, or one member twice.
    */
-  weights (electorate: readonly string[]): Map<string, number> {
+  weights (electorate: readonly string[], names: ReadonlyMap<string, string> = new Map()): Map<string, number> {
     const members = new Set(electorate)
-    const strangers = [...this.agentWeights.keys()].filter(id => !members.has(id))
-    if (strangers.length > 0) {
-      const shown = (ids: string[]): string => ids.slice(0, 8).join(', ') + (ids.length > 8 ? `, … (${ids.length} in all)` : '')
-      throw new InvalidParametersError(`agentWeights names ${shown(strangers)}, not in this proposal's electorate; ` +
-        `keys are PeerId strings of members (the electorate: ${shown([...members])})`)
+    const claims = new Map<string, string[]>()
+    for (const [peerId, name] of names) claims.set(name, [...(claims.get(name) ?? []), peerId])
+    const byMember = new Map<string, number>()
+    const strangers: string[] = []
+    for (const [key, weight] of this.agentWeights) {
+      let id = key
+      if (!members.has(key)) {
+        const claimants = claims.get(key.normalize('NFC')) ?? []
+        if (claimants.length > 1) {
+          throw new InvalidParametersError(`agentWeights names "${key}", a name announced by ${claimants.length} peers (${shown(claimants.sort())}): ` +
+            'names are self-declared, so key that weight by the PeerId you mean')
+        }
+        if (claimants.length === 0 || !members.has(claimants[0] as string)) { strangers.push(key); continue }
+        id = claimants[0] as string
+      }
+      if (byMember.has(id)) throw new InvalidParametersError(`agentWeights weighs ${id} twice (by PeerId and by the name it announced)`)
+      byMember.set(id, weight)
     }
-    return new Map(electorate.map(id => [id, this.agentWeights.get(id) ?? this.defaultWeight]))
+    if (strangers.length > 0) {
+      const known = [...claims].map(([name, ids]) => `${name} (${shown(ids)})`).sort()
+      throw new InvalidParametersError(`agentWeights names ${shown(strangers)}, not in this proposal's electorate; ` +
+        `keys are PeerId strings of members or names members announced (the electorate: ${shown([...members])}); ` +
+        (known.length === 0 ? 'no peer has announced a name' : `names known: ${shown(known)}`))
+    }
+    return new Map(electorate.map(id => [id, byMember.get(id) ?? this.defaultWeight]))
   }
 
   validateParams (params: CborRecord): void {

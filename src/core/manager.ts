@@ -85,6 +85,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   private readonly core: HandlerContext
   private seq = 0
   private running = false
+  /** the names peers announced, to resolve `participants` and weight keys given by name */
+  private readonly peerNames: (() => ReadonlyMap<string, string>) | undefined
 
   constructor (init: ConsensusManagerInit) {
     super()
@@ -94,6 +96,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const peerId = this.peerId = init.identity.peerId
     const namespace = this.namespace = init.namespace ?? C.DEFAULT_NAMESPACE
     this.coordinator = init.coordinator
+    this.peerNames = init.peerNames
     const clock = init.clock ?? systemClock
     const log = (init.logger ?? defaultLogger()).forComponent('libp2p:consensus')
     // the shared default object when nothing is overridden: the decoder keys its cache by it
@@ -186,7 +189,9 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const payload = checkCbor(proposal, 'proposal')
     const { timeoutMs, step } = checkTiming(options, this.core.clockToleranceMs)
     const { algorithmName, algorithm, choices, voteChange } = this.requestShape(options)
-    const electorate = buildElectorate(options.participants ?? this.defaultElectorate(), algorithm, this.limits.maxElectorate, options.weights)
+    const electorate = buildElectorate(
+      options.participants ?? this.defaultElectorate(), algorithm, this.limits.maxElectorate, options.weights, this.peerNames?.()
+    )
     if (this.rounds.full(this.peerId)) {
       const limits = this.rounds.limits
       throw new TooManyProposalsError(`${limits.maxOpenProposalsPerPeer} proposals of this peer are still open (or ${limits.maxOpenProposals} in all): ` +

@@ -126,6 +126,15 @@ export interface ConsensusManagerInit {
    * @default 1000
    */
   maxClosedProposals?: number
+  /**
+   * The display names peers announced (PeerId → name, this peer's own included), read each time
+   * this peer pins a proposal, so that `participants` and weight keys may name agents by name. The
+   * libp2p service passes the names heard in presence announcements; names only pick PeerIds, the
+   * proposal pins the PeerIds.
+   *
+   * @default no names: participants and weights are keyed by PeerId
+   */
+  peerNames?: () => ReadonlyMap<string, string>
 }
 
 /** Options of {@link ConsensusManager.requestConsensus}. */
@@ -138,13 +147,18 @@ export interface RequestConsensusOptions extends AbortOptions {
   timeoutMs?: number
   /** Registered algorithm name. Defaults to the manager's `defaultAlgorithm`. */
   algorithm?: string
-  /** Explicit electorate (PeerId strings). Defaults to the peers present now, plus this peer if it has a voter. */
+  /**
+   * Explicit electorate: PeerId strings, or display names peers announced (resolved to the one PeerId
+   * that announced each when the proposal is pinned; an unknown or ambiguous name is an
+   * `InvalidParametersError` listing the names known). Defaults to the peers present now, plus this
+   * peer if it has a voter.
+   */
   participants?: string[]
   /** Δ between fallback closer slots. Defaults to a quarter of the timeout (50 ms…10 s). */
   closeStepMs?: number
   /**
-   * Integer weight (voting power) per participant, overriding the algorithm's: `{ [peerId]: weight }`.
-   * Every key must be a participant; participants not named weigh 1.
+   * Integer weight (voting power) per participant, overriding the algorithm's: `{ [peerId or name]: weight }`.
+   * Every key must be a participant (by PeerId or announced name); participants not named weigh 1.
    */
   weights?: Record<string, number>
   /**

@@ -5,6 +5,7 @@ import { ConsensusManager } from '../core/manager.js'
 import { PeerLimiter } from '../limiter.js'
 import { topicFor } from './constants.js'
 import { ConsensusMetrics } from './metrics.js'
+import { checkDisplayName, type PeerInfo } from './presence.js'
 import { PubSubCoordinator } from './pubsub-coordinator.js'
 import type { Consensus, ConsensusComponents, ConsensusEvents, ConsensusInit, ConsensusRequestOptions, WaitForPeersOptions } from './interface.js'
 import type { DirectCounters } from './direct.js'
@@ -19,6 +20,7 @@ import type { PeerId, Startable } from '@libp2p/interface'
 const DEFAULT_CATCH_UP_INTERVAL_MS = 30_000
 
 const EVENTS = ['proposal', 'vote', 'decision', 'evidence'] as const
+const PRESENCE_EVENTS = ['peer:present', 'peer:update', 'peer:absent'] as const
 
 /**
  * A {@link ConsensusManager} as a libp2p service: proposals, votes, closes and acks travel on a
@@ -32,6 +34,10 @@ export class ConsensusService extends TypedEventEmitter<ConsensusEvents> impleme
   private readonly manager: ConsensusManager
   private readonly components: ConsensusComponents
   private readonly caughtUp: PeerLimiter
+  /** The display name this node announces (NFC), if any. */
+  readonly name: string | undefined
+  /** The role this node announces (NFC), if any. */
+  readonly role: string | undefined
 
   constructor (components: ConsensusComponents, init: ConsensusInit = {}) {
     super()
@@ -42,15 +48,22 @@ export class ConsensusService extends TypedEventEmitter<ConsensusEvents> impleme
     this.components = components
     const clock = init.clock ?? systemClock
     this.caughtUp = PeerLimiter.oncePer(init.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS, clock)
-    const { topic, direct, catchUpIntervalMs, presence, ...managerInit } = init
+    const { topic, direct, catchUpIntervalMs, presence, name, role, ...managerInit } = init
     const namespace = init.namespace ?? 'default'
+    this.name = checkDisplayName(name, 'name')
+    this.role = checkDisplayName(role, 'role')
     // a peer announces itself as a voter when it answers proposals (a hand-voting page says so itself)
     this.coordinator = new PubSubCoordinator(components, {
       topic: topic ?? topicFor(namespace),
       direct,
       namespace,
       clock,
-      presence: { voter: init.voter !== undefined, ...presence }
+      presence: {
+        voter: init.voter !== undefined,
+        ...(this.name === undefined ? {} : { name: this.name }),
+        ...(this.role === undefined ? {} : { role: this.role }),
+        ...presence
+      }
     })
     const metrics = components.metrics === undefined ? undefined : new ConsensusMetrics(components.metrics)
     this.manager = new ConsensusManager({
@@ -58,10 +71,14 @@ export class ConsensusService extends TypedEventEmitter<ConsensusEvents> impleme
       identity: { peerId: components.peerId.toString(), privateKey: components.privateKey },
       datastore: init.datastore ?? components.datastore,
       coordinator: metrics?.instrument(this.coordinator) ?? this.coordinator,
-      logger: components.logger
+      logger: components.logger,
+      peerNames: () => this.peerNames()
     })
     for (const type of EVENTS) {
       this.manager.addEventListener(type, (evt: CustomEvent<any>) => { this.safeDispatchEvent(type, { detail: evt.detail }) })
+    }
+    for (const type of PRESENCE_EVENTS) {
+      this.coordinator.presence?.addEventListener(type, (evt) => { this.safeDispatchEvent(type, { detail: evt.detail }) })
     }
     if (metrics !== undefined) {
       this.manager.addEventListener('proposal', () => { metrics.onProposal() })
@@ -118,6 +135,36 @@ export class ConsensusService extends TypedEventEmitter<ConsensusEvents> impleme
 
   getPeers (): string[] {
     return this.coordinator.getPeers()
+  }
+
+  getPeerInfo (peerId: string): PeerInfo | undefined {
+    if (peerId === this.coordinator.peerId) return this.ownInfo()
+    const announced = this.coordinator.presence?.info(peerId)
+    if (announced !== undefined) return announced
+    return this.coordinator.getNeighbours().includes(peerId) ? { peerId, voter: true } : undefined
+  }
+
+  listPeers (): PeerInfo[] {
+    const presence = this.coordinator.presence
+    const ids = new Set([...this.coordinator.getNeighbours(), ...(presence?.peers() ?? [])])
+    ids.delete(this.coordinator.peerId)
+    return [...ids].sort().map(peerId => presence?.info(peerId) ?? { peerId, voter: true })
+  }
+
+  private ownInfo (): PeerInfo {
+    return {
+      peerId: this.coordinator.peerId,
+      ...(this.name === undefined ? {} : { name: this.name }),
+      ...(this.role === undefined ? {} : { role: this.role }),
+      voter: this.coordinator.presence?.voter ?? false
+    }
+  }
+
+  /** The names known to resolve `participants` and weight keys: those announced, and this node's own. */
+  private peerNames (): Map<string, string> {
+    const names = this.coordinator.presence?.names() ?? new Map<string, string>()
+    if (this.name !== undefined) names.set(this.coordinator.peerId, this.name)
+    return names
   }
 
   getTopologyInfo (): TopologyInfo {

@@ -15,6 +15,7 @@
  * ```
  */
 import { ConsensusService } from './consensus.js'
+import { checkDisplayName } from './presence.js'
 import type { Consensus, ConsensusComponents, ConsensusInit } from './interface.js'
 
 export type {
@@ -31,7 +32,7 @@ export {
 export { topicFor } from './constants.js'
 export { NotEnoughPeersError } from './errors.js'
 export type { PubSub } from './pubsub.js'
-export type { PresenceInit } from './presence.js'
+export type { PeerInfo, PresenceInit } from './presence.js'
 export type { DirectMessagingInit, DirectCounters } from './direct.js'
 
 /**
@@ -47,5 +48,8 @@ export type { DirectMessagingInit, DirectCounters } from './direct.js'
  * ```
  */
 export function consensus (init: ConsensusInit = {}): (components: ConsensusComponents) => Consensus {
+  // a bad name is the caller's mistake: say so here, not when the node is built
+  checkDisplayName(init.name, 'name')
+  checkDisplayName(init.role, 'role')
   return (components) => new ConsensusService(components, init)
 }

@@ -4,7 +4,7 @@
  * import cycle.
  */
 import type { DirectCounters, DirectMessagingComponents, DirectMessagingInit } from './direct.js'
-import type { PresenceInit } from './presence.js'
+import type { PeerInfo, PresenceInit } from './presence.js'
 import type { PubSub } from './pubsub.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { ConsensusManagerEvents, ConsensusManagerInit, RequestConsensusOptions } from '../core/options.js'
@@ -30,7 +30,23 @@ export interface ConsensusComponents extends DirectMessagingComponents {
 }
 
 /** Options of {@link consensus}; every field is optional. */
-export interface ConsensusInit extends Omit<ConsensusManagerInit, 'identity' | 'coordinator' | 'logger'> {
+export interface ConsensusInit extends Omit<ConsensusManagerInit, 'identity' | 'coordinator' | 'logger' | 'peerNames'> {
+  /**
+   * A display name this node announces in its signed presence (`expert-backend-001`): 1 to 64
+   * characters once in Unicode NFC, no leading or trailing whitespace, no control or bidi-control
+   * characters (else `InvalidParametersError`). Others list it by that name and may pass it in
+   * `participants` or `agentWeights`. Self-declared: it labels this node and lets a coordinator find
+   * its PeerId, nothing more; proposals pin, and certificates count, PeerIds only.
+   *
+   * @default no name
+   */
+  name?: string
+  /**
+   * A role this node announces next to its name (`reviewer`, `hub`); the same rules as `name`.
+   *
+   * @default no role
+   */
+  role?: string
   /**
    * The pubsub topic; give gossipsub the same one (`consensusGossipsub({ topics })`) so that a
    * Reject lowers the sender's score.
@@ -84,8 +100,19 @@ export interface WaitForPeersOptions extends AbortOptions {
   neighbours?: boolean
 }
 
-/** Events of {@link Consensus}: a proposal seen, a vote counted, a decision reached, evidence of misbehaviour. */
-export type ConsensusEvents = ConsensusManagerEvents
+/**
+ * Events of {@link Consensus}: a proposal seen, a vote counted, a decision reached, evidence of
+ * misbehaviour; and, from presence announcements, a peer heard for the first time, one that
+ * announced another name, role or voter flag, and one that left.
+ */
+export interface ConsensusEvents extends ConsensusManagerEvents {
+  /** a peer's first presence announcement was heard: its name and role are known from here on */
+  'peer:present': CustomEvent<PeerInfo>
+  /** a peer already present announced another name, role or voter flag */
+  'peer:update': CustomEvent<PeerInfo>
+  /** a peer left the presence roster (not heard from within the TTL, or disconnected): what it last announced */
+  'peer:absent': CustomEvent<PeerInfo>
+}
 
 /**
  * The consensus service of a libp2p node (`node.services.consensus`): propose, vote, watch, and
@@ -122,6 +149,31 @@ export interface Consensus extends TypedEventTarget<ConsensusEvents> {
 
   /** Peers on the topic now (connected, or announced through a hub), sorted: the default electorate. */
   getPeers(): string[]
+
+  /**
+   * Who a peer says it is: the name and role it announced (self-declared), and whether it votes.
+   * This node's own PeerId gives its own (`name` and `role` as configured); a peer neither present
+   * nor subscribed next to us gives `undefined`.
+   *
+   * @example
+   * ```ts
+   * const info = node.services.consensus.getPeerInfo(peerId)
+   * console.log(info?.name ?? peerId)
+   * ```
+   */
+  getPeerInfo(peerId: string): PeerInfo | undefined
+
+  /**
+   * Every peer on the topic known now, sorted by PeerId, with what it announced: the subscribed
+   * peers this node is connected to and those heard through presence, voters or not (this node
+   * excluded). A neighbour whose presence has not arrived yet has no name and counts as a voter.
+   *
+   * @example
+   * ```ts
+   * for (const peer of node.services.consensus.listPeers()) console.log(peer.name ?? peer.peerId, peer.role ?? '')
+   * ```
+   */
+  listPeers(): PeerInfo[]
 
   /** `{ type: 'gossipsub', agentCount, connectionCount, health }`. */
   getTopologyInfo(): TopologyInfo

@@ -7,13 +7,19 @@
  * `intervalMs`), and keeps a roster of the peers it heard from recently. The roster only widens the
  * *default* electorate a coordinator pins into its proposal; it never changes how votes count, so a
  * forged or stale entry can cost liveness (a member who never votes), never safety.
+ *
+ * An announcement may carry a display name and a role the peer chose for itself. They are
+ * self-declared labels: they help people read a roster and let a coordinator write
+ * `participants: ['expert-backend-001']`, but the coordinator pins the PeerId that announced the
+ * name, and only PeerIds are signed and counted.
  */
 import { InvalidParametersError } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { systemClock, type Clock } from '../clock.js'
 import { InvalidMessageError } from '../errors.js'
 import { sealMessage, verifyMessage, type DecodedMessage } from '../wire/envelope.js'
-import { PROTOCOL_VERSION, type PresenceBody } from '../wire/messages.js'
+import { defaultDecodeLimits } from '../wire/limits.js'
+import { displayNameProblem, PROTOCOL_VERSION, type PresenceBody } from '../wire/messages.js'
 import { isRejectReason, type Verdict } from '../transport/coordinator.js'
 import type { Identity } from '../wire/identity.js'
 import type { Logger } from '@libp2p/interface'
@@ -57,6 +63,45 @@ export interface PresenceInit {
    * @default Math.random
    */
   random?: () => number
+  /**
+   * A display name to announce (`expert-backend-001`): 1 to 64 characters once in Unicode NFC, no
+   * leading or trailing whitespace, no control or bidi-control characters. Self-declared: other
+   * peers show it and resolve it to this peer's PeerId, nothing more.
+   *
+   * @default no name
+   */
+  name?: string
+  /**
+   * A role to announce (`reviewer`, `hub`); the same rules as `name`.
+   *
+   * @default no role
+   */
+  role?: string
+}
+
+/** Who a peer says it is: its PeerId, and the name and role it announced in its signed presence, if any. */
+export interface PeerInfo {
+  /** the PeerId: the only identity that is signed and counted */
+  peerId: string
+  /** the display name it announced (self-declared; absent until its presence arrives, or when it announced none) */
+  name?: string
+  /** the role it announced (self-declared) */
+  role?: string
+  /** whether it answers proposals: as it announced, or (no presence heard from it yet) assumed */
+  voter: boolean
+}
+
+/**
+ * `value` checked as a display name or role for this peer to announce (`what` names it in the error):
+ * `undefined` stays unset, a string is put in Unicode NFC and must then be a valid name. Throws
+ * `InvalidParametersError` saying what is wrong.
+ */
+export function checkDisplayName (value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined
+  const text = typeof value === 'string' ? value.normalize('NFC') : value
+  const problem = displayNameProblem(text, defaultDecodeLimits.maxNameLength)
+  if (problem !== undefined) throw new InvalidParametersError(`${what} must be ${problem}: got ${JSON.stringify(value) ?? String(value)}`)
+  return text as string
 }
 
 /** The defaults of {@link PresenceInit}. */
@@ -86,10 +131,23 @@ export interface PresenceContext {
 
 /** Events of {@link Presence}. */
 export interface PresenceEvents {
-  /** a peer entered the roster */
-  'peer:present': CustomEvent<string>
-  /** a peer left the roster (expired or disconnected) */
-  'peer:absent': CustomEvent<string>
+  /** a peer entered the roster (its first announcement was heard) */
+  'peer:present': CustomEvent<PeerInfo>
+  /** a peer in the roster announced another name, role or voter flag */
+  'peer:update': CustomEvent<PeerInfo>
+  /** a peer left the roster (expired or disconnected): what it last announced */
+  'peer:absent': CustomEvent<PeerInfo>
+}
+
+interface RosterEntry { at: number, heardAt: number, voter: boolean, name?: string, role?: string, bytes: Uint8Array }
+
+function infoOf (peerId: string, entry: RosterEntry): PeerInfo {
+  return {
+    peerId,
+    ...(entry.name === undefined ? {} : { name: entry.name }),
+    ...(entry.role === undefined ? {} : { role: entry.role }),
+    voter: entry.voter
+  }
 }
 
 /** The roster of peers heard from on the topic, and this peer's own announcements. */
@@ -104,8 +162,12 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
   private readonly random: () => number
   /** Whether this peer announces itself as a voter. */
   readonly voter: boolean
-  /** peer id → its latest signed announcement, its `at`, whether it votes, and when we heard it (our clock) */
-  private readonly roster = new Map<string, { at: number, heardAt: number, voter: boolean, bytes: Uint8Array }>()
+  /** The display name this peer announces, if any (NFC). */
+  readonly name: string | undefined
+  /** The role this peer announces, if any (NFC). */
+  readonly role: string | undefined
+  /** peer id → its latest signed announcement, its `at`, what it announced, and when we heard it (our clock) */
+  private readonly roster = new Map<string, RosterEntry>()
   private own: { at: number, bytes: Uint8Array } | undefined
   private timer: unknown
   private answerTimer: unknown
@@ -125,6 +187,8 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     if (init.ttlMs !== undefined && !(init.ttlMs > 0)) throw new InvalidParametersError(`presence ttlMs must be > 0, got ${String(init.ttlMs)}`)
     this.maxPeers = init.maxPeers ?? DEFAULT_MAX_PEERS
     this.voter = init.voter ?? true
+    this.name = checkDisplayName(init.name, 'name')
+    this.role = checkDisplayName(init.role, 'role')
   }
 
   /** The interval as configured (`intervalMs`, or 5 s when unset), before any stretching. */
@@ -191,6 +255,21 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     return peers
   }
 
+  /** What a peer in the roster announced (`undefined` when it is not in the roster). */
+  info (peerId: string): PeerInfo | undefined {
+    this.expire()
+    const entry = this.roster.get(peerId)
+    return entry === undefined ? undefined : infoOf(peerId, entry)
+  }
+
+  /** The names announced by the peers in the roster: PeerId → name (peers without a name are left out). */
+  names (): Map<string, string> {
+    this.expire()
+    const names = new Map<string, string>()
+    for (const [peer, entry] of this.roster) if (entry.name !== undefined) names.set(peer, entry.name)
+    return names
+  }
+
   /** Whether a peer announced that it does not vote (unknown peers are not known not to). */
   isNonVoter (peerId: string): boolean {
     return this.roster.get(peerId)?.voter === false
@@ -224,7 +303,10 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
 
   /** Forget a peer at once (its connection to us closed). */
   forget (peerId: string): void {
-    if (this.roster.delete(peerId)) this.safeDispatchEvent('peer:absent', { detail: peerId })
+    const entry = this.roster.get(peerId)
+    if (entry === undefined) return
+    this.roster.delete(peerId)
+    this.safeDispatchEvent('peer:absent', { detail: infoOf(peerId, entry) })
   }
 
   /**
@@ -253,10 +335,15 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     // re-read: another announcement of the same peer may have been verified meanwhile
     const latest = this.roster.get(body.peer)
     if (latest !== undefined && body.at <= latest.at) return { result: 'ignore', reason: 'duplicate' }
-    this.roster.set(body.peer, { at: body.at, heardAt: now, voter: body.voter, bytes: decoded.opened.bytes })
+    const entry: RosterEntry = { at: body.at, heardAt: now, voter: body.voter, bytes: decoded.opened.bytes }
+    if (body.name !== undefined) entry.name = body.name
+    if (body.role !== undefined) entry.role = body.role
+    this.roster.set(body.peer, entry)
     if (latest === undefined) {
-      this.ctx.log('%s is present', body.peer)
-      this.safeDispatchEvent('peer:present', { detail: body.peer })
+      this.ctx.log('%s is present (%s)', body.peer, body.name ?? 'no name')
+      this.safeDispatchEvent('peer:present', { detail: infoOf(body.peer, entry) })
+    } else if (latest.name !== entry.name || latest.role !== entry.role || latest.voter !== entry.voter) {
+      this.safeDispatchEvent('peer:update', { detail: infoOf(body.peer, entry) })
     }
     return { result: 'accept', reason: 'presence' }
   }
@@ -274,6 +361,9 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
         at: Math.floor(this.lastAnnouncedAt),
         voter: this.voter
       }
+      // unset: no key at all (one encoding per announcement)
+      if (this.name !== undefined) body.name = this.name
+      if (this.role !== undefined) body.role = this.role
       const sealed = await sealMessage(this.ctx.identity, body)
       this.own = { at: body.at, bytes: sealed.bytes }
       await this.ctx.publish(sealed.bytes)
@@ -287,7 +377,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     for (const [peer, entry] of this.roster) {
       if (entry.heardAt < cutoff) {
         this.roster.delete(peer)
-        this.safeDispatchEvent('peer:absent', { detail: peer })
+        this.safeDispatchEvent('peer:absent', { detail: infoOf(peer, entry) })
       }
     }
   }

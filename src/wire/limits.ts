@@ -15,6 +15,8 @@ export interface DecodeLimits {
   maxIdLength: number
   /** Most ids one want may ask for. */
   maxWantIds: number
+  /** Longest display name or role a presence may announce, in UTF-16 code units. */
+  maxNameLength: number
 }
 
 /** The limits every decoder uses unless given others. */
@@ -24,5 +26,6 @@ export const defaultDecodeLimits: Readonly<DecodeLimits> = Object.freeze({
   maxElectorate: 10_000,
   maxClosers: 16,
   maxIdLength: 128,
-  maxWantIds: 1024
+  maxWantIds: 1024,
+  maxNameLength: 64
 })

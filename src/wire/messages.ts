@@ -138,6 +138,14 @@ export interface PresenceBody {
   at: number
   /** whether the peer answers proposals; a coordinator's default electorate counts only voters */
   voter: boolean
+  /**
+   * A display name the peer chose (`expert-backend-001`), absent (no key at all) when it has none. Self-declared:
+   * anyone may announce any name, so it only labels the peer and helps a coordinator find its PeerId; what is
+   * signed and counted in a proposal is always the PeerId. See {@link displayNameProblem} for what is allowed.
+   */
+  name?: string
+  /** A role the peer chose (`reviewer`), absent when it has none; the same rules as `name`. */
+  role?: string
 }
 
 /** Any message body. */
@@ -230,11 +238,37 @@ function ballotShape (value: unknown): Ballot {
   return shares
 }
 
-function exactKeys (body: Record<string, unknown>, keys: readonly string[]): void {
+function exactKeys (body: Record<string, unknown>, keys: readonly string[], optional: readonly string[] = []): void {
   const present = Object.keys(body)
-  if (present.length !== keys.length || !keys.every(k => k in body)) {
-    fail('body', `exactly the fields ${keys.join(', ')}`)
+  if (!keys.every(k => k in body) || present.some(k => !keys.includes(k) && !optional.includes(k))) {
+    fail('body', `exactly the fields ${keys.join(', ')}${optional.length === 0 ? '' : ` (and optionally ${optional.join(', ')})`}`)
   }
+}
+
+/** Characters a display name may not hold: controls, line and paragraph separators, and bidi controls (they reorder what is shown around them). */
+const FORBIDDEN_IN_NAMES = /[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u
+
+/**
+ * What is wrong with `text` as an announced display name or role, or `undefined` when it is fine: it
+ * must be a string of 1 to `maxLength` UTF-16 code units, in Unicode NFC (so that one name has one
+ * encoding), without leading or trailing whitespace, control characters, line separators or bidi
+ * controls (a name is shown next to others; it must not rearrange or hide them).
+ */
+export function displayNameProblem (text: unknown, maxLength: number): string | undefined {
+  if (typeof text !== 'string') return `a string, got ${text === null ? 'null' : typeof text}`
+  if (text.length === 0 || text.length > maxLength) return `1 to ${maxLength} characters, got ${text.length}`
+  if (text.normalize('NFC') !== text) return 'a string in Unicode NFC (normalize it first)'
+  if (text.trim() !== text) return 'no leading or trailing whitespace'
+  const bad = FORBIDDEN_IN_NAMES.exec(text)
+  if (bad === null) return undefined
+  const code = (bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
+  return `no control, separator or bidi-control characters, found U+${code}`
+}
+
+function displayName (value: unknown, field: string, maxLength: number): string {
+  const problem = displayNameProblem(value, maxLength)
+  if (problem !== undefined) fail(field, problem)
+  return value as string
 }
 
 const KEYS = {
@@ -247,6 +281,9 @@ const KEYS = {
   want: ['type', 'v', 'ns', 'proposal', 'ids'],
   presence: ['type', 'v', 'ns', 'peer', 'at', 'voter']
 } as const
+
+/** The fields a presence may carry or leave out (left out: no key at all). */
+const OPTIONAL_PRESENCE_KEYS = ['name', 'role'] as const
 
 /** Bytewise order on hashes (the order of `votes` and `excluded` in a close). */
 export { compareBytes }
@@ -265,7 +302,7 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
     }
     fail('v', `protocol version ${PROTOCOL_VERSION}`)
   }
-  exactKeys(value, KEYS[type as keyof typeof KEYS])
+  exactKeys(value, KEYS[type as keyof typeof KEYS], type === 'presence' ? OPTIONAL_PRESENCE_KEYS : [])
   const idMax = limits.maxIdLength
   const ns = str(value.ns, 'ns', idMax)
 
@@ -373,9 +410,14 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
         value: ackValue
       }
     }
-    case 'presence':
+    case 'presence': {
       if (typeof value.voter !== 'boolean') fail('voter', 'true or false')
-      return { type, v: PROTOCOL_VERSION, ns, peer: str(value.peer, 'peer', idMax), at: uint(value.at, 'at'), voter: value.voter }
+      const presence: PresenceBody = { type, v: PROTOCOL_VERSION, ns, peer: str(value.peer, 'peer', idMax), at: uint(value.at, 'at'), voter: value.voter }
+      // absent, never null or empty, when unset: one encoding per announcement
+      if ('name' in value) presence.name = displayName(value.name, 'name', limits.maxNameLength)
+      if ('role' in value) presence.role = displayName(value.role, 'role', limits.maxNameLength)
+      return presence
+    }
     default:
       return {
         type: 'want',
