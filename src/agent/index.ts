@@ -14,16 +14,18 @@
  * ```
  */
 import { InvalidParametersError } from '@libp2p/interface'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher'
 import { hubGater } from './gater.js'
-import { systemClock, type Clock } from '../clock.js'
+import { systemClock } from '../clock.js'
 import { createConsensusNode, type ConsensusNode } from './node.js'
+import { checkRedialDelay, ConnectionKeeper, parsePeerAddresses, type KeptPeer } from './redial.js'
+import { rendezvousOrder } from './rendezvous.js'
 import type { ConsensusInit, GossipsubPreset } from '../libp2p/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 export { createConsensusNode, connectFullMesh, type ConsensusNode, type ConsensusNodeInit, type ConsensusNodeServices } from './node.js'
+export { connectionKind, linkKinds, isWebRTCLink, type LinkKind } from './webrtc.js'
+export { rendezvousOrder } from './rendezvous.js'
 
 /** A libp2p node running the consensus service (`agent.services.consensus`), made by {@link createAgent}. */
 export type ConsensusAgent = ConsensusNode
@@ -31,13 +33,32 @@ export type ConsensusAgent = ConsensusNode
 /** Options of {@link createAgent}; every field is optional. */
 export interface AgentInit {
   /**
-   * Hubs to dial and stay connected to, as multiaddrs ending in `/p2p/<peer id>`, e.g.
+   * Hubs to stay connected to, as multiaddrs ending in `/p2p/<peer id>`, e.g.
    * `/ip4/192.168.1.20/tcp/9090/ws/p2p/12D3KooW...` or `/dns4/hub.example.com/tcp/443/wss/p2p/12D3KooW...`.
    * A page served over https can only open `wss://` connections (browsers block mixed content).
+   * Several addresses of one hub (same PeerId) count as one hub. The agent keeps
+   * {@link AgentInit.hubConnections} of them connected, chosen as described there.
    *
    * @default []
    */
   hubs?: string[]
+  /**
+   * How many of `hubs` to stay connected to at once (`Infinity`: all of them).
+   *
+   * Which ones: every agent ranks the hubs by rendezvous hashing — SHA-256 of its own PeerId and
+   * the hub's ({@link rendezvousOrder}) — and keeps the first ones in that order that answer. The
+   * order is deterministic and differs from agent to agent, so a swarm given the same list spreads
+   * evenly over the hubs, with no coordination. When a connected hub goes away (or cannot be
+   * reached at start) the agent dials the next hub in its order at once (failover), and keeps
+   * retrying its preferred hubs with backoff ({@link AgentInit.redialDelayMs}, doubling up to 30 s).
+   * When a preferred hub is back, the agent connects to it and, a moment later (`redialDelayMs`),
+   * drops the connection it failed over to: it moves back, so the spread is restored after an outage.
+   * Consensus traffic does not depend on which hub an agent uses: hubs linked by `peers` relay
+   * everything between them.
+   *
+   * @default 1
+   */
+  hubConnections?: number
   /**
    * Addresses to listen on (Node only: browsers cannot accept connections), e.g.
    * `['/ip4/0.0.0.0/tcp/9090/ws']` for a hub reachable from other machines.
@@ -67,18 +88,30 @@ export interface AgentInit {
    */
   allowLocalHubs?: boolean
   /**
-   * After a hub connection drops, redial it after this delay, doubling up to 30 s while it fails.
+   * After a hub connection drops or a dial fails, retry that hub after this delay, doubling up to
+   * 30 s while it keeps failing (another hub takes its place meanwhile, see {@link AgentInit.hubConnections}).
    *
    * @default 1000
    */
   redialDelayMs?: number
+  /**
+   * Direct links to other agents over WebRTC, through a hub's circuit relay (see
+   * `ConsensusNodeInit.webrtc`). In Node it needs Node ≥ 22 and `node-datachannel`'s binary.
+   *
+   * @default true in a browser page, false in Node
+   */
+  webrtc?: boolean
+  /** ICE servers and other WebRTC settings, used with `webrtc` on (default: `@libp2p/webrtc`'s public STUN servers). */
+  rtcConfiguration?: RTCConfiguration
 }
 
-const MAX_REDIAL_DELAY_MS = 30_000
+/** The default {@link AgentInit.hubConnections}. */
+export const DEFAULT_HUB_CONNECTIONS = 1
 
 /**
- * Create and start an agent, then dial its hubs (resolves once every hub was dialed once; a hub
- * that cannot be reached yet is retried in the background, it does not fail the call).
+ * Create and start an agent, then connect to its hubs: resolves once `hubConnections` of them are
+ * connected, or every hub was tried once (a hub that cannot be reached yet is retried in the
+ * background; it does not fail the call).
  *
  * @example
  * ```ts
@@ -88,66 +121,30 @@ const MAX_REDIAL_DELAY_MS = 30_000
  * ```
  */
 export async function createAgent (init: AgentInit = {}): Promise<ConsensusAgent> {
-  const hubs = parseHubs(init.hubs ?? [])
-  const redialDelayMs = init.redialDelayMs ?? 1000
-  if (!(redialDelayMs > 0)) throw new InvalidParametersError(`redialDelayMs must be > 0, got ${String(init.redialDelayMs)}`)
+  const hubs = parsePeerAddresses(init.hubs ?? [], 'hub address')
+  const redialDelayMs = checkRedialDelay(init.redialDelayMs)
+  const hubConnections = init.hubConnections ?? DEFAULT_HUB_CONNECTIONS
+  if (!(hubConnections === Infinity || (Number.isInteger(hubConnections) && hubConnections >= 1))) {
+    throw new InvalidParametersError(`hubConnections must be an integer ≥ 1 (or Infinity: every hub), got ${String(init.hubConnections)}`)
+  }
   const node: ConsensusAgent = await createConsensusNode({
     ...(init.listen === undefined ? {} : { listen: init.listen }),
     ...(init.preset === undefined ? {} : { preset: init.preset }),
     ...(init.consensus === undefined ? {} : { consensus: init.consensus }),
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
-    ...(init.allowLocalHubs === false || hubs.length === 0 ? {} : { connectionGater: hubGater(hubs.map(h => h.addr)) })
+    ...(init.webrtc === undefined ? {} : { webrtc: init.webrtc }),
+    ...(init.rtcConfiguration === undefined ? {} : { rtcConfiguration: init.rtcConfiguration }),
+    ...(init.allowLocalHubs === false || hubs.length === 0 ? {} : { connectionGater: hubGater(hubs.flatMap(h => h.addrs)) })
   })
-  const redial = keepConnected(node, hubs, redialDelayMs, init.consensus?.clock ?? systemClock)
-  // a hub that is not up yet is retried in the background, like one that goes away later
-  await Promise.all(hubs.map(async hub => node.dial(hub.addr).catch(() => { redial(hub) })))
+  const byId = new Map(hubs.map(h => [h.peerId, h]))
+  const order = rendezvousOrder(node.peerId.toString(), hubs.map(h => h.peerId)).map(id => byId.get(id) as KeptPeer)
+  const keeper = new ConnectionKeeper(node, order, {
+    connections: hubConnections,
+    baseDelayMs: redialDelayMs,
+    clock: init.consensus?.clock ?? systemClock
+  })
+  node.addEventListener('stop', () => { keeper.stop() }, { once: true })
+  await keeper.start()
   return node
-}
-
-/** A hub to stay connected to: its address and the PeerId that address ends in. */
-export interface Hub { addr: Multiaddr, peerId: string }
-
-function parseHubs (hubs: string[]): Hub[] {
-  if (!Array.isArray(hubs)) throw new InvalidParametersError('hubs must be an array of multiaddr strings')
-  return hubs.map(text => {
-    let addr: Multiaddr
-    try {
-      addr = multiaddr(text)
-    } catch (err) {
-      throw new InvalidParametersError(`hub address ${JSON.stringify(text)} is not a multiaddr: ${(err as Error).message}`)
-    }
-    const peerId = addr.getComponents().findLast(c => c.name === 'p2p')?.value
-    if (peerId === undefined) throw new InvalidParametersError(`hub address ${text} must end in /p2p/<peer id> so the agent knows whom it reaches`)
-    if (!WebSockets.matches(addr) && !WebSocketsSecure.matches(addr)) {
-      throw new InvalidParametersError(`hub address ${text} is not a websocket address (…/ws or …/wss)`)
-    }
-    return { addr, peerId }
-  })
-}
-
-/** Redial a hub whenever its connection drops, backing off while it stays away; returns the scheduler. */
-function keepConnected (node: ConsensusAgent, hubs: Hub[], baseDelayMs: number, clock: Clock): (hub: Hub) => void {
-  const timers = new Map<string, unknown>()
-  const delays = new Map<string, number>()
-  const connected = (hub: Hub): boolean => node.getConnections().some(c => c.remotePeer.toString() === hub.peerId)
-  const schedule = (hub: Hub): void => {
-    if (timers.has(hub.peerId) || node.status !== 'started') return
-    const delay = delays.get(hub.peerId) ?? baseDelayMs
-    delays.set(hub.peerId, Math.min(delay * 2, MAX_REDIAL_DELAY_MS))
-    timers.set(hub.peerId, clock.setTimeout(() => {
-      timers.delete(hub.peerId)
-      if (node.status !== 'started' || connected(hub)) return
-      node.dial(hub.addr).then(() => { delays.delete(hub.peerId) }, () => { schedule(hub) })
-    }, delay))
-  }
-  node.addEventListener('peer:disconnect', (evt) => {
-    const hub = hubs.find(h => h.peerId === evt.detail.toString())
-    if (hub !== undefined) schedule(hub)
-  })
-  node.addEventListener('stop', () => {
-    for (const timer of timers.values()) clock.clearTimeout(timer)
-    timers.clear()
-  })
-  return schedule
 }

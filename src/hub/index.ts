@@ -14,9 +14,16 @@
  * console.log('agents connect to', hub.multiaddrs)
  * hub.addEventListener('decision', (evt) => { console.log(evt.detail.decision) })
  * ```
+ *
+ * Hubs link into a backbone with `peers`: each hub dials the hubs it is given and stays connected
+ * to them, and gossipsub carries every consensus message across those links, so agents behind
+ * different hubs see each other's proposals, votes and presence.
  */
+import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
 import { TypedEventEmitter } from 'main-event'
 import { createConsensusNode, type ConsensusAgent } from '../agent/index.js'
+import { checkRedialDelay, ConnectionKeeper, parsePeerAddresses, type KeptPeer } from '../agent/redial.js'
+import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_HUB_HOST, hubListenAddress } from './listen.js'
 import { hubRelayServer } from './relay.js'
 import type { ConsensusResult } from '../core/results.js'
@@ -42,6 +49,23 @@ export interface HubInit {
    * @default 0
    */
   port?: number
+  /**
+   * Other hubs to link with, as websocket multiaddrs ending in `/p2p/<peer id>` (what their
+   * `multiaddrs` list, e.g. `/ip4/192.168.1.21/tcp/9090/ws/p2p/12D3KooW...`). The hub dials every
+   * one, stays connected (a dropped or unreachable peer is redialed after `redialDelayMs`, doubling
+   * up to 30 s), and keeps them in its gossipsub mesh, so consensus traffic crosses the backbone.
+   * A link needs one side to list the other; listing each other is fine too. The hub's own address
+   * is skipped, so every hub of a backbone can be given the same list.
+   *
+   * @default []
+   */
+  peers?: string[]
+  /**
+   * The first retry of a backbone peer that dropped or could not be reached waits this long, then twice as long each time.
+   *
+   * @default 1000
+   */
+  redialDelayMs?: number
   /** Options of the hub's consensus service (namespace, voter, algorithms...). Without a `voter` the hub relays and watches but does not vote. */
   consensus?: ConsensusInit
   /**
@@ -61,32 +85,57 @@ export interface HubAgentEvent {
   agents: number
 }
 
+/** Detail of the `peer:join` and `peer:leave` events. */
+export interface HubPeerEvent {
+  /** the other hub's PeerId */
+  peerId: string
+  /** how many other hubs are linked to this one after this change */
+  peers: number
+}
+
 /** Events of {@link ConsensusHub}. */
 export interface ConsensusHubEvents {
   /** an agent subscribed to the consensus topic */
   'agent:join': CustomEvent<HubAgentEvent>
   /** an agent unsubscribed or disconnected */
   'agent:leave': CustomEvent<HubAgentEvent>
+  /** another hub (one of `peers`, or one that listed this hub) linked to this one on the consensus topic */
+  'peer:join': CustomEvent<HubPeerEvent>
+  /** a linked hub unsubscribed or disconnected */
+  'peer:leave': CustomEvent<HubPeerEvent>
   /** a decision the hub saw finalized (its own service's `decision` event) */
   decision: CustomEvent<ConsensusResult>
 }
 
 /**
  * A running hub: see {@link createHub}. Agents dial one of its `multiaddrs`; it relays their
- * consensus traffic and re-dispatches what it sees as events.
+ * consensus traffic, to its backbone peers too, and re-dispatches what it sees as events.
+ *
+ * Other hubs are not agents: a peer is a hub when it is one of `peers` or runs a circuit relay
+ * server (every hub does; identify tells), and it shows up in `peer:join`/`peers()`, never in
+ * `agent:join`/`agents()`. A hub without a `voter` also announces itself as a non-voter in
+ * presence, so it is in no default electorate either.
  */
 export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
   readonly [Symbol.toStringTag] = 'libp2p-consensus/hub'
-  /** The libp2p node (a {@link ConsensusAgent} that listens, with the `hub` gossipsub preset). */
+  /** The libp2p node (a {@link ConsensusAgent} that listens, with the `hub` gossipsub preset and a circuit relay server). */
   readonly node: ConsensusAgent
   /** The hub's consensus service. */
   readonly consensus: Consensus
-  private readonly present = new Set<string>()
+  /** The backbone peers it was given (its own address left out), as given. */
+  readonly peerAddresses: readonly string[]
+  private readonly keeper: ConnectionKeeper
+  private readonly configured: ReadonlySet<string>
+  private readonly presentAgents = new Set<string>()
+  private readonly presentPeers = new Set<string>()
 
-  constructor (node: ConsensusAgent) {
+  constructor (node: ConsensusAgent, peers: readonly KeptPeer[], redialDelayMs: number, clock: Clock = systemClock) {
     super()
     this.node = node
     this.consensus = node.services.consensus
+    this.configured = new Set(peers.map(p => p.peerId))
+    this.peerAddresses = peers.flatMap(p => p.addrs.map(String))
+    this.keeper = new ConnectionKeeper(node, peers, { baseDelayMs: redialDelayMs, clock })
     node.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     node.addEventListener('peer:disconnect', this.onPeerDisconnect)
     this.consensus.addEventListener('decision', this.onDecision)
@@ -105,24 +154,36 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
     return this.node.getMultiaddrs().map(String)
   }
 
-  /** PeerIds of the agents connected to the hub and subscribed to its consensus topic, sorted. */
+  /** PeerIds of the agents connected to this hub and subscribed to its consensus topic (not other hubs), sorted. */
   agents (): string[] {
-    return this.consensus.getPeers()
+    return [...this.presentAgents].sort()
   }
 
-  /** Stop the hub: open requests of its own reject, agents are disconnected. */
+  /** PeerIds of the other hubs linked to this one on the consensus topic now, sorted. */
+  peers (): string[] {
+    return [...this.presentPeers].sort()
+  }
+
+  /** Dial the backbone peers; resolves once each was dialed once (an unreachable one is retried in the background). */
+  async start (): Promise<void> {
+    await this.keeper.start()
+  }
+
+  /** Stop the hub: open requests of its own reject, agents and backbone peers are disconnected. */
   async stop (): Promise<void> {
+    this.keeper.stop()
     this.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.node.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     this.consensus.removeEventListener('decision', this.onDecision)
-    this.present.clear()
+    this.presentAgents.clear()
+    this.presentPeers.clear()
     await this.node.stop()
   }
 
   private readonly onSubscriptionChange = (evt: CustomEvent<PubSubSubscriptionChange>): void => {
     const change = evt.detail.subscriptions.findLast(s => s.topic === this.consensus.topic)
     if (change === undefined) return
-    if (change.subscribe) this.join(evt.detail.peerId)
+    if (change.subscribe) void this.join(evt.detail.peerId)
     else this.leave(evt.detail.peerId.toString())
   }
 
@@ -134,25 +195,44 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
     this.safeDispatchEvent('decision', { detail: evt.detail })
   }
 
-  private join (peerId: PeerId): void {
+  /** One of `peers`, or a peer that runs a relay server: identify has run before gossipsub subscribes, so the peer store knows. */
+  private async isHub (peerId: PeerId): Promise<boolean> {
+    if (this.configured.has(peerId.toString())) return true
+    try {
+      return (await this.node.peerStore.get(peerId)).protocols.includes(RELAY_V2_HOP_CODEC)
+    } catch {
+      return false
+    }
+  }
+
+  private async join (peerId: PeerId): Promise<void> {
     const id = peerId.toString()
-    // a subscription can trail a connection that already closed
-    if (this.present.has(id) || this.node.getConnections(peerId).length === 0) return
-    this.present.add(id)
-    this.safeDispatchEvent('agent:join', { detail: { peerId: id, agents: this.present.size } })
+    if (this.presentAgents.has(id) || this.presentPeers.has(id)) return
+    const hub = await this.isHub(peerId)
+    // a subscription can trail a connection that already closed (or closed while we looked)
+    if (this.presentAgents.has(id) || this.presentPeers.has(id) || this.node.getConnections(peerId).length === 0) return
+    if (hub) {
+      this.presentPeers.add(id)
+      this.safeDispatchEvent('peer:join', { detail: { peerId: id, peers: this.presentPeers.size } })
+    } else {
+      this.presentAgents.add(id)
+      this.safeDispatchEvent('agent:join', { detail: { peerId: id, agents: this.presentAgents.size } })
+    }
   }
 
   private leave (id: string): void {
-    if (!this.present.delete(id)) return
-    this.safeDispatchEvent('agent:leave', { detail: { peerId: id, agents: this.present.size } })
+    if (this.presentAgents.delete(id)) this.safeDispatchEvent('agent:leave', { detail: { peerId: id, agents: this.presentAgents.size } })
+    else if (this.presentPeers.delete(id)) this.safeDispatchEvent('peer:leave', { detail: { peerId: id, peers: this.presentPeers.size } })
   }
 }
 
 /**
  * Start a hub: a Node consensus agent listening on `ws://host:port`, with the `hub` gossipsub preset
- * (every leaf in its mesh, raised inbound limits) so that it relays for many tabs, and a circuit
+ * (every peer in its mesh, raised inbound limits) so that it relays for many tabs, and a circuit
  * relay server (unlimited reservations; each relayed connection carries WebRTC signalling, not
- * gossip: see `src/hub/relay.ts` for its limits and why).
+ * gossip: see `src/hub/relay.ts` for its limits and why). With `peers` it links into a backbone:
+ * it dials them and stays connected. Resolves once listening and each peer was dialed once;
+ * throws `InvalidParametersError` for a bad host, port, peer address or delay.
  *
  * @example
  * ```ts
@@ -160,15 +240,19 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
  * import { createAgent } from 'libp2p-consensus/agent'
  *
  * const hub = await createHub()
+ * const second = await createHub({ peers: hub.multiaddrs })   // a backbone of two hubs
  * hub.addEventListener('agent:join', (evt) => { console.log('joined', evt.detail.peerId) })
- * const agent = await createAgent({ hubs: hub.multiaddrs, consensus: { voter: () => 'for' } })
+ * const agent = await createAgent({ hubs: [...hub.multiaddrs, ...second.multiaddrs], consensus: { voter: () => 'for' } })
  * // …
  * await agent.stop()
+ * await second.stop()
  * await hub.stop()
  * ```
  */
 export async function createHub (init: HubInit = {}): Promise<ConsensusHub> {
   const listen = hubListenAddress(init.host ?? DEFAULT_HUB_HOST, init.port ?? 0)
+  const peers = parsePeerAddresses(init.peers ?? [], 'peer address')
+  const redialDelayMs = checkRedialDelay(init.redialDelayMs)
   const node = await createConsensusNode({
     listen: [listen],
     preset: 'hub',
@@ -177,5 +261,8 @@ export async function createHub (init: HubInit = {}): Promise<ConsensusHub> {
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore })
   })
-  return new ConsensusHub(node)
+  const self = node.peerId.toString()
+  const hub = new ConsensusHub(node, peers.filter(p => p.peerId !== self), redialDelayMs, init.consensus?.clock)
+  await hub.start()
+  return hub
 }
