@@ -1,50 +1,139 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
-// Every ```ts block of README.md, in order, is one program; ```ts fragment blocks are excerpts.
-async function readmeProgram (): Promise<string> {
-  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1] as string)
-  return blocks.join('\n')
+/** A ```ts block of README.md (```ts fragment blocks are excerpts and are not run). */
+interface Block {
+  /** the heading the block sits under */
+  heading: string
+  /** 1-based line of the block's first code line */
+  line: number
+  code: string
 }
 
-describe('README', () => {
-  it('its examples run as written and print what their comments say', async () => {
-    const program = await readmeProgram()
-    expect(program).toContain('requestConsensus')
-    const dir = new URL('./.readme/', import.meta.url)
-    await mkdir(dir, { recursive: true })
-    const file = new URL('program.ts', dir)
-    await writeFile(file, program)
-    const printed: string[] = []
-    const log = console.log
-    console.log = (...args: unknown[]) => { printed.push(args.map(a => typeof a === 'string' ? a : JSON.stringify(a)).join(' ')) }
-    try {
-      await import(/* @vite-ignore */ file.href)
-    } finally {
-      console.log = log
+// What each block prints, by the heading it sits under: the values its comments state.
+const PRINTS: Record<string, Array<string | RegExp>> = {
+  'Quick start': [/^Deployment approved! \(\d\/5 votes\)$/m],
+  'On libp2p': ['libp2p: approved 3'],
+  'Browser tabs, terminals and an edge hub': [/^joined: \w{6} \(3 agents\)$/m, 'tab: approved 3'],
+  'Quorum with a custom threshold': ['approved 0.7'],
+  'Expert-weighted voting': [/^approved 0\.714/m],
+  'A custom algorithm': [/^approved\napproved$/m],
+  Statistics: [/^Total proposals: 2$/m, /^QUORUM: 2 proposals, 2 approved, 0 rejected, 0 timeouts \(100%\)$/m],
+  'Vote recording (agent side)': ['approved 2'],
+  'Timeout handling': ['Consensus timeout: 5/6 voted', 'Strong majority despite timeout - proceeding'],
+  'Agent disconnection': ['approved false'],
+  Certificates: ['true true'],
+  'Events and the coordinator seam': ['decision: approved', '{"type":"mesh","agentCount":5,"connectionCount":10,"health":"healthy"}'],
+  'single-choice': ['single-choice rewrite [2,2,1]'],
+  approval: ['approval refactor [3,4,3]'],
+  'ranked-choice': ['ranked-choice refactor [[2,2,1],[2,3,0]]'],
+  weighted: ['weighted refactor ["1.667","2.000","1.333"]'],
+  quadratic: ['quadratic refactor ["1.48","2.35","1.17"]'],
+  copeland: ['copeland refactor [2,1,3]'],
+  'Winning rules, settled early': ['threshold rejected null'],
+  'Vote changes': ['changed 3 1']
+}
+
+async function readmeBlocks (): Promise<Block[]> {
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+  const lines = readme.split('\n')
+  const blocks: Block[] = []
+  let heading = ''
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    const title = /^#{1,4} (.+)$/.exec(line)
+    if (title !== null) heading = title[1] as string
+    if (/^```\w*/.test(line)) {
+      const end = lines.indexOf('```', i + 1)
+      if (end < 0) throw new Error(`README.md:${i + 1}: unclosed code block`)
+      if (line === '```ts') blocks.push({ heading, line: i + 2, code: lines.slice(i + 1, end).join('\n') + '\n' })
+      i = end
     }
-    const output = printed.join('\n')
-    expect(output).toMatch(/^Deployment approved! \(\d\/5 votes\)/m)
-    expect(output).toContain('libp2p: approved 3')
-    expect(output).toContain('tab: approved 3')
-    expect(output).toMatch(/^joined: \w{6} \(3 agents\)$/m)
-    expect(output).toContain('approved 0.7')
-    expect(output).toMatch(/^approved 0\.714/m)
-    expect(output).toMatch(/^Total proposals: \d+/m)
-    expect(output).toContain('approved 2')
-    expect(output).toContain('Consensus timeout: 5/6 voted')
-    expect(output).toContain('Strong majority despite timeout - proceeding')
-    expect(output).toContain('approved false')
-    expect(output).toContain('true true')
-    expect(output).toContain('"agentCount":14')
-    expect(output).toContain('single-choice rewrite [2,2,1]')
-    expect(output).toContain('approval refactor [3,4,3]')
-    expect(output).toContain('ranked-choice refactor [[2,2,1],[2,3,0]]')
-    expect(output).toContain('weighted refactor ["1.667","2.000","1.333"]')
-    expect(output).toContain('quadratic refactor ["1.48","2.35","1.17"]')
-    expect(output).toContain('copeland refactor [2,1,3]')
-    expect(output).toContain('threshold rejected null')
-    expect(output).toContain('changed 3 1')
+  }
+  return blocks
+}
+
+/** Import `code` as its own module (its own imports; the package names resolve to the sources, see vite.config.ts), printing into a list. */
+async function run (name: string, code: string): Promise<{ printed: string, errors: string }> {
+  const dir = new URL('./.readme/', import.meta.url)
+  await mkdir(dir, { recursive: true })
+  const file = new URL(`${name}.ts`, dir)
+  await writeFile(file, code)
+  const printed: string[] = []
+  const errors: string[] = []
+  const format = (args: unknown[]): string =>
+    args.map(a => typeof a === 'string' ? a : a instanceof Error ? `${a.name}: ${a.message}` : JSON.stringify(a)).join(' ')
+  const { log, error } = console
+  console.log = (...args: unknown[]) => { printed.push(format(args)) }
+  console.error = (...args: unknown[]) => { errors.push(format(args)) }
+  try {
+    await import(/* @vite-ignore */ `${file.href}?t=${Date.now()}`)
+  } finally {
+    console.log = log
+    console.error = error
+  }
+  return { printed: printed.join('\n'), errors: errors.join('\n') }
+}
+
+/** Every block as one module: the imports of all blocks merged (one binding per name), each block's body in its own scope. */
+function wholeFile (blocks: Block[]): string {
+  const imports = new Map<string, Map<string, string>>() // module → local name → specifier
+  const bodies: string[] = []
+  for (const block of blocks) {
+    const body = block.code.replace(/^import (type )?\{([^}]*)\} from '([^']+)'\n/gm, (_all, typeOnly: string | undefined, names: string, from: string) => {
+      const specifiers = imports.get(from) ?? new Map<string, string>()
+      imports.set(from, specifiers)
+      for (const raw of names.split(',').map(s => s.trim()).filter(s => s !== '')) {
+        const specifier = typeOnly !== undefined && !raw.startsWith('type ') ? `type ${raw}` : raw
+        const local = specifier.replace(/^type /, '').split(/ as /).pop() as string
+        // a value import covers a type-only one of the same name
+        if (!specifiers.has(local) || specifiers.get(local)?.startsWith('type ') === true) specifiers.set(local, specifier)
+      }
+      return ''
+    })
+    if (/^import /m.test(body)) throw new Error(`README.md:${block.line}: an import this test cannot merge (use import { … } from '…')`)
+    bodies.push(`{ // README.md:${block.line} (${block.heading})\n${body}}\n`)
+  }
+  const locals = new Map<string, string>()
+  for (const [from, specifiers] of imports) {
+    for (const local of specifiers.keys()) {
+      const other = locals.get(local)
+      if (other !== undefined) throw new Error(`README blocks import ${local} from both ${other} and ${from}`)
+      locals.set(local, from)
+    }
+  }
+  const header = [...imports].map(([from, specifiers]) => `import { ${[...specifiers.values()].join(', ')} } from '${from}'`)
+  return `${header.join('\n')}\n\n${bodies.join('\n')}`
+}
+
+const blocks = await readmeBlocks()
+
+describe('README', () => {
+  it('has runnable examples, and every block the expectations name', () => {
+    expect(blocks.length).toBeGreaterThan(10)
+    for (const heading of Object.keys(PRINTS)) expect(blocks.map(b => b.heading), `a \`\`\`ts block under "${heading}"`).toContain(heading)
+  })
+
+  // each block alone, as a user who copies just that one gets it: its own module, the library's modules loaded afresh
+  for (const [i, block] of blocks.entries()) {
+    it(`block ${i + 1} (README.md:${block.line}, "${block.heading}") runs alone and prints what its comments say`, async () => {
+      vi.resetModules()
+      const { printed, errors } = await run(`block-${String(i + 1).padStart(2, '0')}`, block.code)
+      expect(errors).toBe('')
+      for (const expected of PRINTS[block.heading] ?? []) {
+        if (typeof expected === 'string') expect(printed).toContain(expected)
+        else expect(printed).toMatch(expected)
+      }
+    })
+  }
+
+  it('runs as one program, every block in order, and prints the same', async () => {
+    vi.resetModules()
+    const { printed, errors } = await run('whole-file', wholeFile(blocks))
+    expect(errors).toBe('')
+    for (const expected of Object.values(PRINTS).flat()) {
+      if (typeof expected === 'string') expect(printed).toContain(expected)
+      else expect(printed).toMatch(expected)
+    }
   })
 })
