@@ -1,11 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Application, Logger, LogLevel, TSConfigReader, TypeDocReader } from 'typedoc'
 import { describe, expect, it } from 'vitest'
 
-const config = fileURLToPath(new URL('../typedoc.json', import.meta.url))
+const root = fileURLToPath(new URL('..', import.meta.url))
+const config = join(root, 'typedoc.json')
 
 /** Keeps every warning and error typedoc reports, with the place it names. */
 class CollectingLogger extends Logger {
@@ -26,6 +27,11 @@ describe('API reference (typedoc)', () => {
       const app = await Application.bootstrapWithPlugins({ options: config, out, skipErrorChecking: true }, [new TypeDocReader(), new TSConfigReader()])
       const bootstrap = app.logger
       expect(bootstrap.warningCount + bootstrap.errorCount, 'typedoc.json is read without complaint').toBe(0)
+      // every subpath the package exports is documented, and nothing else
+      const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { types: string }> }
+      const exported = Object.values(manifest.exports).map(e => e.types.replace(/^\.\/dist\/(.*)\.d\.ts$/, '$1.ts')).sort()
+      const entryPoints = (app.options.getValue('entryPoints')).map(e => relative(root, e).split(sep).join('/')).sort()
+      expect(entryPoints).toEqual(exported)
       // the check is only as strict as the config: keep the settings that make it one
       expect(app.options.getValue('treatWarningsAsErrors')).toBe(true)
       expect(app.options.getValue('validation')).toMatchObject({ notExported: true, invalidLink: true, notDocumented: true })
