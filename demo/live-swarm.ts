@@ -1,7 +1,8 @@
 /**
- * The Node side of the demo's live mode: a hub on loopback websockets and a few Node agents with
- * their own opinions, which vote automatically after a short, human-looking pause. `npm start` runs
- * it next to the page; the end-to-end test runs it next to the built page.
+ * The Node side of the demo's live mode: two linked hubs on loopback websockets and a few named
+ * Node agents with their own opinions, connected to both, which vote automatically a few seconds
+ * into a proposal's voting period (a person has time to vote first, and may change their vote
+ * until the period ends). `npm start` runs it next to the page.
  */
 import { createAgent, type ConsensusAgent } from '../src/agent/index.js'
 import { createHub, type ConsensusHub } from '../src/hub/index.js'
@@ -44,9 +45,9 @@ export const nodePersonas: NodePersona[] = [
   }
 ]
 
-/** A running hub with its Node agents. */
+/** Running hubs with their Node agents. */
 export interface LiveSwarm {
-  hub: ConsensusHub
+  hubs: ConsensusHub[]
   agents: ConsensusAgent[]
   /** what `/hub.json` serves */
   info: HubInfo
@@ -57,25 +58,43 @@ export interface LiveSwarm {
 
 /** Options of {@link startLiveSwarm}. */
 export interface LiveSwarmInit {
-  /** the hub's websocket port (0: any free one) */
+  /** the first hub's websocket port (0: any free one); the second hub takes the next one */
   port?: number
-  /** the longest pause before a Node agent votes, ms (0: at once) */
+  /** how many hubs, linked to each other (the page keeps working while one of them is up) */
+  hubCount?: number
+  /** the longest pause before a Node agent votes, ms (0: at once); never more than half the voting period */
   thinkMs?: number
 }
 
-/** Start a hub on 127.0.0.1 and one Node agent per persona, connected to it. */
+/** How long a persona waits before voting: a few seconds, at most half of what is left of the voting period. */
+export function thinkTime (proposal: ProposalView, thinkMs: number, now = Date.now()): number {
+  if (thinkMs <= 0) return 0
+  const longest = Math.min(thinkMs, Math.max(0, (proposal.deadline - now) / 2))
+  return longest * (0.5 + Math.random() / 2)
+}
+
+/** Start linked hubs on 127.0.0.1 and one named Node agent per persona, connected to every hub. */
 export async function startLiveSwarm (init: LiveSwarmInit = {}): Promise<LiveSwarm> {
-  const thinkMs = init.thinkMs ?? 1500
-  const hub = await createHub({ port: init.port ?? 0 })
-  const address = hub.multiaddrs[0]
-  if (address === undefined) throw new Error('the hub has no address')
+  const thinkMs = init.thinkMs ?? 6000
+  const hubs: ConsensusHub[] = []
+  for (let i = 0; i < (init.hubCount ?? 2); i++) {
+    const port = init.port === undefined || init.port === 0 ? 0 : init.port + i
+    // a backbone: each later hub links to the ones before it, so gossip crosses between them
+    hubs.push(await createHub({ port, peers: hubs.map(h => h.multiaddrs[0] ?? '') }))
+  }
+  const addresses = hubs.map(hub => hub.multiaddrs[0]).filter((a): a is string => a !== undefined)
+  if (addresses.length !== hubs.length) throw new Error('a hub has no address')
   const decisions = nodePersonas.map(() => new Map<string, ConsensusResult>())
   const agents = await Promise.all(nodePersonas.map(async (persona, i) => {
     const agent = await createAgent({
-      hubs: [address],
+      hubs: addresses,
       consensus: {
-        voter: async (proposal) => {
-          if (thinkMs > 0) await new Promise(resolve => setTimeout(resolve, 300 + Math.random() * (thinkMs - 300)))
+        // announced in the agent's signed presence: every tab lists it by this name
+        name: persona.name,
+        role: 'Node agent',
+        voter: async (proposal: ProposalView) => {
+          const wait = thinkTime(proposal, thinkMs)
+          if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
           return personaBallot(persona, proposal)
         }
       }
@@ -84,7 +103,7 @@ export async function startLiveSwarm (init: LiveSwarmInit = {}): Promise<LiveSwa
     return agent
   }))
   const info: HubInfo = {
-    hub: address,
+    hubs: addresses,
     agents: agents.map((agent, i) => ({
       peerId: agent.peerId.toString(),
       name: nodePersonas[i]?.name ?? `agent-${i}`,
@@ -92,13 +111,13 @@ export async function startLiveSwarm (init: LiveSwarmInit = {}): Promise<LiveSwa
     }))
   }
   return {
-    hub,
+    hubs,
     agents,
     info,
     decisions,
     stop: async () => {
       await Promise.all(agents.map(async agent => agent.stop()))
-      await hub.stop()
+      await Promise.all(hubs.map(async hub => hub.stop()))
     }
   }
 }

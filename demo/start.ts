@@ -1,5 +1,5 @@
 /**
- * `npm start`: a hub and three Node agents on loopback websockets, and the demo page served by
+ * `npm start`: two linked hubs and three named Node agents on loopback websockets, and the demo page served by
  * Vite's dev server, which tells the page where the hub is (`/hub.json`). Prints the URLs and every
  * decision the hub sees. Ctrl-C (or SIGTERM) stops everything. No prompts: it runs unattended.
  */
@@ -44,14 +44,18 @@ async function main (): Promise<void> {
   console.log(bold('\nlibp2p-consensus demo\n'))
   console.log(`  simulation   ${cyan(url)}`)
   console.log(`  live swarm   ${cyan(`${url}#live`)}   ${dim('(open it in several tabs)')}`)
-  console.log(`  hub          ${swarm.info.hub}`)
-  console.log(`  built page   ${dim(`npm run demo:build, serve demo/dist, open it with ?hub=${encodeURIComponent(swarm.info.hub)}#live`)}`)
+  for (const [i, hub] of swarm.info.hubs.entries()) console.log(`  hub ${i + 1}        ${hub}`)
+  console.log(`  built page   ${dim(`npm run demo:build, serve demo/dist, open it with ?hub=${swarm.info.hubs.map(encodeURIComponent).join(',')}#live`)}`)
   for (const agent of swarm.info.agents) console.log(`  Node agent   ${agent.name.padEnd(9)} ${dim(agent.opinion)}  ${dim(agent.peerId)}`)
   console.log(dim('\nCtrl-C stops the page, the hub and the agents.\n'))
 
-  swarm.hub.addEventListener('agent:join', (evt) => { console.log(dim(`  + agent ${evt.detail.peerId} (${evt.detail.agents} on the topic)`)) })
-  swarm.hub.addEventListener('agent:leave', (evt) => { console.log(dim(`  - agent ${evt.detail.peerId} (${evt.detail.agents} on the topic)`)) })
-  swarm.hub.addEventListener('decision', (evt) => {
+  const first = swarm.hubs[0]
+  for (const [i, hub] of swarm.hubs.entries()) {
+    hub.addEventListener('agent:join', (evt) => { console.log(dim(`  + hub ${i + 1}: agent ${evt.detail.peerId} (${evt.detail.agents} on the topic)`)) })
+    hub.addEventListener('agent:leave', (evt) => { console.log(dim(`  - hub ${i + 1}: agent ${evt.detail.peerId} (${evt.detail.agents} on the topic)`)) })
+  }
+  // every hub sees every decision: print the first hub's
+  first?.addEventListener('decision', (evt) => {
     const r = evt.detail
     const counted = r.choices === undefined
       ? `${r.votesFor} for, ${r.votesAgainst} against, ${r.votesAbstain} abstain`

@@ -1,6 +1,9 @@
 /**
- * What `npm start` tells the page about the hub it started (served as `/hub.json` by the dev
- * server), and how the page finds a hub: `?hub=<multiaddr>` first, then `hub.json`.
+ * What `npm start` tells the page about the hubs it started (served as `/hub.json` by the dev
+ * server), and how the page finds hubs: `?hub=` of the URL first, then `hub.json`.
+ *
+ * `?hub=` takes several hubs, comma-separated (`?hub=/ip4/…/p2p/A,/ip4/…/p2p/B`) or repeated
+ * (`?hub=…&hub=…`): the tab dials them all and keeps working while any one of them is up.
  */
 
 /** A Node agent started next to the hub. */
@@ -13,21 +16,33 @@ export interface NodeAgentInfo {
 
 /** The body of `/hub.json`. */
 export interface HubInfo {
-  /** a multiaddr ending in /p2p/<hub peer id> */
-  hub: string
+  /** multiaddrs ending in /p2p/<hub peer id>, one per hub */
+  hubs: string[]
   agents: NodeAgentInfo[]
 }
 
-/** The hub to join: `?hub=` of the page's URL, else the dev server's `hub.json`, else none. */
-export async function findHub (): Promise<HubInfo | undefined> {
-  const fromUrl = new URLSearchParams(location.search).get('hub')
-  if (fromUrl !== null && fromUrl.length > 0) return { hub: fromUrl, agents: [] }
+/** The hubs of a `?hub=` value or a typed list: split at commas and whitespace, empty parts dropped. */
+export function splitHubs (text: string): string[] {
+  return text.split(/[\s,]+/).map(h => h.trim()).filter(h => h !== '')
+}
+
+/** The hubs to join: `?hub=` of the page's URL (several allowed), else the dev server's `hub.json`, else none. */
+export async function findHubs (): Promise<HubInfo | undefined> {
+  const fromUrl = new URLSearchParams(location.search).getAll('hub').flatMap(splitHubs)
+  if (fromUrl.length > 0) return { hubs: [...new Set(fromUrl)], agents: [] }
   try {
     const response = await fetch('hub.json', { cache: 'no-store' })
     if (!response.ok) return undefined
-    const info = await response.json() as HubInfo
-    return typeof info?.hub === 'string' ? { hub: info.hub, agents: Array.isArray(info.agents) ? info.agents : [] } : undefined
+    const info = await response.json() as Partial<HubInfo> & { hub?: unknown }
+    // an older server sent one `hub`
+    const hubs = Array.isArray(info?.hubs) ? info.hubs.filter((h): h is string => typeof h === 'string') : typeof info?.hub === 'string' ? [info.hub] : []
+    return hubs.length === 0 ? undefined : { hubs, agents: Array.isArray(info.agents) ? info.agents : [] }
   } catch {
     return undefined
   }
+}
+
+/** The peer id a hub address ends in. */
+export function hubPeerId (addr: string): string {
+  return addr.split('/p2p/').at(-1) ?? ''
 }

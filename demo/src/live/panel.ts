@@ -1,56 +1,70 @@
 /**
- * Live mode: this tab is a real agent. It dials the hub over websockets, shows who is there, lets
- * anyone propose, and votes by hand (buttons on each open proposal) or automatically. Every tab,
- * and every Node agent, ends up showing the same decision and certificate id.
+ * Live mode: this tab is a real agent of the hubs' swarm, shown as a voting app. Proposals arrive
+ * with a notice (and in the tab's title), each with a title, a description, a voting period and
+ * the vote buttons on top; peers go by their names; decisions stay listed across a reload (the
+ * agent's datastore is IndexedDB); a decision opens its certificate, checked here signature by
+ * signature, to download, and a certificate file dropped in is checked the same way, offline.
  */
 import { createAgent, type ConsensusAgent } from '../../../src/agent/index.js'
 import {
   QuorumAlgorithm, SupermajorityAlgorithm, UnanimousAlgorithm, VoteType, VotingType, WeightedAlgorithm,
   type Ballot, type ConsensusAlgorithm, type ConsensusResult, type ProposalView
 } from '../../../src/index.js'
-import { ballotFrom, ballotHint, choiceMark, describeBallot, markOf, parseBallot } from '../ballots.js'
-import { choiceBars, escapeXml, formatMs } from '../charts.js'
+import { ballotFrom, markOf } from '../ballots.js'
+import { escapeXml } from '../charts.js'
 import { byId } from '../sim/dom.js'
-import { findHub, type HubInfo } from './hub-info.js'
-import { LivePicture, thresholdOf } from './picture.js'
-
-interface OpenProposal {
-  view: ProposalView
-  /** the latest vote (or ballot) heard from each voter */
-  votes: Map<string, Ballot>
-  element: HTMLElement
-  /** why the ballot typed last was refused */
-  problem?: string
-}
+import { CertificateDialog } from './certificate-dialog.js'
+import { DecisionHistory, type KeptDecision } from './history.js'
+import { findHubs, hubPeerId, splitHubs, type HubInfo } from './hub-info.js'
+import { keepTabName, peerIdOf, tabDatastore, tabKey, tabName } from './identity.js'
+import { LINK_WORDS, linkLabels } from './links.js'
+import { hueOf, PeerNames, shortId } from './names.js'
+import { LivePicture } from './picture.js'
+import { ProposalCard } from './proposal-card.js'
+import { buildPayload, titleOf } from './proposal-text.js'
+import { renderDecision } from './decision-item.js'
+import type { Datastore } from 'interface-datastore'
 
 type State = 'idle' | 'connecting' | 'connected' | 'error'
 
-const short = (id: string): string => `${id.slice(0, 8)}…${id.slice(-4)}`
-/** A stable hue per peer, so a peer keeps its colour in every tab. */
-const hue = (id: string): number => [...id].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 360, 7)
+const PAGE_TITLE = document.title
 
 /** Live mode of the page. */
 export class LivePanel {
   private agent: ConsensusAgent | undefined
-  private hubPeer = ''
-  private readonly open = new Map<string, OpenProposal>()
-  /** short names (for the picture) and longer descriptions (for the list) */
-  private readonly names = new Map<string, string>()
-  private readonly details = new Map<string, string>()
+  private hubs: string[] = []
+  private readonly open = new Map<string, ProposalCard>()
+  private readonly decided = new Map<string, KeptDecision>()
+  private readonly names = new PeerNames()
+  private history = new DecisionHistory(undefined)
+  private datastore: Datastore & { close?: () => Promise<void> } | undefined
+  private readonly dialog = new CertificateDialog(id => this.names.name(id))
   private picture: LivePicture | undefined
   private started = false
+  /** proposals that arrived while this tab had not voted on them, for the tab's title */
+  private unseen = 0
 
-  /** Join the hub once the live tab is first shown. */
+  /** Join the hubs once the live tab is first shown. */
   start (): void {
     if (this.started) return
     this.started = true
     byId('live-propose').addEventListener('submit', (evt) => { evt.preventDefault(); void this.propose() })
     byId('live-hub-form').addEventListener('submit', (evt) => {
       evt.preventDefault()
-      const hub = byId<HTMLInputElement>('live-hub-input').value.trim()
-      if (hub.length > 0) void this.join({ hub, agents: [] })
+      const hubs = splitHubs(byId<HTMLInputElement>('live-hub-input').value)
+      if (hubs.length > 0) void this.join({ hubs, agents: [] })
     })
     byId('live-auto').addEventListener('change', () => { void this.voteOpenAutomatically() })
+    byId('live-notice').addEventListener('click', (evt) => {
+      if ((evt.target as HTMLElement).closest('button.dismiss') !== null) { this.hideNotice(); return }
+      byId('live-open').scrollIntoView({ block: 'start', behavior: 'smooth' })
+    })
+    const nameField = byId<HTMLInputElement>('live-name')
+    nameField.addEventListener('change', () => {
+      keepTabName(nameField.value)
+      byId('live-name-note').textContent = 'kept: other peers see it after a reload of this tab'
+    })
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) this.updateTitle() })
     const algorithm = byId<HTMLSelectElement>('live-algorithm')
     const choices = byId<HTMLInputElement>('live-choices')
     // a proposal over choices takes a voting type (the top choice wins); a yes/no one an algorithm and threshold
@@ -63,8 +77,9 @@ export class LivePanel {
     algorithm.addEventListener('change', fields)
     choices.addEventListener('input', fields)
     fields()
+    this.dialog.wireDropZone()
     setInterval(() => { this.renderPeers(); this.tick() }, 1000)
-    void findHub().then(info => {
+    void findHubs().then(info => {
       if (info === undefined) {
         this.setState('idle', 'no hub yet: paste its address')
         byId('live-hub-form').hidden = false
@@ -84,19 +99,34 @@ export class LivePanel {
 
   private async join (info: HubInfo): Promise<void> {
     await this.agent?.stop()
-    for (const a of info.agents) {
-      this.names.set(a.peerId, a.name)
-      this.details.set(a.peerId, `${a.name} · Node agent, ${a.opinion}`)
-    }
-    byId('live-hub').textContent = info.hub
+    for (const a of info.agents) this.names.set(a.peerId, a.name, `Node agent · ${a.opinion}`)
+    this.hubs = info.hubs
+    for (const [i, hub] of info.hubs.entries()) this.names.set(hubPeerId(hub), info.hubs.length > 1 ? `hub ${i + 1}` : 'hub', 'hub · relays, does not vote')
     byId('live-hub-form').hidden = true
-    this.hubPeer = info.hub.split('/p2p/').at(-1) ?? ''
-    this.names.set(this.hubPeer, 'hub')
     this.setState('connecting', 'connecting…')
+    const key = await tabKey()
+    try {
+      this.datastore ??= await tabDatastore(key)
+    } catch {
+      // no IndexedDB (a private window of some browsers): the tab works, its history does not survive a reload
+      this.datastore = undefined
+    }
+    this.history = new DecisionHistory(this.datastore)
+    const self = peerIdOf(key)
+    const name = tabName(self)
+    byId<HTMLInputElement>('live-name').value = name
+    this.names.set(self, name, 'this tab')
     try {
       this.agent = await createAgent({
-        hubs: [info.hub],
-        consensus: { voter: (proposal) => byId<HTMLInputElement>('live-auto').checked ? this.autoBallot(proposal) : undefined }
+        hubs: info.hubs,
+        privateKey: key,
+        ...(this.datastore === undefined ? {} : { datastore: this.datastore }),
+        consensus: {
+          // announced in this tab's signed presence: other peers list it by this name
+          name,
+          role: 'browser tab',
+          voter: (proposal) => byId<HTMLInputElement>('live-auto').checked ? this.autoBallot(proposal) : undefined
+        }
       })
     } catch (err) {
       this.setState('error', `cannot join: ${(err as Error).message}`)
@@ -104,32 +134,40 @@ export class LivePanel {
       return
     }
     const agent = this.agent
-    const self = agent.peerId.toString()
-    this.names.set(self, 'this tab')
+    const service = agent.services.consensus
+    this.names.useAnnounced(id => id === self ? undefined : service.getPeerInfo(id))
     byId('live-peer').textContent = self
     this.picture?.stop()
-    this.picture = new LivePicture(byId<HTMLCanvasElement>('live-canvas'), this.hubPeer, self, id => this.names.get(id) ?? `${id.slice(-6)}`)
+    this.picture = new LivePicture(byId<HTMLCanvasElement>('live-canvas'), hubPeerId(info.hubs[0] ?? ''), self, id => this.names.name(id))
     const refresh = (): void => {
-      const up = agent.getConnections().some(c => c.remotePeer.toString() === this.hubPeer)
-      this.setState(up ? 'connected' : 'connecting', up ? 'connected' : 'reconnecting to the hub…')
+      const up = this.hubsUp()
+      const all = this.hubs.length
+      const spare = all - up
+      const words = all > 1 ? `connected · ${spare} more hub${spare === 1 ? '' : 's'} to fail over to` : 'connected'
+      this.setState(up > 0 ? 'connected' : 'connecting', up > 0 ? words : 'reconnecting to a hub…')
       this.renderPeers()
     }
     agent.addEventListener('peer:connect', refresh)
     agent.addEventListener('peer:disconnect', refresh)
     refresh()
-    const consensus = agent.services.consensus
-    consensus.addEventListener('proposal', (evt) => { this.onProposal(evt.detail) })
-    consensus.addEventListener('vote', (evt) => {
+    service.addEventListener('proposal', (evt) => { this.onProposal(evt.detail, true) })
+    service.addEventListener('vote', (evt) => {
       this.picture?.vote(evt.detail.proposalId, evt.detail.voter, markOf(evt.detail.vote) ?? 'abstain')
-      const open = this.open.get(evt.detail.proposalId)
-      if (open === undefined) return
-      open.votes.set(evt.detail.voter, evt.detail.vote)
-      this.renderProposal(open)
+      this.open.get(evt.detail.proposalId)?.heard(evt.detail.voter, evt.detail.vote)
+      if (evt.detail.voter === self) this.updateTitle()
     })
-    consensus.addEventListener('decision', (evt) => {
+    service.addEventListener('decision', (evt) => {
       this.picture?.decide(evt.detail)
       this.onDecision(evt.detail)
     })
+    // what this agent kept from before a reload: decisions, and proposals still open
+    for (const kept of await this.history.load()) this.showDecision(kept)
+    for (const view of service.getOpenProposals()) if (!this.open.has(view.id) && !this.decided.has(view.id)) this.onProposal(view, false)
+  }
+
+  private hubsUp (): number {
+    const connected = new Set(this.agent?.getConnections().map(c => c.remotePeer.toString()) ?? [])
+    return this.hubs.filter(h => connected.has(hubPeerId(h))).length
   }
 
   private autoChoice (): VoteType {
@@ -151,7 +189,7 @@ export class LivePanel {
 
   /**
    * Who a proposal from this tab goes to: the service's default electorate (the voting peers it
-   * heard announce themselves, behind the hub too; the hub relays but does not vote) plus this tab.
+   * heard announce themselves, behind any hub; hubs relay but do not vote) plus this tab.
    */
   private electorate (): string[] {
     const agent = this.agent
@@ -160,12 +198,31 @@ export class LivePanel {
   }
 
   private renderPeers (): void {
-    const list = byId('live-peers')
+    const agent = this.agent
     const peers = this.electorate()
     this.picture?.roster(peers)
-    byId('live-peer-count').textContent = peers.length === 0 ? '' : `${peers.length} voting, besides the hub`
-    list.innerHTML = peers.map(id => `<li data-peer="${id}"><span class="avatar" style="background:hsl(${hue(id)} 70% 60%)"></span>` +
-      `<code title="${id}">${short(id)}</code><span class="kind">${escapeXml(this.details.get(id) ?? this.names.get(id) ?? 'agent')}</span></li>`).join('')
+    const links = agent === undefined ? new Map() : linkLabels(agent)
+    const self = agent?.peerId.toString()
+    const direct = [...links.values()].filter(l => l === 'direct').length
+    byId('live-peer-count').textContent = peers.length === 0 ? '' : `${peers.length} voting · ${direct} direct link${direct === 1 ? '' : 's'}`
+    byId('live-peers').innerHTML = peers.map(id => {
+      const link = id === self ? undefined : links.get(id) ?? 'via hub'
+      const role = this.names.role(id) ?? 'agent'
+      return `<li data-peer="${id}"${link === undefined ? '' : ` data-link="${link}"`}>` +
+        `<span class="avatar" style="background:hsl(${hueOf(id)} 70% 60%)"></span>` +
+        `<span class="who" title="${id}">${escapeXml(this.names.name(id))}</span><code>${shortId(id)}</code>` +
+        `<span class="kind">${escapeXml(role)}</span>` +
+        (link === undefined ? '' : `<span class="link ${link.replace(' ', '-')}">${LINK_WORDS[link as keyof typeof LINK_WORDS]}</span>`) + '</li>'
+    }).join('')
+    // an agent stays on one hub at a time (its own pick among them) and fails over to the next when it goes
+    const connected = new Set(agent?.getConnections().map(c => c.remotePeer.toString()) ?? [])
+    byId('live-hubs').innerHTML = this.hubs.map(h => {
+      const id = hubPeerId(h)
+      const up = connected.has(id)
+      return `<li data-hub="${escapeXml(id)}" data-up="${String(up)}">` +
+        `<span class="status" data-state="${up ? 'connected' : 'idle'}">${up ? 'connected' : 'standby'}</span>` +
+        `<span class="who">${escapeXml(this.names.name(id))}</span><code title="${escapeXml(h)}">${escapeXml(h)}</code></li>`
+    }).join('')
   }
 
   private algorithm (): { name: string, algorithm: ConsensusAlgorithm } {
@@ -179,216 +236,126 @@ export class LivePanel {
     }
   }
 
+  /**
+   * Propose to the swarm. A proposal has a voting period (its timeout): votes may change until it
+   * ends and the result is counted then, as on Snapshot, so nobody's vote is too late while it runs.
+   */
   private async propose (): Promise<void> {
     const agent = this.agent
     const error = byId('live-error')
     error.hidden = true
     if (agent === undefined) return
     try {
-      const payload = JSON.parse(byId<HTMLTextAreaElement>('live-payload').value)
+      const payload = buildPayload(byId<HTMLInputElement>('live-title').value, byId<HTMLTextAreaElement>('live-description').value,
+        byId<HTMLTextAreaElement>('live-payload').value)
       const timeoutMs = Math.round(Number(byId<HTMLInputElement>('live-timeout').value) * 1000)
       const choices = this.choices()
       if (choices.length > 0) {
         // every peer knows the six voting types; the default rule: the top choice wins, the lower index on a tie
         const votingType = byId<HTMLSelectElement>('live-voting-type').value as VotingType
-        await agent.services.consensus.requestConsensus(payload, { choices, votingType, timeoutMs })
+        await agent.services.consensus.requestConsensus(payload, { choices, votingType, timeoutMs, allowVoteChange: true })
         return
       }
       const { name, algorithm } = this.algorithm()
       // the threshold travels in the proposal; every peer only needs the algorithm's kind
       agent.services.consensus.registerAlgorithm(name, algorithm)
-      await agent.services.consensus.requestConsensus(payload, { algorithm: name, timeoutMs })
+      await agent.services.consensus.requestConsensus(payload, { algorithm: name, timeoutMs, allowVoteChange: true })
     } catch (err) {
-      error.textContent = err instanceof SyntaxError ? `payload is not JSON: ${err.message}` : (err as Error).message
+      error.textContent = err instanceof SyntaxError ? `the advanced payload is not JSON: ${err.message}` : (err as Error).message
       error.hidden = false
     }
   }
 
-  private onProposal (view: ProposalView): void {
+  private onProposal (view: ProposalView, arriving: boolean): void {
+    if (this.open.has(view.id)) return
     this.picture?.propose(view)
-    const element = document.createElement('div')
-    element.className = 'proposal'
-    element.dataset.proposal = view.id
-    const open: OpenProposal = { view, votes: new Map(), element }
-    this.open.set(view.id, open)
+    const self = this.agent?.peerId.toString() ?? ''
+    const card = new ProposalCard(view, {
+      self,
+      nameOf: id => this.names.name(id),
+      cast: async (proposalId, ballot) => this.vote(proposalId, ballot)
+    })
+    this.open.set(view.id, card)
     const box = byId('live-open')
     box.querySelector('.empty')?.remove()
-    box.prepend(element)
-    this.renderProposal(open)
+    box.prepend(card.element)
+    byId('live-open-count').textContent = `${this.open.size} open`
+    if (arriving && view.coordinator !== self && card.member) this.showNotice(view)
+    this.updateTitle()
   }
 
-  private renderProposal (open: OpenProposal): void {
-    if (open.view.choices.length > 0) { this.renderChoiceProposal(open); return }
-    const { view, votes, element } = open
-    const self = this.agent?.peerId.toString() ?? ''
-    const member = view.electorate.some(m => m.id === self)
-    const mine = votes.get(self)
-    const threshold = view.algorithmKind === 'unanimous' ? '' : ` > ${Math.round(100 * thresholdOf(view))}%`
-    const buttons = !member
-      ? '<span class="tag">this tab is not in the electorate</span>'
-      : mine !== undefined
-        ? `<span class="tag">you voted <b class="pill ${mine === 'for' ? 'approved' : mine === 'against' ? 'rejected' : ''}">${mine}</b></span>`
-        : ['for', 'against', 'abstain'].map(v => `<button class="vote-${v}" data-vote="${v}">${v}</button>`).join('')
-    const coordinatorName = escapeXml(this.names.get(view.coordinator) ?? short(view.coordinator))
-    const voteMarks = view.electorate
-      .map(m => `<i class="${votes.get(m.id) ?? ''}" title="${escapeXml(this.details.get(m.id) ?? this.names.get(m.id) ?? m.id)}"></i>`)
-      .join('')
-    element.innerHTML = `<div class="line1"><b>${escapeXml(view.algorithm)}${threshold}</b> <span class="tag">by ${coordinatorName}</span></div>` +
-      `<div class="payload">${escapeXml(JSON.stringify(view.payload))}</div>` +
-      `<div class="countdown"><i style="width:${this.remaining(view)}%"></i></div>` +
-      `<div class="votes">${voteMarks}</div>` +
-      `<div class="buttons">${buttons}</div>`
-    element.querySelectorAll<HTMLButtonElement>('button[data-vote]').forEach(button => {
-      button.addEventListener('click', () => { void this.vote(view.id, button.dataset.vote as VoteType) })
-    })
+  /** A proposal from another peer: a notice on top of the page (it scrolls to the card) and in the tab's title. */
+  private showNotice (view: ProposalView): void {
+    this.unseen++
+    const notice = byId('live-notice')
+    notice.dataset.proposal = view.id
+    notice.innerHTML = `<span class="bell" aria-hidden="true">●</span><span><b>New proposal</b> from ${escapeXml(this.names.name(view.coordinator))}: ` +
+      `<span class="title">${escapeXml(titleOf(view.payload))}</span></span><span class="grow"></span>` +
+      '<button class="primary go">Vote</button><button class="dismiss" aria-label="dismiss">×</button>'
+    notice.hidden = false
   }
 
-  /**
-   * An open proposal over choices: the choices in their colours, and a way to vote: a button per
-   * choice (single-choice) or a ballot typed as numbers ("2,1,3", "1:2,3:1"), checked here before it
-   * is signed. Where changes are allowed the controls stay, and a new ballot replaces the last.
-   */
-  private renderChoiceProposal (open: OpenProposal): void {
-    const { view, votes, element } = open
-    const type = view.votingType ?? VotingType.SingleChoice
-    const self = this.agent?.peerId.toString() ?? ''
-    const member = view.electorate.some(m => m.id === self)
-    const mine = votes.get(self)
-    // a re-render (another vote came in) keeps what is being typed
-    const typed = element.querySelector<HTMLInputElement>('input.ballot')
-    const draft = typed?.value ?? ''
-    const focused = typed !== null && document.activeElement === typed
-    const names = view.choices
-      .map((c, i) => `<span data-choice="${i + 1}"><i style="background:var(--c${((i) % 6) + 1})"></i>${i + 1}. ${escapeXml(c)}</span>`)
-      .join('')
-    const controls = type === VotingType.SingleChoice
-      ? view.choices.map((c, i) => `<button data-ballot="${i + 1}">${escapeXml(c)}</button>`).join('') +
-        '<button class="vote-abstain" data-ballot="abstain">abstain</button>'
-      : `<form class="ballot-form"><input class="ballot" type="text" placeholder="${ballotHint(type, view.choices.length)}" spellcheck="false" ` +
-        `aria-label="ballot" value="${escapeXml(draft)}"><button class="primary">vote</button>` +
-        '<button type="button" class="vote-abstain" data-ballot="abstain">abstain</button></form>'
-    const how = {
-      'single-choice': 'one choice',
-      approval: 'choice numbers you approve, e.g. 1,3 (none: empty)',
-      'ranked-choice': `every choice number, best first, e.g. ${ballotHint(type, view.choices.length)}`,
-      copeland: `every choice number, best first, e.g. ${ballotHint(type, view.choices.length)}`,
-      weighted: 'choice:share pairs, e.g. 1:2,3:1',
-      quadratic: 'choice:share pairs, e.g. 1:2,3:1'
-    }[type]
-    const yours = mine === undefined ? '' : `<span class="tag">your ballot: <b>${escapeXml(describeBallot(mine, view.choices))}</b></span>`
-    const canVote = member && (mine === undefined || view.allowVoteChange)
-    const buttons = !member ? '<span class="tag">this tab is not in the electorate</span>' : canVote ? controls : ''
-    const voteMarks = view.electorate
-      .map(m => `<i class="${markOf(votes.get(m.id)) ?? ''}" title="${escapeXml(this.details.get(m.id) ?? this.names.get(m.id) ?? m.id)}"></i>`)
-      .join('')
-    const coordinatorName = escapeXml(this.names.get(view.coordinator) ?? short(view.coordinator))
-    element.innerHTML = `<div class="line1"><b>${escapeXml(type)}</b> <span class="tag">over ${view.choices.length} choices · by ${coordinatorName}` +
-      `${view.allowVoteChange ? ' · ballots may change until the deadline' : ''}</span></div>` +
-      `<div class="payload">${escapeXml(JSON.stringify(view.payload))}</div>` +
-      `<div class="choices-list">${names}</div>` +
-      `<div class="countdown"><i style="width:${this.remaining(view)}%"></i></div>` +
-      `<div class="votes">${voteMarks}</div>` +
-      (member && canVote ? `<div class="tag">${escapeXml(how)}</div>` : '') +
-      `<div class="buttons">${buttons}${yours}</div>` +
-      (open.problem === undefined ? '' : `<div class="ballot-error" role="alert">${escapeXml(open.problem)}</div>`)
-    element.querySelectorAll<HTMLButtonElement>('button[data-ballot]').forEach(button => {
-      const value = button.dataset.ballot ?? ''
-      button.addEventListener('click', () => { void this.castBallot(open, value === 'abstain' ? VoteType.Abstain : Number(value)) })
-    })
-    const form = element.querySelector<HTMLFormElement>('form.ballot-form')
-    const field = element.querySelector<HTMLInputElement>('input.ballot')
-    if (form !== null && field !== null) {
-      if (focused) field.focus()
-      form.addEventListener('submit', (evt) => {
-        evt.preventDefault()
-        const parsed = parseBallot(type, field.value, view.choices.length)
-        if ('problem' in parsed) {
-          open.problem = `not a ${type} ballot: ${parsed.problem}`
-          this.renderProposal(open)
-          return
-        }
-        field.value = ''
-        void this.castBallot(open, parsed.ballot)
-      })
-    }
+  private hideNotice (): void {
+    byId('live-notice').hidden = true
   }
 
-  private async castBallot (open: OpenProposal, ballot: Ballot): Promise<void> {
-    delete open.problem
-    try {
-      await this.agent?.services.consensus.recordVote(open.view.id, ballot)
-    } catch (err) {
-      open.problem = `ballot not recorded: ${(err as Error).message}`
-    }
-    if (this.open.has(open.view.id)) this.renderProposal(open)
-  }
-
-  private remaining (view: ProposalView): number {
-    return Math.max(0, Math.min(100, 100 * (view.deadline - Date.now()) / (view.deadline - view.createdAt)))
+  /** The tab's title: how many open proposals wait for this tab's vote, and the newest one's title. */
+  private updateTitle (): void {
+    const waiting = [...this.open.values()].filter(card => card.member && !card.voted && card.view.deadline > Date.now())
+    const newest = waiting.at(-1)
+    document.title = newest === undefined ? PAGE_TITLE : `(${waiting.length}) ${titleOf(newest.view.payload)} · vote now`
+    const notice = byId('live-notice')
+    if (!notice.hidden && !waiting.some(card => card.view.id === notice.dataset.proposal)) this.hideNotice()
   }
 
   private tick (): void {
-    for (const open of this.open.values()) {
-      const bar = open.element.querySelector<HTMLElement>('.countdown i')
-      if (bar !== null) bar.style.width = `${this.remaining(open.view)}%`
-    }
+    for (const card of this.open.values()) card.tick()
+    this.updateTitle()
   }
 
   private async vote (proposalId: string, vote: Ballot): Promise<void> {
-    try {
-      await this.agent?.services.consensus.recordVote(proposalId, vote)
-    } catch (err) {
-      const error = byId('live-error')
-      error.textContent = `vote not recorded: ${(err as Error).message}`
-      error.hidden = false
-    }
+    await this.agent?.services.consensus.recordVote(proposalId, vote)
+    this.updateTitle()
   }
 
   /** Turning automatic voting on answers what is already open, too. */
   private async voteOpenAutomatically (): Promise<void> {
     if (!byId<HTMLInputElement>('live-auto').checked) return
-    const self = this.agent?.peerId.toString() ?? ''
-    for (const open of this.open.values()) {
-      if (open.view.electorate.some(m => m.id === self) && !open.votes.has(self)) await this.vote(open.view.id, this.autoBallot(open.view))
+    for (const card of this.open.values()) {
+      if (card.member && !card.voted) await this.vote(card.view.id, this.autoBallot(card.view)).catch(() => {})
     }
   }
 
   private onDecision (result: ConsensusResult): void {
-    const open = this.open.get(result.proposalId)
-    open?.element.remove()
+    const card = this.open.get(result.proposalId)
+    card?.element.remove()
     this.open.delete(result.proposalId)
+    byId('live-open-count').textContent = this.open.size === 0 ? '' : `${this.open.size} open`
     if (this.open.size === 0 && byId('live-open').children.length === 0) {
-      byId('live-open').innerHTML = '<p class="empty">No open proposal. Propose one, or wait for another tab.</p>'
+      byId('live-open').innerHTML = '<p class="empty">No open proposal. Propose one, or wait for another peer\'s.</p>'
     }
-    const li = document.createElement('li')
-    li.dataset.proposal = result.proposalId
-    li.dataset.decision = result.decision
-    li.dataset.cert = result.certificate?.id ?? ''
-    li.dataset.for = String(result.votesFor)
-    li.dataset.against = String(result.votesAgainst)
-    li.dataset.abstain = String(result.votesAbstain)
-    const choices = result.choices ?? []
-    if (choices.length > 0) li.dataset.winner = String(result.winner ?? '')
-    const coordinator = open?.view.coordinator
-    // a decision whose proposal this tab never saw came with the proofs a peer sends a newcomer
-    const by = coordinator === undefined ? ' · caught up on joining' : ` · by ${escapeXml(this.names.get(coordinator) ?? short(coordinator))}`
-    const payload = open === undefined ? '' : ` · <span class="mono">${escapeXml(JSON.stringify(open.view.payload).slice(0, 80))}</span>`
-    const counted = choices.length > 0
-      ? `${result.votesFor} ballots · ${result.votesAbstain} abstain of ${result.participants.length}`
-      : `${result.votesFor} for · ${result.votesAgainst} against · ${result.votesAbstain} abstain of ${result.participants.length}`
-    const winner = result.winner === undefined
-      ? ''
-      : result.winner === null
-        ? '<span class="tag">no winner</span>'
-        : `<span class="winner-line">winner: <span class="name" style="color:var(--${choiceMark(result.winner)})">` +
-          `${escapeXml(choices[result.winner - 1] ?? String(result.winner))}</span></span>`
-    const bars = choices.length === 0
-      ? ''
-      : `<div class="live-bars chart">${choiceBars(choices, result.scores ?? [], result.winner ?? null, result.ranking ?? [])}</div>`
-    li.innerHTML = `<div class="line1"><span class="pill ${result.decision}">${result.decision}</span><b>${escapeXml(result.algorithmUsed)}</b>` +
-      `${winner}<span class="tag">${counted} · ${formatMs(result.durationMs)}${by}</span></div>` + bars +
-      `<div class="line2">certificate <code class="cert" title="${result.certificate?.id ?? ''}">` +
-      `${result.certificate?.id ?? 'none (finality not reached)'}</code>${payload}</div>`
-    byId('live-decisions').prepend(li)
+    const kept: KeptDecision = {
+      result,
+      decidedAt: Date.now(),
+      ...(card === undefined ? {} : { payload: card.view.payload, coordinator: card.view.coordinator })
+    }
+    this.showDecision(kept)
+    this.updateTitle()
+    void this.history.keep(kept).catch(() => {})
+  }
+
+  private showDecision (kept: KeptDecision): void {
+    const id = kept.result.proposalId
+    const known = this.decided.has(id)
+    this.decided.set(id, kept)
+    const li = renderDecision(kept, id => this.names.name(id))
+    li.addEventListener('click', (evt) => {
+      if ((evt.target as HTMLElement).closest('button.show-cert, .line1') === null) return
+      const certificate = kept.result.certificate
+      if (certificate !== undefined) void this.dialog.show(certificate, kept)
+    })
+    const list = byId('live-decisions')
+    if (known) list.querySelector(`li[data-proposal="${id}"]`)?.replaceWith(li)
+    else list.prepend(li)
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * Who this tab is across a reload: its Ed25519 key (sessionStorage: each tab its own agent, kept by
+ * a reload, never shared by two open tabs), the name its user picked (localStorage: every tab of the
+ * browser starts with it), and the IndexedDB datastore where its consensus service keeps proposals,
+ * votes and decisions, one database per agent.
+ */
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { IDBDatastore } from 'datastore-idb'
+import type { PrivateKey } from '@libp2p/interface'
+
+const KEY_ITEM = 'libp2p-consensus-demo:key'
+const NAME_ITEM = 'libp2p-consensus-demo:name'
+
+/** The longest name a tab may announce (the names helper's limit is longer; this keeps the lists tidy). */
+export const MAX_TAB_NAME = 32
+
+const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
+const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), c => c.charCodeAt(0))
+
+/** This tab's key: the one a previous load of this tab kept, else a fresh one (kept from now on). */
+export async function tabKey (): Promise<PrivateKey> {
+  const kept = sessionStorage.getItem(KEY_ITEM)
+  if (kept !== null) {
+    try {
+      return privateKeyFromProtobuf(fromBase64(kept))
+    } catch {
+      // a damaged entry: start as a new agent
+    }
+  }
+  const key = await generateKeyPair('Ed25519')
+  sessionStorage.setItem(KEY_ITEM, toBase64(privateKeyToProtobuf(key)))
+  return key
+}
+
+/** The peer id of a key. */
+export const peerIdOf = (key: PrivateKey): string => peerIdFromPrivateKey(key).toString()
+
+/** The datastore of the agent with this key, opened (its history survives a reload of the tab). */
+export async function tabDatastore (key: PrivateKey): Promise<IDBDatastore> {
+  const store = new IDBDatastore(`libp2p-consensus-demo/${peerIdOf(key)}`)
+  await store.open()
+  return store
+}
+
+/** The name this browser's user gave their tabs, or a default made from the peer id. */
+export function tabName (peerId: string): string {
+  const kept = localStorage.getItem(NAME_ITEM)?.trim() ?? ''
+  return kept === '' ? `tab-${peerId.slice(-4).toLowerCase()}` : kept.slice(0, MAX_TAB_NAME)
+}
+
+/** Keep the name for this and every later tab (an empty one: back to the default). */
+export function keepTabName (name: string): void {
+  const trimmed = name.trim().slice(0, MAX_TAB_NAME)
+  if (trimmed === '') localStorage.removeItem(NAME_ITEM)
+  else localStorage.setItem(NAME_ITEM, trimmed)
+}
