@@ -31,7 +31,9 @@ const PRINTS: Record<string, Array<string | RegExp>> = {
   quadratic: ['quadratic refactor ["1.48","2.35","1.17"]'],
   copeland: ['copeland refactor [2,1,3]'],
   'Winning rules, settled early': ['threshold rejected null'],
-  'Vote changes': ['changed 3 1']
+  'Vote changes': ['changed 3 1'],
+  'Simulation: faults in virtual time': ['simulated: approved 1'],
+  'Persistence and bounds': ['after restart: 1']
 }
 
 async function readmeBlocks (): Promise<Block[]> {
