@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander'
 import { choiceLines, clock, decisionLine, proposalJson, proposalLine, resultJson } from './format.js'
 import { BALLOT_FORMS, ballotFlagText, ballotVoter, parseBallotFlag, type BallotFlag } from './ballot.js'
-import { integerIn, parseHost, parseNamespace } from './options.js'
+import { collectHub, integerIn, parseHost, parseNamespace } from './options.js'
 import { CliError, printJson, untilInterrupted } from './runtime.js'
 import type { CborRecord } from '../types.js'
 
@@ -20,6 +20,7 @@ interface HubOptions {
   port: number
   namespace: string
   keyFile?: string
+  peer?: string[]
   vote?: BallotFlag
   json?: boolean
 }
@@ -31,15 +32,27 @@ export function hubCommand (): Command {
     .addOption(new Option('--host <ip>', 'address to listen on; 0.0.0.0 (or ::) serves other machines').default('127.0.0.1').argParser(parseHost))
     .addOption(new Option('--port <port>', 'websocket port (0: any free port)').default(DEFAULT_CLI_HUB_PORT).argParser(integerIn(0, 65535)))
     .addOption(new Option('--namespace <name>', 'the swarm; every peer must use the same').default('default').argParser(parseNamespace))
+    .addOption(new Option('--peer <multiaddr>', 'another hub to link with (repeatable): the backbone carries consensus traffic between the hubs\' agents')
+      .argParser(collectHub))
     .option('--key-file <path>', 'keep the hub key in this file (created when missing) so its address stays the same across restarts')
     .addOption(new Option('--vote <ballot>', `the hub votes too: ${BALLOT_FORMS}, as agent --vote (default: it relays and watches)`)
       .argParser((text: string) => parseBallotFlag(text)))
-    .option('--json', 'print one JSON object per line: {"event":"ready"|"join"|"leave"|"proposal"|"decision"|"stop", ...}; errors as {"error":…,"code":…}')
+    .option('--json', 'print one JSON object per line: {"event":"ready"|"join"|"leave"|"proposal"|"decision"|"stop"|"peer-join"|"peer-leave", ...};' +
+      ' errors as {"error":…,"code":…}')
     .addHelpText('after', `
 Examples:
   $ npx libp2p-consensus hub
   $ npx libp2p-consensus hub --host 0.0.0.0 --port 9090 --key-file ~/.libp2p-consensus/hub.key
-  $ npx libp2p-consensus hub --port 0 --json    # {"event":"ready","multiaddrs":[…],…} first, then one line per event`)
+  $ npx libp2p-consensus hub --port 0 --json    # {"event":"ready","multiaddrs":[…],"peers":[…],…} first, then one line per event
+
+Two hubs on two machines (192.168.1.20 and 192.168.1.21), linked into one swarm; keep the key files
+so each hub's address (its PeerId) stays the same across restarts:
+  machine A $ npx libp2p-consensus hub --host 0.0.0.0 --key-file hub-a.key
+              # prints /ip4/192.168.1.20/tcp/9090/ws/p2p/12D3KooWA…
+  machine B $ npx libp2p-consensus hub --host 0.0.0.0 --key-file hub-b.key --peer /ip4/192.168.1.20/tcp/9090/ws/p2p/12D3KooWA…
+  agents    $ npx libp2p-consensus agent --hub /ip4/192.168.1.20/tcp/9090/ws/p2p/12D3KooWA… --hub /ip4/192.168.1.21/tcp/9090/ws/p2p/12D3KooWB…
+One side listing the other is enough; a hub that is down is redialed. Agents given several hubs keep
+one, spread over them, and move to another when theirs stops.`)
     .action(runHub)
 }
 
@@ -70,6 +83,7 @@ async function runHub (options: HubOptions): Promise<void> {
       host: options.host,
       port: options.port,
       privateKey,
+      peers: options.peer ?? [],
       consensus: { namespace: options.namespace, ...(voter === undefined ? {} : { voter }) }
     })
   } catch (err: any) {
@@ -88,6 +102,14 @@ async function runHub (options: HubOptions): Promise<void> {
   hub.addEventListener('agent:leave', (evt) => {
     if (json) printJson({ event: 'leave', peerId: evt.detail.peerId, agents: evt.detail.agents })
     else line(`- agent ${evt.detail.peerId} left (${evt.detail.agents} connected)`)
+  })
+  hub.addEventListener('peer:join', (evt) => {
+    if (json) printJson({ event: 'peer-join', peerId: evt.detail.peerId, peers: evt.detail.peers })
+    else line(`+ hub ${evt.detail.peerId} linked (${evt.detail.peers} linked)`)
+  })
+  hub.addEventListener('peer:leave', (evt) => {
+    if (json) printJson({ event: 'peer-leave', peerId: evt.detail.peerId, peers: evt.detail.peers })
+    else line(`- hub ${evt.detail.peerId} unlinked (${evt.detail.peers} linked; a listed peer is redialed)`)
   })
   hub.consensus.addEventListener('proposal', (evt) => {
     if (payloads.size >= MAX_REMEMBERED_PAYLOADS) payloads.delete(payloads.keys().next().value as string)
@@ -110,12 +132,14 @@ async function runHub (options: HubOptions): Promise<void> {
       event: 'ready',
       peerId: hub.peerId,
       multiaddrs: hub.multiaddrs,
+      peers: hub.peerAddresses,
+      linked: hub.peers(),
       namespace: options.namespace,
       vote: options.vote === undefined ? null : ballotFlagText(options.vote),
       ...(options.keyFile === undefined ? {} : { keyFile: options.keyFile, keyCreated })
     })
   } else {
-    printBanner(hub.peerId, hub.multiaddrs, options)
+    printBanner(hub.peerId, hub.multiaddrs, hub.peerAddresses, options)
   }
   const signal = await untilInterrupted()
   if (json) printJson({ event: 'stop', signal, agents: hub.agents().length })
@@ -123,7 +147,7 @@ async function runHub (options: HubOptions): Promise<void> {
   await hub.stop()
 }
 
-function printBanner (peerId: string, multiaddrs: string[], options: HubOptions): void {
+function printBanner (peerId: string, multiaddrs: string[], peers: readonly string[], options: HubOptions): void {
   const local = options.host === '127.0.0.1' || options.host === '::1'
   const first = multiaddrs.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1/')) ?? multiaddrs[0] ?? ''
   const port = first.split('/')[4] ?? String(options.port)
@@ -131,10 +155,15 @@ function printBanner (peerId: string, multiaddrs: string[], options: HubOptions)
   console.log(`hub ${peerId} on namespace "${options.namespace}"${options.vote === undefined ? ', not voting' : `, voting ${ballotFlagText(options.vote)}`}`)
   console.log('listening on:')
   for (const addr of multiaddrs) console.log(`  ${addr}`)
+  if (peers.length > 0) {
+    console.log('linking with (redialed while down):')
+    for (const addr of peers) console.log(`  ${addr}`)
+  }
   console.log(`
 a terminal agent:  npx libp2p-consensus agent --hub ${first}
 a proposal:        npx libp2p-consensus propose --hub ${first} '{"action":"deploy"}'
 a browser tab:     createAgent({ hubs: ['${first}'] })  (import { createAgent } from 'libp2p-consensus/agent')
+another hub:       npx libp2p-consensus hub --peer ${first}
 ${local
     ? 'only this machine can connect; pass --host 0.0.0.0 to serve other machines.'
     : 'other machines use the address of an interface they can reach.'}

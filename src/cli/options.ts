@@ -107,7 +107,7 @@ export function parseProposal (text: string): CborRecord {
   }
 }
 
-/** `--hub`: a websocket multiaddr ending in `/p2p/<peer id>`, as `libp2p-consensus hub` prints it; repeatable. */
+/** `--hub` (and `hub --peer`): a websocket multiaddr ending in `/p2p/<peer id>`, as `libp2p-consensus hub` prints it; repeatable. */
 export function collectHub (text: string, previous: string[] = []): string[] {
   let addr
   try {

@@ -41,16 +41,19 @@ function reasonOf (err: any): string {
 }
 
 /**
- * Start an agent that dials `hubs`, and make sure at least one hub answered: an address with a typo
- * or a hub that is not running is an error now, not a silent background retry.
+ * Start an agent that dials `hubs` (keeping one of them, as `createAgent` does), and make sure at
+ * least one hub answered: an address with a typo or a hub that is not running is an error now, not
+ * a silent background retry. With several hubs, one that is down is fine while another answers.
  */
 export async function joinHubs (hubs: string[], init: Omit<AgentInit, 'hubs'>): Promise<ConsensusAgent> {
   const { createAgent } = await import('../agent/index.js')
   const agent = await createAgent({ ...init, hubs })
+  // createAgent resolves once one hub is connected or every hub was tried once
+  if (agent.getConnections().some(c => isHub(hubs, c.remotePeer.toString()))) return agent
   const reasons: string[] = []
   for (const hub of hubs) {
     try {
-      // already connected: resolves with that connection at once; else dials (again) to learn why not
+      // dial again to learn why not (or connect, if that hub just came up)
       await agent.dial(multiaddr(hub), { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
       return agent
     } catch (err) {
