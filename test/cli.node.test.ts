@@ -373,3 +373,52 @@ describe('program', () => {
     expect(buildProgram().version()).toBe(pkg.version)
   })
 })
+
+describe('hub --peer', () => {
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+  })
+
+  it('refuses an address that is not another hub\'s with exit code 2 and one line saying what it expected', async () => {
+    const garbage = await runCli(['hub', '--port', '0', '--peer', 'hub-b:9090'])
+    expect(garbage.code).toBe(2)
+    expect(garbage.stderr).toMatch(/--peer <multiaddr>.*"hub-b:9090" is not a multiaddr; expected the address the hub prints/)
+    const noId = await runCli(['hub', '--port', '0', '--peer', '/ip4/127.0.0.1/tcp/9090/ws'])
+    expect(noId.code).toBe(2)
+    expect(noId.stderr).toMatch(/does not end in \/p2p\/<peer id>/)
+    expect(noId.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('links two hubs: a proposal made at one is decided by an agent behind the other, and both hubs print it', async () => {
+    const first = startCli(['hub', '--port', '0', '--json'])
+    const readyA = JSON.parse((await first.waitFor(/^\{"event":"ready".*\}$/m))[0])
+    const addrA = (readyA.multiaddrs as string[]).find(a => a.startsWith('/ip4/127.0.0.1/')) as string
+    const second = startCli(['hub', '--port', '0', '--json', '--peer', addrA])
+    const readyB = JSON.parse((await second.waitFor(/^\{"event":"ready".*\}$/m))[0])
+    expect(readyB.peers).toEqual([addrA])
+    const addrB = (readyB.multiaddrs as string[]).find(a => a.startsWith('/ip4/127.0.0.1/')) as string
+    // the link shows on both sides, as a hub, not as an agent
+    await first.waitFor(new RegExp(`^\\{"event":"peer-join","peerId":"${readyB.peerId as string}","peers":1\\}$`, 'm'))
+    await second.waitFor(new RegExp(`^\\{"event":"peer-join","peerId":"${readyA.peerId as string}","peers":1\\}$`, 'm'))
+
+    const agent = startCli(['agent', '--hub', addrB, '--vote', 'for', '--json'])
+    const agentId = JSON.parse((await agent.waitFor(/^\{"event":"ready".*\}$/m))[0]).peerId as string
+    await second.waitFor(new RegExp(`^\\{"event":"join","peerId":"${agentId}"`, 'm'))
+    // proposed through the first hub, to the default electorate: the agent behind the second
+    const proposed = await runCli(['propose', '--hub', addrA, '{"action":"cross"}', '--algorithm', 'unanimous', '--min-peers', '1', '--timeout', '15000',
+      '--json'])
+    expect(proposed.code, proposed.stderr).toBe(0)
+    const result = JSON.parse(proposed.stdout)
+    expect(result.decision).toBe('approved')
+    expect(result.voters).toContain(agentId)
+    for (const hub of [first, second]) {
+      const line = await hub.waitFor(new RegExp(`^\\{"event":"decision","proposalId":"${result.proposalId as string}".*\\}$`, 'm'))
+      expect(JSON.parse(line[0]).certificateId).toBe(result.certificateId)
+    }
+    expect(first.stdout()).not.toContain(`"event":"join","peerId":"${readyB.peerId as string}"`)
+    for (const run of [agent, second, first]) {
+      run.child.kill('SIGINT')
+      expect(await run.exited).toBe(0)
+    }
+  }, 90_000)
+})
