@@ -374,6 +374,64 @@ describe('program', () => {
   })
 })
 
+describe('agents with names (agent --name, propose --participants / --weight by name)', () => {
+  let hub: Running
+  let hubAddr: string
+  const ids = new Map<string, string>()
+
+  beforeAll(async () => {
+    hub = startCli(['hub', '--port', '0'])
+    hubAddr = (await hub.waitFor(/^ {2}(\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\w+)$/m))[1] as string
+  }, 60_000)
+
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+  })
+
+  it('an agent announces --name and --role; others print it by name; propose picks and weighs agents by name', async () => {
+    const expert = startCli(['agent', '--hub', hubAddr, '--vote', 'for', '--name', 'expert-backend-001', '--role', 'expert'])
+    const juniors = ['agent-junior-001', 'agent-junior-002'].map(name => startCli(['agent', '--hub', hubAddr, '--vote', 'against', '--name', name, '--json']))
+    ids.set('expert-backend-001', (await expert.waitFor(/^agent (\w+) joined \S+ as expert-backend-001 \(expert\) on namespace/m))[1] as string)
+    for (const [i, junior] of juniors.entries()) {
+      const ready = JSON.parse((await junior.waitFor(/^\{"event":"ready".*\}$/m))[0])
+      expect(ready).toMatchObject({ event: 'ready', name: `agent-junior-00${i + 1}` })
+      ids.set(ready.name, ready.peerId)
+    }
+    const tail = (name: string): string => (ids.get(name) as string).slice(-8)
+    // the expert's terminal lists the juniors by name, the id's tail beside it
+    for (const name of ['agent-junior-001', 'agent-junior-002']) await expert.waitFor(new RegExp(`\\] ${name} \\(…${tail(name)}\\) is here$`, 'm'))
+    // …and a junior's --json has the expert's presence
+    const present = await juniors[0]!.waitFor(/^\{"event":"present","peerId":"\w+","name":"expert-backend-001".*\}$/m)
+    expect(JSON.parse(present[0])).toEqual({ event: 'present', peerId: ids.get('expert-backend-001'), name: 'expert-backend-001', role: 'expert', voter: true })
+
+    // weighed by name, the expert's 3 of 5 is more than half: approved; a head count of the same votes (1 of 3) is not
+    const participants = ['--participants', 'expert-backend-001,agent-junior-001,agent-junior-002']
+    const weighted = await runCli(['propose', '--hub', hubAddr, '{"action":"migrate"}', ...participants, '--weight', 'expert-backend-001=3',
+      '--algorithm', 'weighted', '--threshold', '0.5', '--timeout', '10000', '--name', 'release-bot', '--json'])
+    expect(weighted.code, weighted.stderr).toBe(0)
+    const result = JSON.parse(weighted.stdout)
+    expect(result.decision).toBe('approved')
+    expect(result.participants).toEqual([...ids.values()].sort())
+    expect(result.names).toEqual(Object.fromEntries([...ids].map(([name, id]) => [id, name])))
+    // every agent printed the proposal by the terminal's name
+    await expert.waitFor(new RegExp(`proposal ${(result.proposalId as string).slice(0, 8)} by release-bot \\(…\\w{8}\\)`))
+
+    const headCount = await runCli(['propose', '--hub', hubAddr, '{"action":"migrate"}', ...participants, '--algorithm', 'quorum', '--timeout', '10000'])
+    expect(headCount.code, headCount.stderr).toBe(0)
+    expect(headCount.stdout).toMatch(/^REJECTED {2}/m)
+    expect(headCount.stdout).toMatch(/^voters: .*agent-junior-00\d \(…\w{8}\).* — [23] of 3 eligible/m)
+  })
+
+  it('an unknown name is an error listing the names known; a bad --name is a usage error', async () => {
+    const unknown = await runCli(['propose', '--hub', hubAddr, '{}', '--participants', 'expert-frontend-001', '--timeout', '2000'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/participants names "expert-frontend-001", which is not an Ed25519 PeerId nor a name .*; names known: .*expert-backend-001/)
+    const bad = await runCli(['agent', '--hub', hubAddr, '--name', 'x'.repeat(65)])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('it must be 1 to 64 characters, got 65')
+  })
+})
+
 describe('hub --peer', () => {
   afterAll(() => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')

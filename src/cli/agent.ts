@@ -2,9 +2,10 @@
  * `libp2p-consensus agent`: a terminal agent that joins a hub, votes on every proposal it is asked
  * about (always the same way, or at random; a ballot on proposals with choices) and prints what happens, until Ctrl-C.
  */
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { BALLOT_FORMS, ballotFlagText, ballotText, ballotVoter, parseBallotFlag, type BallotFlag } from './ballot.js'
-import { choiceLines, clock, decisionLine, proposalJson, proposalLine, resultJson, shortId, shortPeer } from './format.js'
+import { choiceLines, clock, decisionLine, labeller, peerJson, peerLabel, proposalJson, proposalLine, resultJson, shortId } from './format.js'
+import { checkDisplayName } from '../libp2p/presence.js'
 import { collectHub, parseNamespace } from './options.js'
 import { isHub, joinHubs, printJson, untilInterrupted } from './runtime.js'
 import type { CborRecord } from '../types.js'
@@ -16,7 +17,21 @@ interface AgentOptions {
   hub: string[]
   vote: BallotFlag
   namespace: string
+  name?: string
+  role?: string
   json?: boolean
+}
+
+/**
+ * `--name` / `--role`: a display name or role to announce (1 to 64 characters, no control
+ * characters); the same rules as `consensus({ name })`, as a usage error.
+ */
+export function parseDisplayName (text: string): string {
+  try {
+    return checkDisplayName(text, 'it') as string
+  } catch (err: any) {
+    throw new InvalidArgumentError(`${String(err?.message ?? err)}.`)
+  }
 }
 
 /** The `agent` command. */
@@ -27,7 +42,11 @@ export function agentCommand (): Command {
     .addOption(new Option('--vote <ballot>', `how to vote: ${BALLOT_FORMS}, or random; a ballot that does not fit a proposal's voting type is not cast`)
       .default(parseBallotFlag('for'), 'for').argParser((text: string) => parseBallotFlag(text, true)))
     .addOption(new Option('--namespace <name>', 'the swarm; must match the hub\'s').default('default').argParser(parseNamespace))
-    .option('--json', 'print one JSON object per line: {"event":"ready"|"proposal"|"vote"|"skip"|"decision", ...}; errors as {"error":…,"code":…}')
+    .addOption(new Option('--name <name>', 'a display name to announce, e.g. expert-backend-001: others list this agent by it and may propose to it by it')
+      .argParser(parseDisplayName))
+    .addOption(new Option('--role <role>', 'a role to announce next to the name, e.g. reviewer').argParser(parseDisplayName))
+    .option('--json', 'print one JSON object per line: {"event":"ready"|"proposal"|"vote"|"skip"|"decision"|"present"|"update"|"absent", ...}; ' +
+      'errors as {"error":…,"code":…}')
     .addHelpText('after', `
 A binary proposal takes for, against or abstain. On a proposal with choices (1-based): a choice index
 (--vote 2) for single-choice, approval (approves just it), weighted and quadratic (all power to it);
@@ -35,8 +54,12 @@ a list (--vote 2,1,3) for approval (the choices approved) and ranked-choice or c
 best first); shares (--vote 1:2,3:1) for weighted and quadratic; abstain for any. random draws a valid
 ballot. A --vote that does not fit a proposal is not cast: the agent prints why and votes on the next.
 
+Names are self-declared: --name labels this agent and lets a coordinator write it in participants or
+agentWeights, but proposals and certificates hold its PeerId (printed as …7a6WCsLs, the id's tail).
+
 Examples:
   $ npx libp2p-consensus agent --hub /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW… --vote random
+  $ npx libp2p-consensus agent --hub <addr> --name expert-backend-001 --role expert --vote for
   $ npx libp2p-consensus agent --hub <addr> --vote 2,1,3    # a ranking, for ranked-choice proposals`)
     .action(runAgent)
 }
@@ -47,6 +70,8 @@ async function runAgent (options: AgentOptions): Promise<void> {
   const agent = await joinHubs(options.hub, {
     consensus: {
       namespace: options.namespace,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.role === undefined ? {} : { role: options.role }),
       voter: ballotVoter(options.vote, {
         onVote: (proposal, vote) => {
           if (json) printJson({ event: 'vote', proposalId: proposal.id, vote })
@@ -59,13 +84,26 @@ async function runAgent (options: AgentOptions): Promise<void> {
       })
     }
   })
+  const consensus = agent.services.consensus
+  const label = labeller(peerId => consensus.getPeerInfo(peerId))
   const payloads = new Map<string, CborRecord>()
-  agent.services.consensus.addEventListener('proposal', (evt) => {
+  consensus.addEventListener('proposal', (evt) => {
     if (payloads.size >= MAX_REMEMBERED_PAYLOADS) payloads.delete(payloads.keys().next().value as string)
     payloads.set(evt.detail.id, evt.detail.payload)
     if (json) printJson({ event: 'proposal', ...proposalJson(evt.detail) })
-    else line(proposalLine(evt.detail))
+    else line(proposalLine(evt.detail, label))
   })
+  // who is on the topic, by the names they announce (self-declared: the id's tail stays next to the name)
+  const presenceEvents = [['peer:present', 'present', 'is here'], ['peer:update', 'update', 'now announces'], ['peer:absent', 'absent', 'left']] as const
+  for (const [type, event, verb] of presenceEvents) {
+    consensus.addEventListener(type, (evt) => {
+      const peer = evt.detail
+      const role = type === 'peer:absent' || peer.role === undefined ? '' : ` (${peer.role})`
+      const voting = type === 'peer:absent' || peer.voter ? '' : ', not voting'
+      if (json) printJson({ event, ...peerJson(peer) })
+      else line(`${peerLabel(peer)} ${verb}${role}${voting}`)
+    })
+  }
   agent.services.consensus.addEventListener('decision', (evt) => {
     const payload = payloads.get(evt.detail.proposalId)
     payloads.delete(evt.detail.proposalId)
@@ -77,15 +115,24 @@ async function runAgent (options: AgentOptions): Promise<void> {
   })
   if (!json) {
     agent.addEventListener('peer:disconnect', (evt) => {
-      if (isHub(options.hub, evt.detail.toString())) line(`lost the hub ${shortPeer(evt.detail.toString())}; redialing…`)
+      if (isHub(options.hub, evt.detail.toString())) line(`lost the hub ${label(evt.detail.toString())}; redialing…`)
     })
     agent.addEventListener('peer:connect', (evt) => {
-      if (isHub(options.hub, evt.detail.toString())) line(`connected to the hub ${shortPeer(evt.detail.toString())}`)
+      if (isHub(options.hub, evt.detail.toString())) line(`connected to the hub ${label(evt.detail.toString())}`)
     })
-    const joined = `agent ${agent.peerId.toString()} joined ${options.hub.join(', ')}`
+    const as = options.name === undefined ? '' : ` as ${options.name}${options.role === undefined ? '' : ` (${options.role})`}`
+    const joined = `agent ${agent.peerId.toString()} joined ${options.hub.join(', ')}${as}`
     console.log(`${joined} on namespace "${options.namespace}", voting ${ballotFlagText(options.vote)}; Ctrl-C stops it`)
   } else {
-    printJson({ event: 'ready', peerId: agent.peerId.toString(), hubs: options.hub, namespace: options.namespace, vote: ballotFlagText(options.vote) })
+    printJson({
+      event: 'ready',
+      peerId: agent.peerId.toString(),
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.role === undefined ? {} : { role: options.role }),
+      hubs: options.hub,
+      namespace: options.namespace,
+      vote: ballotFlagText(options.vote)
+    })
   }
   const signal = await untilInterrupted()
   if (!json) line(`${signal}: leaving`)

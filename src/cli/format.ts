@@ -12,9 +12,32 @@ export function clock (date = new Date()): string {
   return date.toTimeString().slice(0, 8)
 }
 
-/** A PeerId shortened to its distinctive tail: every Ed25519 id starts with `12D3KooW`. */
+/**
+ * A PeerId shortened to its distinctive tail, `…7a6WCsLs`: every Ed25519 id starts with `12D3KooW`,
+ * so the tail is what tells peers apart. The one short form the CLI prints.
+ */
 export function shortPeer (peerId: string): string {
   return peerId.length > 12 ? `…${peerId.slice(-8)}` : peerId
+}
+
+/** What {@link peerLabel} needs to know of a peer: its PeerId and, if it announced one, its name. */
+export interface LabelledPeer { peerId: string, name?: string }
+
+/**
+ * A peer as people read it: `expert-backend-001 (…7a6WCsLs)` when it announced a name, else
+ * `…7a6WCsLs`. The id stays next to the name because names are self-declared: two peers may
+ * announce the same one.
+ */
+export function peerLabel (peer: LabelledPeer): string {
+  return peer.name === undefined ? shortPeer(peer.peerId) : `${peer.name} (${shortPeer(peer.peerId)})`
+}
+
+/** Labels peers by PeerId: as {@link peerLabel}, with the names a lookup (such as `consensus.getPeerInfo`) knows. */
+export type PeerLabeller = (peerId: string) => string
+
+/** A {@link PeerLabeller} over a lookup of announced names. */
+export function labeller (lookup: (peerId: string) => LabelledPeer | undefined): PeerLabeller {
+  return (peerId) => peerLabel(lookup(peerId) ?? { peerId })
 }
 
 /** A proposal id or certificate hash shortened for people. */
@@ -37,10 +60,22 @@ export function payloadText (payload: CborRecord | undefined, max = 120): string
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 
-/** `proposal 3f2a91c0 by …abcd1234  quorum  {"action":"deploy"}` */
-export function proposalLine (proposal: ProposalView): string {
+/** `proposal 3f2a91c0 by terminal-1 (…abcd1234)  quorum  {"action":"deploy"}`; `label` shows the coordinator (default: its short id). */
+export function proposalLine (proposal: ProposalView, label: PeerLabeller = shortPeer): string {
   const window = `${proposal.electorate.length} voters, ${Math.max(0, proposal.deadline - proposal.createdAt)} ms`
-  return `proposal ${shortId(proposal.id)} by ${shortPeer(proposal.coordinator)}  ${proposal.algorithm}  ${payloadText(proposal.payload)}  (${window})`
+  return `proposal ${shortId(proposal.id)} by ${label(proposal.coordinator)}  ${proposal.algorithm}  ${payloadText(proposal.payload)}  (${window})`
+}
+
+/** `voters: expert-backend-001 (…7a6WCsLs), …abcd1234 — 2 of 3 eligible`: who voted, by name where one was announced. */
+export function votersLine (result: ConsensusResult, label: PeerLabeller = shortPeer): string {
+  const shown = result.voters.slice(0, 20).map(label).join(', ') + (result.voters.length > 20 ? `, … (${result.voters.length} in all)` : '')
+  return `voters: ${result.voters.length === 0 ? 'none' : shown} — ${result.voters.length} of ${result.participants.length} eligible`
+}
+
+/** A peer's presence as plain JSON (`--json`): `{ peerId, name?, role?, voter }`. */
+export function peerJson (peer: LabelledPeer & { role?: string, voter?: boolean }): Record<string, unknown> {
+  const named = { ...(peer.name === undefined ? {} : { name: peer.name }), ...(peer.role === undefined ? {} : { role: peer.role }) }
+  return { peerId: peer.peerId, ...named, voter: peer.voter }
 }
 
 /** `APPROVED  3f2a91c0  quorum  for 3 · against 0 · abstain 0 of 3  142 ms  cert 9c1e2d4a  {"action":"deploy"}` */

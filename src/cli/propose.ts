@@ -2,9 +2,10 @@
  * `libp2p-consensus propose`: join a hub, propose one payload, print the swarm's decision and exit
  * (0 when approved or rejected, 1 when no decision came in time).
  */
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { BALLOT_FORMS, ballotVoter, fitBallot, parseBallotFlag, type BallotFlag } from './ballot.js'
-import { choiceLines, decisionLine, payloadText } from './format.js'
+import { parseDisplayName } from './agent.js'
+import { choiceLines, decisionLine, labeller, payloadText, votersLine } from './format.js'
 import {
   ALGORITHM_NAMES, THRESHOLD_DEFAULTS, collectChoices, collectHub, integerIn, oneOf, parseAlgorithm, parseNamespace, parseProposal, parseThreshold,
   parseVotingType, type AlgorithmName
@@ -37,6 +38,27 @@ interface ProposeOptions {
   tieBreak?: 'lowest-index' | 'none'
   /** undefined: the default (changes allowed with choices, not on a binary proposal) */
   voteChange?: boolean
+  name?: string
+  participants?: string[]
+  weight?: Record<string, number>
+}
+
+/** `--participants a,b,c` (repeatable): PeerIds or announced names. */
+function collectParticipants (text: string, previous: string[] = []): string[] {
+  const added = text.split(',').map(p => p.trim())
+  if (added.some(p => p === '')) throw new InvalidArgumentError(`expected PeerIds or names separated by commas, got ${JSON.stringify(text)}.`)
+  return [...previous, ...added]
+}
+
+/** `--weight expert-backend-001=3` (repeatable): a participant (PeerId or name) and its integer weight. */
+function collectWeight (text: string, previous: Record<string, number> = {}): Record<string, number> {
+  const at = text.lastIndexOf('=')
+  const key = text.slice(0, at).trim()
+  const weight = Number(text.slice(at + 1))
+  if (at <= 0 || key === '' || !Number.isSafeInteger(weight) || weight < 0) {
+    throw new InvalidArgumentError(`expected <PeerId or name>=<integer weight ≥ 0>, such as expert-backend-001=3, got ${JSON.stringify(text)}.`)
+  }
+  return { ...previous, [key]: weight }
 }
 
 /** The flags that shape a proposal with choices, and so need `--choices`. */
@@ -78,6 +100,13 @@ export function proposeCommand (): Command {
     .addOption(new Option('--namespace <name>', 'the swarm; must match the hub\'s').default('default').argParser(parseNamespace))
     .addOption(new Option('--vote <ballot>', `this terminal votes on its own proposal too: ${BALLOT_FORMS}`)
       .argParser((text: string) => parseBallotFlag(text)))
+    .addOption(new Option('--participants <list>',
+      'propose to these agents only: PeerIds or the names they announce (agent --name), separated by commas (repeatable); ' +
+      'default: every voting agent on the topic').argParser(collectParticipants))
+    .addOption(new Option('--weight <who=n>', 'give a participant (PeerId or announced name) this integer weight, e.g. expert-backend-001=3 (repeatable)')
+      .argParser(collectWeight))
+    .addOption(new Option('--name <name>', 'a display name for this terminal, announced while it waits (agents print it with the proposal)')
+      .argParser(parseDisplayName))
     .option('--json', 'print the result as one JSON object (certificate as base64), and an error as {"error":…,"code":…} on stderr')
     .addHelpText('after', `
 Prints the decision and exits 0 when the swarm approved or rejected, 1 when there was no decision
@@ -88,6 +117,12 @@ Examples:
   $ npx libp2p-consensus propose --hub /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooW… '{"action":"deploy"}'
   $ npx libp2p-consensus propose --hub <addr> '{"budget":1200}' --algorithm weighted --threshold 0.7 --json
   $ npx libp2p-consensus propose --hub <addr> '{"lunch":"friday"}' --choices pizza,sushi,tacos --voting-type ranked-choice --timeout 5000
+  $ npx libp2p-consensus propose --hub <addr> '{"migrate":true}' --algorithm weighted --participants expert-backend-001,agent-junior-001 \
+      --weight expert-backend-001=3
+
+Names in --participants and --weight are those agents announce (agent --name); this terminal resolves
+each to the PeerId that announced it before it signs the proposal (an unknown or ambiguous name is an
+error listing the names it knows). Names are self-declared: the proposal and certificate hold PeerIds.
 
 With --choices, agents vote with a ballot (agent --vote 2, --vote 2,1,3, --vote 1:2,3:1 or --vote abstain) and the
 result shows a score bar per choice, the winner starred, the ranking and, for ranked-choice, each runoff round.`)
@@ -151,19 +186,31 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
   // its own --vote was checked against its proposal before proposing; another peer's proposal it may not fit: then it says so
   const voter = options.vote === undefined ? undefined : ballotVoter(options.vote, { onMisfit: (_, text) => { if (!json) console.log(text) } })
   const agent = await joinHubs(options.hub, {
-    consensus: { namespace: options.namespace, algorithms: custom, ...(voter === undefined ? {} : { voter }) }
+    consensus: {
+      namespace: options.namespace,
+      algorithms: custom,
+      ...(voter === undefined ? {} : { voter }),
+      ...(options.name === undefined ? {} : { name: options.name })
+    }
   })
   try {
     await waitForSwarm(agent, options.minPeers ?? 1, options.timeout)
+    await waitForNames(agent, [...options.participants ?? [], ...Object.keys(options.weight ?? {})], options.timeout)
     const result = await agent.services.consensus.requestConsensus(payload, requestOptions(options))
+    const consensus = agent.services.consensus
     if (json) {
       const { resultJson } = await import('./format.js')
-      printJson(resultJson(result, payload))
+      // names as announced, for display: the result and its certificate hold PeerIds
+      const names = Object.fromEntries(result.participants.flatMap(id => {
+        const name = consensus.getPeerInfo(id)?.name
+        return name === undefined ? [] : [[id, name]]
+      }))
+      printJson({ ...resultJson(result, payload), names })
     } else {
       console.log(decisionLine(result, payload))
       for (const line of choiceLines(result)) console.log(`  ${line}`)
       const certificate = result.certificate === undefined ? '' : `, certificate ${result.certificate.id}`
-      console.log(`voters: ${result.voters.length} of ${result.participants.length} eligible${certificate}`)
+      console.log(`${votersLine(result, labeller(id => consensus.getPeerInfo(id)))}${certificate}`)
     }
     if (result.decision === 'timeout') {
       const voted = `${result.voters.length} of ${result.participants.length} eligible agents voted (${payloadText(payload, 60)})`
@@ -177,6 +224,8 @@ async function runPropose (payload: CborRecord, options: ProposeOptions): Promis
 /** What `requestConsensus` is asked: the binary algorithm, or the choices and their rule. */
 function requestOptions (options: ProposeOptions): RequestConsensusOptions {
   const request: RequestConsensusOptions = { timeoutMs: options.timeout }
+  if (options.participants !== undefined) request.participants = options.participants
+  if (options.weight !== undefined) request.weights = options.weight
   if (options.voteChange !== undefined) request.allowVoteChange = options.voteChange
   // --algorithm's default is a binary rule: with --choices it is left out (an explicit one was refused)
   if (options.choices === undefined) return { ...request, algorithm: options.algorithm }
@@ -186,6 +235,22 @@ function requestOptions (options: ProposeOptions): RequestConsensusOptions {
     if (options[key] !== undefined) (request as Record<string, unknown>)[key] = options[key]
   }
   return request
+}
+
+/**
+ * Names in `--participants` / `--weight` resolve only once their agents' presence has arrived: wait
+ * up to `timeoutMs` until every one that is not a PeerId is announced by some peer (a name still
+ * unknown then is `requestConsensus`'s error, listing the names known).
+ */
+async function waitForNames (agent: ConsensusAgent, keys: string[], timeoutMs: number): Promise<void> {
+  const consensus = agent.services.consensus
+  const until = Date.now() + timeoutMs
+  const known = (): boolean => {
+    const names = new Set(consensus.listPeers().map(p => p.name))
+    const own = consensus.getPeerInfo(agent.peerId.toString())?.name
+    return keys.every(key => key.startsWith('12D3KooW') || key === own || names.has(key.normalize('NFC')))
+  }
+  while (!known() && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 100))
 }
 
 /** Wait up to `timeoutMs` (`--timeout`) for `minPeers` peers, then until the peer list stops growing (agents behind the hub announce themselves). */

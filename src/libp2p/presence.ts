@@ -172,6 +172,8 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
   private timer: unknown
   private answerTimer: unknown
   private lastAnnouncedAt = -Infinity
+  /** whether the last announcement reached anybody (the first one, sent on start, often reaches nobody) */
+  private lastAnnouncementHeard = false
 
   constructor (ctx: PresenceContext, init: PresenceInit = {}) {
     super()
@@ -293,7 +295,8 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     if (!this.enabled || this.timer === undefined || this.answerTimer !== undefined) return
     // while a swarm forms every peer sees newcomer after newcomer: answering each within a second
     // would be ~N announcements a second, each to every peer (newcomers get our roster directly anyway)
-    const gap = Math.max(MIN_ANNOUNCE_GAP_MS, this.intervalMs / 4)
+    // …but when our last one reached nobody, nobody knows us yet (nor our name): answer at once
+    const gap = this.lastAnnouncementHeard ? Math.max(MIN_ANNOUNCE_GAP_MS, this.intervalMs / 4) : 0
     const wait = Math.max(ANSWER_DELAY_MS, this.lastAnnouncedAt + gap - this.clock.now())
     this.answerTimer = this.clock.setTimeout(() => {
       this.answerTimer = undefined
@@ -366,7 +369,7 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
       if (this.role !== undefined) body.role = this.role
       const sealed = await sealMessage(this.ctx.identity, body)
       this.own = { at: body.at, bytes: sealed.bytes }
-      await this.ctx.publish(sealed.bytes)
+      this.lastAnnouncementHeard = await this.ctx.publish(sealed.bytes) > 0
     } catch (err) {
       this.ctx.log.error('presence announcement failed - %e', err)
     }
