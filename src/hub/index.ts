@@ -117,6 +117,7 @@ export interface ConsensusHubEvents {
  * presence, so it is in no default electorate either.
  */
 export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
+  /** `'libp2p-consensus/hub'` */
   readonly [Symbol.toStringTag] = 'libp2p-consensus/hub'
   /** The libp2p node (a {@link ConsensusAgent} that listens, with the `hub` gossipsub preset and a circuit relay server). */
   readonly node: ConsensusAgent
@@ -129,6 +130,7 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
   private readonly presentAgents = new Set<string>()
   private readonly presentPeers = new Set<string>()
 
+  /** @internal use {@link createHub} */
   constructor (node: ConsensusAgent, peers: readonly KeptPeer[], redialDelayMs: number, clock: Clock = systemClock) {
     super()
     this.node = node
