@@ -210,8 +210,8 @@ export class LivePanel {
       const role = this.names.role(id) ?? 'agent'
       return `<li data-peer="${id}"${link === undefined ? '' : ` data-link="${link}"`}>` +
         `<span class="avatar" style="background:hsl(${hueOf(id)} 70% 60%)"></span>` +
-        `<span class="who" title="${id}">${escapeXml(this.names.name(id))}</span><code>${shortId(id)}</code>` +
-        `<span class="kind">${escapeXml(role)}</span>` +
+        `<span class="ident"><span><span class="who" title="${id}">${escapeXml(this.names.name(id))}</span> <code>${shortId(id)}</code></span>` +
+        `<span class="kind">${escapeXml(role)}</span></span>` +
         (link === undefined ? '' : `<span class="link ${link.replace(' ', '-')}">${LINK_WORDS[link as keyof typeof LINK_WORDS]}</span>`) + '</li>'
     }).join('')
     // an agent stays on one hub at a time (its own pick among them) and fails over to the next when it goes

@@ -111,7 +111,7 @@ export class ProposalCard {
     const voters = view.electorate.map(m => {
       const vote = this.votes.get(m.id)
       const words = vote === undefined ? 'not yet' : describeBallot(vote, view.choices)
-      const me = m.id === this.ctx.self ? ' me' : ''
+      const me = m.id === this.ctx.self ? ' self' : ''
       return `<li class="voter${me}" data-peer="${escapeXml(m.id)}" title="${escapeXml(m.id)}"><i class="${markOf(vote) ?? ''}"></i>` +
         `<span class="who">${escapeXml(m.id === this.ctx.self ? `${this.ctx.nameOf(m.id)} (you)` : this.ctx.nameOf(m.id))}</span>` +
         `<span class="what">${escapeXml(words)}</span></li>`
