@@ -12,12 +12,13 @@
  *   npm run bench -- --out /tmp/results.json
  *
  * Section flags: --closed 3000 (memory: proposals decided one after another), --agents 100,1000
- * (simulation), --delay-sizes 10,25 --link-ms 100 --delay-cases … (delays).
+ * (simulation), --demo-agents 300 (demo: the page in headless Chromium), --delay-sizes 10,25 --link-ms 100 --delay-cases … (delays).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { runBundle, type BundleReport } from './bundle.js'
 import { delaysOptions, runDelays, type DelaysReport } from './delays.js'
+import { runDemoSim, type DemoSimReport } from './demo-sim.js'
 import { runIngest, type IngestReport } from './ingest.js'
 import { latencyOptions, runLatency, type ConfigResult, type LatencyReport } from './latency.js'
 import { runMemory, type MemoryReport } from './memory.js'
@@ -25,7 +26,7 @@ import { runSimulation, type SimulationReport } from './simulation.js'
 import { runTally, type TallyReport } from './tally.js'
 import { elapsed, exitSoon, f, gitRevision, log, machineInfo, markdown, n0, parseFlags, times } from './util.js'
 
-const SECTIONS = ['bundle', 'tally', 'ingest', 'memory', 'simulation', 'delays', 'latency'] as const
+const SECTIONS = ['bundle', 'tally', 'ingest', 'memory', 'simulation', 'demo', 'delays', 'latency'] as const
 type Section = typeof SECTIONS[number]
 
 interface Report {
@@ -40,6 +41,7 @@ interface Report {
   ingest?: IngestReport
   memory?: MemoryReport
   simulation?: SimulationReport
+  demo?: DemoSimReport
   delays?: Omit<DelaysReport, 'table'>
   latency?: Omit<LatencyReport, 'table' | 'diagnostics'>
 }
@@ -132,6 +134,16 @@ function summary (r: Report): string {
       ])
     }
   }
+  if (r.demo !== undefined) {
+    rows.push([
+      `5b demo page, ${r.demo.agents} agents at "fast", headless Chromium`,
+      `decision after ${n0(r.demo.pageDecisionMs)} ms wall (at ${r.demo.pageVirtual} virtual)`,
+      `core alone in Node ${n0(r.demo.nodeDecisionMs)} ms (CPU ${n0(r.demo.nodeCpuMs)} ms, ${n0(r.demo.nodeDeliveries)} deliveries)`,
+      times(r.demo.pageDecisionMs / Math.max(1, r.demo.nodeDecisionMs)),
+      `≤ ${n0(r.demo.goalMs)} ms (issue 14)`,
+      yes(r.demo.met)
+    ])
+  }
   if (r.bundle !== undefined) {
     rows.push([
       '6 browser bundle of src/index.ts, gzip',
@@ -148,7 +160,8 @@ function summary (r: Report): string {
 async function main (): Promise<void> {
   const flags = parseFlags(process.argv.slice(2))
   if (flags.has('--help')) {
-    console.log('usage: npm run bench -- [--sections bundle,tally,ingest,memory,simulation,delays,latency] [--full] [--closed 3000] [--agents 100,1000] ' +
+    console.log('usage: npm run bench -- [--sections bundle,tally,ingest,memory,simulation,demo,delays,latency] [--full] [--closed 3000] [--agents 100,1000] ' +
+      '[--demo-agents 300] ' +
       '[delays flags, see bench/delays.ts] [latency flags, see bench/latency.ts] [--out bench/results.json]')
     return
   }
@@ -181,6 +194,7 @@ async function main (): Promise<void> {
       case 'ingest': report.ingest = await runIngest(); break
       case 'memory': report.memory = await runMemory(Number(flags.get('--closed') ?? (full ? 10_000 : 3_000))); break
       case 'simulation': report.simulation = await runSimulation((flags.get('--agents') ?? '100,1000').split(',').map(Number)); break
+      case 'demo': report.demo = await runDemoSim(Number(flags.get('--demo-agents') ?? 300)); break
       case 'delays': {
         const { table, ...rest } = await runDelays(delaysOptions(flags))
         report.delays = rest

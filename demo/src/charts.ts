@@ -31,8 +31,8 @@ export function outcomesChart (records: ProposalRecord[]): string {
   const names = [...new Set(records.map(r => r.algorithm))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
   if (names.length === 0) return empty('Outcomes per algorithm appear here')
   const rowH = 28
-  // wide enough for the voting types' names (ranked-choice, single-choice)
-  const labelW = 112
+  // wide enough for the longest name drawn (expert_weighted, ranked-choice): ~8 px a character of the 12.5 px bold label
+  const labelW = Math.max(112, 8 + Math.ceil(8 * Math.max(...names.map(name => name.length))))
   const barW = 158
   const width = labelW + barW + 100
   const height = names.length * rowH + 8
@@ -54,7 +54,7 @@ export function outcomesChart (records: ProposalRecord[]): string {
     const rate = Math.round(100 * counts.approved / mine.length)
     const timeouts = counts.timeout > 0 ? ` · ${counts.timeout} t/o` : ''
     return `<text x="0" y="${y + 13}" class="chart-label">${escapeXml(name)}</text>` +
-      `<rect x="${labelW}" y="${y}" width="${barW}" height="18" rx="3" fill="var(--track)"/>${segments}` +
+      `<rect class="chart-track" x="${labelW}" y="${y}" width="${barW}" height="18" rx="3" fill="var(--track)"/>${segments}` +
       `<text x="${labelW + barW + 8}" y="${y + 13}" class="chart-value">${rate}% of ${mine.length}${timeouts}</text>`
   }).join('')
   return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="outcomes per algorithm">${rows}</svg>`

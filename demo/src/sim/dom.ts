@@ -79,13 +79,56 @@ export function showBallotResult (n: number, ballots: BallotSummary, cast: Map<n
     `<b>${escapeXml(describeBallot(ballot, ballots.choices))}</b></li>`).join('')
 }
 
-/** Update the tally bar and numbers. */
-export function renderTally (counts: Counts, electorate: number, threshold: number): void {
+/** After the decision, how the closer's count splits: what its certificate counted and what reached it after its close. */
+export interface TallySplit {
+  /** the certificate's counts; `undefined` before the decision */
+  certified: Counts | undefined
+  /** votes that reached the closer after its close left */
+  late: Counts
+}
+
+const KINDS = ['for', 'against', 'abstain'] as const
+const sumOf = (c: Counts): number => c.for + c.against + c.abstain
+
+/**
+ * Update the tally bar and numbers. The numbers (and `data-for` …) are every vote the closer in view
+ * holds; the bar draws what was counted before the close solid and what came after it hatched, and
+ * once the decision is in, a line under it says which is which.
+ */
+export function renderTally (counts: Counts, electorate: number, threshold: number, split?: TallySplit): void {
   const tally = byId('sim-tally')
   const share = (n: number): string => `${electorate === 0 ? 0 : (100 * n) / electorate}%`
-  for (const k of ['for', 'against', 'abstain'] as const) {
-    const seg = tally.querySelector<HTMLElement>(`.seg.${k}`)
-    if (seg !== null) seg.style.width = share(counts[k])
+  const late = split?.late ?? { for: 0, against: 0, abstain: 0 }
+  const bar = tally.querySelector<HTMLElement>('.tally-bar')
+  for (const k of KINDS) {
+    const seg = tally.querySelector<HTMLElement>(`.seg.${k}:not(.late)`)
+    if (seg !== null) seg.style.width = share(split?.certified?.[k] ?? Math.max(0, counts[k] - late[k]))
+    let after = tally.querySelector<HTMLElement>(`.seg.late.${k}`)
+    if (after === null && bar !== null) {
+      after = document.createElement('span')
+      after.className = `seg late ${k}`
+      after.title = `${k}: reached the closer after its close, in no certificate`
+      // after the three counted segments, before the threshold mark
+      bar.insertBefore(after, bar.querySelector('.threshold'))
+    }
+    if (after !== null) after.style.width = share(late[k])
+  }
+  const note = splitNote(tally)
+  const certified = split?.certified
+  if (certified === undefined) {
+    note.hidden = true
+    note.textContent = ''
+  } else {
+    note.hidden = false
+    note.textContent = `the certificate counted ${certified.for} for · ${certified.against} against · ${certified.abstain} abstain` +
+      (sumOf(late) === 0
+        ? ''
+        : ` — then ${sumOf(late)} more reached the closer after its close (hatched: ${late.for} for · ${late.against} against · ` +
+          `${late.abstain} abstain), counted by no one`)
+  }
+  for (const k of KINDS) {
+    tally.dataset[`certified${k[0]?.toUpperCase() ?? ''}${k.slice(1)}`] = certified === undefined ? '' : String(certified[k])
+    tally.dataset[`late${k[0]?.toUpperCase() ?? ''}${k.slice(1)}`] = String(late[k])
   }
   const waiting = Math.max(0, electorate - counts.for - counts.against - counts.abstain)
   const values: Record<string, number> = { ...counts, waiting }
@@ -96,6 +139,29 @@ export function renderTally (counts: Counts, electorate: number, threshold: numb
   tally.dataset.against = String(counts.against)
   tally.dataset.abstain = String(counts.abstain)
   tally.dataset.waiting = String(waiting)
+}
+
+function splitNote (tally: HTMLElement): HTMLElement {
+  let note = tally.querySelector<HTMLElement>('.tally-split')
+  if (note === null) {
+    note = document.createElement('div')
+    note.className = 'tally-split meta'
+    tally.append(note)
+  }
+  return note
+}
+
+/** The banner's line on votes that came after the close (updated while they keep arriving). */
+export function lateLine (late: Counts): void {
+  const banner = byId('sim-banner')
+  const line = banner.querySelector('.late')
+  if (line === null) return
+  const n = sumOf(late)
+  banner.dataset.late = String(n)
+  line.textContent = n === 0
+    ? 'every vote the closer holds is in the certificate'
+    : `+ ${n} vote${n === 1 ? '' : 's'} reached the closer after its close ` +
+      `(${late.for} for · ${late.against} against · ${late.abstain} abstain): in no certificate`
 }
 
 /** How a result's closer is described. */
@@ -117,6 +183,11 @@ function counts (result: ResultSummary): string {
   return `${result.votesFor} for · ${result.votesAgainst} against · ${result.votesAbstain} abstain of ${result.participants}${weighted}`
 }
 
+/** The headline counts: the certificate's, said to be so. */
+function certifiedCounts (result: ResultSummary): string {
+  return result.ballots === undefined ? `counted in the certificate: ${counts(result)}` : counts(result)
+}
+
 /** Show the requester's decision over the picture. */
 export function showBanner (result: ResultSummary, agents: AgentInfo[]): void {
   const banner = byId('sim-banner')
@@ -134,8 +205,9 @@ export function showBanner (result: ResultSummary, agents: AgentInfo[]): void {
     ? result.decision.toUpperCase()
     : `${escapeXml((result.ballots?.choices[won - 1] ?? String(won)).toUpperCase())} WINS`
   banner.innerHTML = `<div class="decision ${result.decision}">${headline}</div>` +
-    `<div class="detail">${escapeXml(counts(result))} · ${formatMs(result.durationMs)}</div>` +
+    `<div class="detail">${escapeXml(certifiedCounts(result))} · ${formatMs(result.durationMs)} of virtual time</div>` +
     `<div class="detail">${escapeXml(closedBy(result, agents))} · ${cert}</div>` +
+    (result.ballots === undefined ? '<div class="detail late"></div>' : '') +
     '<div class="detail agree"></div>'
 }
 
@@ -178,16 +250,40 @@ export function logDecision (n: number, title: string, result: ResultSummary, ag
 }
 
 /** Add one scenario's outcome card. */
-export function scenarioCard (title: string, algorithm: string, coordinator: string, result: ResultSummary, consequence: string): void {
+export function scenarioCard (index: number, title: string, algorithm: string, coordinator: string, result: ResultSummary, consequence: string): void {
   const box = byId('sim-scenario-results')
   box.hidden = false
   const card = document.createElement('div')
   card.className = 'scenario'
+  card.dataset.scenario = String(index)
   card.dataset.decision = result.decision
+  card.dataset.for = String(result.votesFor)
+  card.dataset.against = String(result.votesAgainst)
+  card.dataset.abstain = String(result.votesAbstain)
+  if (result.weightedApproval !== undefined) card.dataset.weightedApproval = String(result.weightedApproval)
   card.innerHTML = `<div class="line1"><span class="title">${escapeXml(title)}</span> · <span class="pill ${result.decision}">${result.decision}</span></div>` +
-    `<div class="tag">${escapeXml(algorithm)} · coordinated by ${escapeXml(coordinator)} · ${escapeXml(counts(result))}</div>` +
-    `<div class="consequence">→ ${escapeXml(consequence)}</div>`
+    `<div class="tag">${escapeXml(algorithm)} · coordinated by ${escapeXml(coordinator)} · ${escapeXml(certifiedCounts(result))}</div>` +
+    `<div class="consequence">→ ${escapeXml(consequence)}</div>` +
+    '<div class="tag counted-note"></div>'
   box.append(card)
+}
+
+/**
+ * Once every vote is in: say what the close left out. A coordinator closes as soon as no vote still
+ * out can change the outcome, so the certificate may count fewer votes than were cast — and `npm run
+ * scenarios`, whose six loopback peers vote within a millisecond of each other, usually counts all.
+ */
+export function scenarioCounted (index: number, result: ResultSummary, late: Counts): void {
+  const note = document.querySelector<HTMLElement>(`#sim-scenario-results .scenario[data-scenario="${index}"] .counted-note`)
+  if (note === null) return
+  const n = sumOf(late)
+  note.parentElement?.setAttribute('data-late', String(n))
+  const counted = result.votesFor + result.votesAgainst + result.votesAbstain
+  note.textContent = n === 0
+    ? `all ${counted} votes cast reached the closer before its close`
+    : `the coordinator closed after ${counted} votes, once the ones still out could no longer change the outcome; ` +
+      `${n} more (${late.for} for · ${late.against} against · ${late.abstain} abstain) came after, in no certificate. ` +
+      '`npm run scenarios` runs the same personas on real peers whose votes land within a millisecond, so its close usually counts them all.'
 }
 
 /** Clear the scenario cards. */

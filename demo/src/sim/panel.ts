@@ -9,8 +9,8 @@ import { choiceMark } from '../ballots.js'
 import { durationsChart, formatMs, outcomesChart, type ProposalRecord } from '../charts.js'
 import { SwarmCanvas, palette, type NodeView, type Particle, type TallyView } from './canvas.js'
 import {
-  byId, choiceLegend, clearScenarios, logDecision, proposalTitle, renderChoiceTally, renderTally, scenarioCard, showAgreement, showBallotResult, showBanner,
-  useChoiceTally, waitingBanner, type Counts
+  byId, choiceLegend, clearScenarios, lateLine, logDecision, proposalTitle, renderChoiceTally, renderTally, scenarioCard, scenarioCounted, showAgreement,
+  showBallotResult, showBanner, useChoiceTally, waitingBanner, type Counts
 } from './dom.js'
 import { seedPersonas, seedScenarios } from './population.js'
 import type { AgentInfo, AlgorithmChoice, FromWorker, ProposeRequest, ResultSummary, SimEvent, SwarmSettings, ToWorker } from './protocol.js'
@@ -25,7 +25,13 @@ interface Running {
   startedAt: number
   deadline: number
   counted: Map<number, Counts>
+  /** votes each closer counted after its own close had left: in no certificate of its */
+  late: Map<number, Counts>
   result: ResultSummary | undefined
+  /** virtual time of the requester's result, when the clock stops */
+  decidedAt: number | undefined
+  /** real time (performance.now()) of the Propose, of the result and of the settle */
+  wall: { proposed: number, result?: number, settled?: number }
   scenario: number | undefined
   /** a close is on its way */
   closing: boolean
@@ -45,8 +51,12 @@ const AUTOPLAY: Array<{ algorithm: AlgorithmChoice, threshold: number }> = [
   { algorithm: 'supermajority', threshold: 0.67 }, { algorithm: 'unanimous', threshold: 1 }
 ]
 const input = (id: string): HTMLInputElement => byId<HTMLInputElement>(id)
-const describeNetwork = (loss: number, [min, max]: [number, number]): void => {
-  byId('sim-sub').textContent = `in this page, on an in-memory network: ${Math.round(loss * 100)}% loss, ${min}–${max} ms latency, virtual time`
+/** The subtitle, always from the settings the worker reports it runs with (never from the sliders). */
+const describeNetwork = ({ loss, latencyMs: [min, max] }: SwarmSettings): void => {
+  const sub = byId('sim-sub')
+  sub.textContent = `in this page, on an in-memory network: ${Math.round(loss * 100)}% loss, ${min}–${max} ms latency, virtual time`
+  sub.dataset.loss = String(loss)
+  sub.dataset.latency = `${min}-${max}`
 }
 const when = (e: SimEvent): number => e.k === 'msg' ? e.t0 : e.t
 
@@ -74,6 +84,10 @@ export class SimulationPanel {
   private rotation = 0
   private scenarios: number | undefined
   private rebuildWanted = false
+  private cancelling = false
+  private decidedPeers = 0
+  private delivered = 0
+  private deliveredBefore = 0
 
   constructor () {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })
@@ -123,8 +137,8 @@ export class SimulationPanel {
     input('sim-agents').addEventListener('change', () => { this.requestRebuild() })
     const faults = (): void => {
       const s = this.readSettings()
+      // the subtitle follows when the worker says it applied them (message `settings`)
       this.post({ type: 'faults', loss: s.loss, latencyMs: s.latencyMs })
-      describeNetwork(s.loss, s.latencyMs)
     }
     input('sim-loss').addEventListener('input', faults)
     input('sim-latency').addEventListener('input', faults)
@@ -150,6 +164,7 @@ export class SimulationPanel {
       input('sim-support').disabled = choices
     })
     byId('sim-propose').addEventListener('click', () => { this.proposeFromControls() })
+    byId('sim-cancel').addEventListener('click', () => { this.cancel() })
     byId('sim-crash').addEventListener('click', () => { this.post({ type: 'crash-coordinator' }); byId<HTMLButtonElement>('sim-crash').disabled = true })
     input('sim-autoplay').addEventListener('change', () => { this.nextAutoAt = performance.now() + 400 })
     byId('sim-scenarios').addEventListener('click', () => { this.startScenarios() })
@@ -176,8 +191,12 @@ export class SimulationPanel {
 
   private onWorker (message: FromWorker): void {
     if (message.type === 'error') { this.fail(message.message); return }
+    if (message.type === 'settings') { describeNetwork(message.settings); return }
+    // what a cancelled run still reports before the fresh swarm is built
+    if (message.type === 'events' && this.cancelling) return
     if (message.type === 'built') {
       this.building = false
+      this.cancelling = false
       this.agents = message.agents
       this.nodes = message.agents.map(() => ({ received: false, vote: undefined, decided: undefined, crashed: false, changedAt: 0 }))
       this.particles = []
@@ -192,7 +211,7 @@ export class SimulationPanel {
       choiceLegend([])
       const s = message.settings
       byId('sim-title').textContent = s.population === 'seed-personas' ? "MoAI-Flow's six agents" : `${s.agents} simulated agents`
-      describeNetwork(s.loss, s.latencyMs)
+      describeNetwork(s)
       this.nextAutoAt = performance.now() + 500
       if (this.scenarios !== undefined) this.runScenario(this.scenarios)
       return
@@ -206,6 +225,47 @@ export class SimulationPanel {
     const c = message.counters
     byId('sim-counters').textContent =
       `${c.sent.toLocaleString()} messages sent · ${c.delivered.toLocaleString()} delivered · ${c.dropped.toLocaleString()} lost`
+    this.decidedPeers = message.decided
+    this.delivered = c.delivered
+  }
+
+  /** Abandon the running proposal: the worker stops where it is and builds the swarm afresh. */
+  private cancel (): void {
+    if (!this.open || this.cancelling) return
+    this.cancelling = true
+    this.open = false
+    this.advancing = false
+    this.building = true
+    this.scenarios = undefined
+    input('sim-autoplay').checked = false
+    const title = this.running?.title ?? 'the proposal'
+    this.post({ type: 'cancel' })
+    byId('sim-progress').textContent = `cancelled ${title} at ${formatMs(Math.max(0, this.display - (this.running?.startedAt ?? 0)))} of virtual time`
+    byId('sim-progress').dataset.state = 'cancelled'
+    byId('sim-sub').textContent = 'cancelled: building the swarm afresh…'
+  }
+
+  /** While a proposal runs: how far it got; after: how long it took. */
+  private showProgress (): void {
+    const running = this.running
+    const progress = byId('sim-progress')
+    byId('sim-cancel').hidden = !this.open
+    if (running === undefined || this.cancelling) return
+    const wallNow = (running.wall.settled ?? performance.now()) - running.wall.proposed
+    const virtual = formatMs(Math.max(0, (running.decidedAt ?? this.display) - running.startedAt))
+    const decided = `${this.decidedPeers} of ${running.electorate} agents decided`
+    if (this.open) {
+      progress.dataset.state = 'running'
+      const deliveries = (this.delivered - this.deliveredBefore).toLocaleString()
+      progress.textContent = `running: ${virtual} of virtual time · ${deliveries} deliveries · ${decided} · ${formatMs(wallNow)} of wall time`
+      return
+    }
+    progress.dataset.state = 'done'
+    const toResult = running.wall.result === undefined ? undefined : running.wall.result - running.wall.proposed
+    progress.dataset.wallMs = String(Math.round(toResult ?? wallNow))
+    progress.dataset.settledMs = String(Math.round(wallNow))
+    progress.textContent = `last proposal: decided at ${virtual} of virtual time, ${formatMs(toResult ?? wallNow)} of wall time ` +
+      `(${this.agents.length} agents; every agent decided after ${formatMs(wallNow)})`
   }
 
   private fail (text: string): void {
@@ -241,6 +301,8 @@ export class SimulationPanel {
   private propose (request: ProposeRequest, scenario?: number): void {
     if (this.open || this.building) return
     this.open = true
+    this.decidedPeers = 0
+    this.deliveredBefore = this.delivered
     this.display = this.workerNow
     this.running = {
       id: undefined,
@@ -252,7 +314,10 @@ export class SimulationPanel {
       startedAt: this.workerNow,
       deadline: this.workerNow + request.timeoutMs,
       counted: new Map(),
+      late: new Map(),
       result: undefined,
+      decidedAt: undefined,
+      wall: { proposed: performance.now() },
       scenario,
       closing: false,
       choices: request.choices ?? [],
@@ -324,9 +389,16 @@ export class SimulationPanel {
       }
     }
     if (this.running !== undefined) {
-      const elapsed = Math.max(0, this.display - this.running.startedAt)
-      byId('sim-clock').textContent = `virtual time ${formatMs(elapsed)} · deadline ${formatMs(this.running.deadline - this.running.startedAt)}`
+      const { startedAt, decidedAt, deadline } = this.running
+      const clock = byId('sim-clock')
+      const limit = `deadline ${formatMs(deadline - startedAt)}`
+      // stopped at the requester's decision: what runs on is only the others catching up
+      clock.textContent = decidedAt === undefined
+        ? `virtual time ${formatMs(Math.max(0, this.display - startedAt))} · ${limit}`
+        : `decided at ${formatMs(decidedAt - startedAt)} of virtual time · ${limit}`
+      clock.dataset.stopped = String(decidedAt !== undefined)
     }
+    this.showProgress()
     byId<HTMLButtonElement>('sim-propose').disabled = this.open || this.building
     byId<HTMLButtonElement>('sim-scenarios').disabled = this.open || this.building
     if (!this.open && !this.building) {
@@ -363,16 +435,39 @@ export class SimulationPanel {
   private renderTallies (): void {
     const running = this.running
     if (running === undefined) return
-    if (running.choices.length > 0) renderChoiceTally(this.tallyCounts(), running.choices, running.electorate)
-    else renderTally(this.tallyCounts(), running.electorate, running.threshold)
+    if (running.choices.length > 0) {
+      renderChoiceTally(this.tallyCounts(), running.choices, running.electorate)
+      return
+    }
+    const r = running.result
+    // after the decision: what the certificate counted, apart from what reached the closer after its close
+    const certified = r === undefined ? undefined : { for: r.votesFor, against: r.votesAgainst, abstain: r.votesAbstain }
+    const late = this.lateCounts()
+    renderTally(this.tallyCounts(), running.electorate, running.threshold, { certified, late })
+    if (r !== undefined) lateLine(late)
   }
 
+  /** The closer in view: the coordinator while it lives; after a crash, the first live fallback closer. */
+  private focus (running: Running): number {
+    return [running.coordinator, ...running.closers].find(i => this.nodes[i]?.crashed !== true) ?? running.coordinator
+  }
+
+  /** Every vote the closer in view holds, counted before its close or after (as the canvas ring draws it). */
   private tallyCounts (): Counts {
     const running = this.running
     if (running === undefined) return emptyCounts()
-    // the coordinator's count while it lives; after a crash, the first live fallback closer's
-    const focus = [running.coordinator, ...running.closers].find(i => this.nodes[i]?.crashed !== true) ?? running.coordinator
-    return running.counted.get(focus) ?? emptyCounts()
+    const focus = this.focus(running)
+    const before = running.counted.get(focus) ?? emptyCounts()
+    const after = running.late.get(focus) ?? emptyCounts()
+    const sum = emptyCounts()
+    for (const k of new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof Counts>) sum[k] = (before[k] ?? 0) + (after[k] ?? 0)
+    return sum
+  }
+
+  /** Votes that reached the closer in view after its close had left. */
+  private lateCounts (): Counts {
+    const running = this.running
+    return running === undefined ? emptyCounts() : running.late.get(this.focus(running)) ?? emptyCounts()
   }
 
   private apply (event: SimEvent, now: number): void {
@@ -418,9 +513,10 @@ export class SimulationPanel {
         break
       case 'counted': {
         if (running === undefined) return
-        const counts = running.counted.get(event.at) ?? emptyCounts()
+        const into = event.late ? running.late : running.counted
+        const counts = into.get(event.at) ?? emptyCounts()
         counts[event.choice] = (counts[event.choice] ?? 0) + 1
-        running.counted.set(event.at, counts)
+        into.set(event.at, counts)
         break
       }
       case 'decided': touch(event.agent, { decided: event.decision }); break
@@ -448,8 +544,11 @@ export class SimulationPanel {
     const running = this.running
     if (running === undefined) return
     running.result = result
+    running.decidedAt = this.display
+    running.wall.result = performance.now()
     this.decision = { value: result.decision, at: now, origin: result.closer ?? running.coordinator }
     showBanner(result, this.agents)
+    lateLine(this.lateCounts())
     const record: ProposalRecord = {
       n: this.history.length + 1,
       algorithm: result.algorithm,
@@ -466,6 +565,7 @@ export class SimulationPanel {
       const scenario = seedScenarios[running.scenario]
       if (scenario !== undefined) {
         scenarioCard(
+          running.scenario,
           `Scenario ${running.scenario + 1}: ${scenario.title}`,
           scenario.algorithm,
           seedPersonas[scenario.coordinator]?.name ?? '',
@@ -478,6 +578,11 @@ export class SimulationPanel {
 
   private onSettled (event: Extract<SimEvent, { k: 'settled' }>): void {
     showAgreement(event.proposalId, event.agreeing, event.decided, event.live)
+    if (this.running !== undefined) {
+      this.running.wall.settled = performance.now()
+      const { scenario, result } = this.running
+      if (scenario !== undefined && result !== undefined) scenarioCounted(scenario, result, this.lateCounts())
+    }
     byId<HTMLButtonElement>('sim-crash').disabled = true
     const scenario = this.running?.scenario
     this.open = false

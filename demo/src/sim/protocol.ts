@@ -58,6 +58,8 @@ export type ToWorker =
   | { type: 'propose', request: ProposeRequest }
   | { type: 'crash-coordinator' }
   | { type: 'advance', to: number }
+  /** abandon the running proposal: the advance in progress stops, and the swarm is built afresh */
+  | { type: 'cancel' }
 
 /** A simulated agent as the page draws it. */
 export interface AgentInfo {
@@ -141,8 +143,11 @@ export type SimEvent =
   }
   | { k: 'received', t: number, agent: number }
   | { k: 'voted', t: number, agent: number, choice: Mark, ballot: Ballot }
-  /** a closer counted a vote (the running tally); a changed ballot replaces the voter's earlier one */
-  | { k: 'counted', t: number, at: number, voter: number, choice: Mark }
+  /**
+   * a closer counted a vote (the running tally); a changed ballot replaces the voter's earlier one.
+   * `late`: it came after that closer's own close left, so no certificate of its counts it
+   */
+  | { k: 'counted', t: number, at: number, voter: number, choice: Mark, late: boolean }
   | { k: 'decided', t: number, agent: number, decision: Decision, certificateId: string | undefined }
   | { k: 'result', t: number, result: ResultSummary }
   /** every live agent decided, or the proposal's horizon passed */
@@ -161,5 +166,7 @@ export interface Counters {
 export type FromWorker =
   | { type: 'built', t: number, agents: AgentInfo[], settings: SwarmSettings }
   /** `done`: the requested advance is complete (otherwise a progress report in the middle of it) */
-  | { type: 'events', now: number, events: SimEvent[], open: boolean, done: boolean, counters: Counters }
+  | { type: 'events', now: number, events: SimEvent[], open: boolean, done: boolean, counters: Counters, decided: number }
+  /** the settings the worker runs with now (after a change of faults) */
+  | { type: 'settings', settings: SwarmSettings }
   | { type: 'error', message: string }

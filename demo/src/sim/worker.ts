@@ -26,6 +26,8 @@ interface Current {
   horizon: number
   result: ResultSummary | undefined
   decided: Map<number, string | undefined>
+  /** closers whose own close has left: a vote they count from now on came after their close */
+  closed: Set<number>
 }
 
 let swarm: SimulatedSwarm | undefined
@@ -36,6 +38,8 @@ let current: Current | undefined
 let events: SimEvent[] = []
 /** a drawn message just sent, waiting for the network to schedule its delivery */
 let awaiting: Omit<Extract<SimEvent, { k: 'msg' }>, 't'> | undefined
+/** set by a `cancel` the moment it arrives (not queued behind the advance it interrupts) */
+let cancelled = false
 
 const now = (): number => swarm?.clock.now() ?? 0
 const emit = (event: SimEvent): void => { events.push(event) }
@@ -63,7 +67,16 @@ async function build (next: SwarmSettings): Promise<void> {
   settings = next
   opinions = { support: next.support, silent: next.silent }
   awaiting = undefined
-  const built = await SimulatedSwarm.create({ agents: next.agents, seed: next.seed, loss: next.loss, latencyMs: next.latencyMs, vote })
+  const built = await SimulatedSwarm.create({
+    agents: next.agents,
+    seed: next.seed,
+    loss: next.loss,
+    latencyMs: next.latencyMs,
+    vote,
+    // only a coordinator is ever crashed (and restarted from its datastore): the crowd's is agent 0, every persona
+    // coordinates a scenario; a datastore per agent would cost a TextEncoder and a TextDecoder per message each
+    persistent: (index) => next.population === 'seed-personas' || index === 0
+  })
   swarm = built
   byPeer = new Map(built.agents.map(a => [a.identity.peerId, a.index]))
   built.network.monitor = monitor
@@ -90,7 +103,7 @@ function watch (agent: SimulatedAgent): void {
     const voter = byPeer.get(evt.detail.voter) ?? -1
     const choice = markOf(evt.detail.vote) ?? 'abstain'
     if (evt.detail.voter === self) emit({ k: 'voted', t: now(), agent: agent.index, choice, ballot: evt.detail.vote })
-    if (current.closers.has(agent.index)) emit({ k: 'counted', t: now(), at: agent.index, voter, choice })
+    if (current.closers.has(agent.index)) emit({ k: 'counted', t: now(), at: agent.index, voter, choice, late: current.closed.has(agent.index) })
   })
   manager.addEventListener('decision', (evt) => {
     if (evt.detail.proposalId !== current?.id) return
@@ -101,20 +114,34 @@ function watch (agent: SimulatedAgent): void {
   })
 }
 
+/** Decoded broadcasts: one buffer goes to every peer, so it is decoded once, not N times. */
+const decoded = new WeakMap<Uint8Array, ReturnType<typeof decodeMessage>['opened'] | null>()
+
+function opening (message: Uint8Array): ReturnType<typeof decodeMessage>['opened'] | undefined {
+  let known = decoded.get(message)
+  if (known === undefined) {
+    try {
+      known = decodeMessage(message).opened
+    } catch {
+      known = null
+    }
+    decoded.set(message, known)
+  }
+  return known ?? undefined
+}
+
 /** Draw the proposal and closes going out and votes and acks reaching the coordinator (N² copies would be a blur). */
 function monitor (event: { at: number, event: string, from: string, to: string, via?: string }, message: Uint8Array): void {
-  if (current === undefined || event.event === 'duplicate' || event.via !== 'broadcast') return
+  // only what leaves (or is lost) is drawn: a delivery was already drawn when it left
+  if (current === undefined || (event.event !== 'send' && event.event !== 'drop') || event.via !== 'broadcast') return
   const from = byPeer.get(event.from)
   const to = byPeer.get(event.to)
   if (from === undefined || to === undefined) return
-  let opened
-  try {
-    opened = decodeMessage(message).opened
-  } catch {
-    return
-  }
+  const opened = opening(message)
+  if (opened === undefined) return
   const body = opened.body
   if (body.type === 'proposal' && event.event === 'send' && from === current.coordinator) onProposalSent(opened.key, body)
+  if (body.type === 'close' && event.event === 'send' && from === byPeer.get(body.closer)) current.closed.add(from)
   const drawn = (body.type === 'proposal' && from === current.coordinator) || (body.type === 'close' && from === byPeer.get(body.closer)) ||
     ((body.type === 'vote' || body.type === 'ack') && to === current.coordinator)
   if (!drawn) return
@@ -237,7 +264,8 @@ async function propose (request: ProposeRequest): Promise<void> {
     closers: new Set([coordinator.index]),
     horizon: Infinity,
     result: undefined,
-    decided: new Map()
+    decided: new Map(),
+    closed: new Set()
   }
   current = mine
   // the monitor learns the proposal's id and closers as it leaves (see onProposalSent)
@@ -281,7 +309,9 @@ async function advance (to: number): Promise<void> {
   if (swarm === undefined) return
   const clock = swarm.clock
   let reported = performance.now()
-  while (clock.now() < to) {
+  // `cancelled` is set by onmessage, which runs while runUntil yields
+  // eslint-disable-next-line no-unmodified-loop-condition
+  while (clock.now() < to && !cancelled) {
     await clock.runUntil(Math.min(to, clock.now() + 2))
     if (performance.now() - reported > 50) {
       flush(false)
@@ -300,7 +330,8 @@ function flush (done: boolean): void {
     events,
     open: current !== undefined,
     done,
-    counters: { sent: counters.sent, delivered: counters.delivered, dropped: counters.dropped }
+    counters: { sent: counters.sent, delivered: counters.delivered, dropped: counters.dropped },
+    decided: current?.decided.size ?? 0
   })
   events = []
 }
@@ -322,7 +353,16 @@ async function handle (message: ToWorker): Promise<void> {
     case 'build': await build(message.settings); break
     case 'faults':
       swarm?.network.setFaults({ loss: message.loss, latencyMs: message.latencyMs })
-      if (settings !== undefined) settings = { ...settings, loss: message.loss, latencyMs: message.latencyMs }
+      if (settings !== undefined) {
+        settings = { ...settings, loss: message.loss, latencyMs: message.latencyMs }
+        // the page describes the network from this, never from its sliders: a build queued before the change must not win
+        port.postMessage({ type: 'settings', settings })
+      }
+      break
+    case 'cancel':
+      // the proposal is abandoned mid-run: a fresh swarm on the same settings (keys are cached), nothing left in flight
+      if (settings !== undefined) await build(settings)
+      cancelled = false
       break
     case 'opinions': opinions = { support: message.support, silent: message.silent }; break
     case 'propose': await propose(message.request); break
@@ -338,6 +378,8 @@ async function handle (message: ToWorker): Promise<void> {
 
 let queue: Promise<void> = Promise.resolve()
 port.onmessage = (evt) => {
+  // a cancel stops the advance that is running now; what follows it in the queue rebuilds the swarm
+  if (evt.data.type === 'cancel') cancelled = true
   // one command at a time, in order: a crash lands between two steps of virtual time, never inside one
   queue = queue.then(async () => handle(evt.data)).catch((err: unknown) => {
     port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) })
