@@ -485,7 +485,8 @@ export class ProposalState {
       this.addConflictingAck(ack, slot, value, weight, ackValue(previous))
       return 'conflict'
     }
-    const firstInRound = ![AckPhase.Prevote, AckPhase.Precommit].some(p => bySigner.has(`${round}/${p}`))
+    // two lookups, no array or closure: this runs for every ack every peer takes
+    const firstInRound = !bySigner.has(`${round}/${AckPhase.Prevote}`) && !bySigner.has(`${round}/${AckPhase.Precommit}`)
     bySigner.set(slot, ack)
     this.held.set(ack.key, ack)
     if (firstInRound) this.roundWeight.set(round, (this.roundWeight.get(round) ?? 0) + weight)

@@ -90,7 +90,7 @@ export interface DecodedMessage {
  */
 export function decodeMessage (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): DecodedMessage {
   const cached = decodedCache.get(bytes)
-  if (cached !== undefined && cached.limits === limitsKey(limits) && equals(cached.copy, bytes)) return cached.decoded
+  if (cached !== undefined && cached.limits === limitsKey(limits) && sameBytes(cached.copy, bytes)) return cached.decoded
   // a copy (a Node Buffer's slice() is a view): the cache compares against it, and the body and
   // signature are views of it
   const copy = bytes instanceof Uint8Array && bytes.byteLength <= limits.maxMessageBytes ? new Uint8Array(bytes) : bytes
@@ -126,6 +126,22 @@ const verdicts = new WeakMap<DecodedMessage, Promise<boolean>>()
  */
 export async function openMessage (bytes: Uint8Array, limits: DecodeLimits = defaultDecodeLimits): Promise<AnyOpened> {
   return verifyMessage(decodeMessage(bytes, limits))
+}
+
+/**
+ * `equals`, four bytes a step where both are 4-byte aligned: in a browser `equals` is a byte loop, and
+ * the decoded-message cache compares every copy of a close (32 bytes per counted vote) it hands out.
+ */
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  const length = a.byteLength
+  if (length !== b.byteLength) return false
+  if (length < 64 || a.byteOffset % 4 !== 0 || b.byteOffset % 4 !== 0) return equals(a, b)
+  const words = length >>> 2
+  const x = new Int32Array(a.buffer, a.byteOffset, words)
+  const y = new Int32Array(b.buffer, b.byteOffset, words)
+  for (let i = 0; i < words; i++) if (x[i] !== y[i]) return false
+  for (let i = words << 2; i < length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 const decodedCache = new WeakMap<Uint8Array, { copy: Uint8Array, limits: string, decoded: DecodedMessage }>()
