@@ -4,7 +4,7 @@
  * kept with its certificate's canonical bytes; reading them back decodes them again, and the
  * certificate view re-verifies them before it shows a tick.
  */
-import { Key, type Datastore } from 'interface-datastore'
+import type { Datastore, Key } from 'interface-datastore'
 import { decodeCertificate, encodeCertificate, type CborRecord, type ConsensusResult } from '../../../src/index.js'
 
 const PREFIX = '/libp2p-consensus-demo/decisions'
@@ -51,6 +51,7 @@ export class DecisionHistory {
       ...(kept.payload === undefined ? {} : { payload: kept.payload }),
       ...(kept.coordinator === undefined ? {} : { coordinator: kept.coordinator })
     }
+    const { Key } = await import('interface-datastore')
     await this.datastore.put(new Key(`${PREFIX}/${kept.result.proposalId}`), new TextEncoder().encode(JSON.stringify(stored)))
   }
 

@@ -6,8 +6,8 @@
  */
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { IDBDatastore } from 'datastore-idb'
 import type { PrivateKey } from '@libp2p/interface'
+import type { IDBDatastore } from 'datastore-idb'
 
 const KEY_ITEM = 'libp2p-consensus-demo:key'
 const NAME_ITEM = 'libp2p-consensus-demo:name'
@@ -38,6 +38,8 @@ export const peerIdOf = (key: PrivateKey): string => peerIdFromPrivateKey(key).t
 
 /** The datastore of the agent with this key, opened (its history survives a reload of the tab). */
 export async function tabDatastore (key: PrivateKey): Promise<IDBDatastore> {
+  // loaded when the live mode starts: the simulation never needs it
+  const { IDBDatastore } = await import('datastore-idb')
   const store = new IDBDatastore(`libp2p-consensus-demo/${peerIdOf(key)}`)
   await store.open()
   return store

@@ -127,10 +127,21 @@ export class ProposalCard {
       (this.problem === undefined ? '' : `<div class="ballot-error" role="alert">${escapeXml(this.problem)}</div>`) +
       `<div class="countdown"><i style="width:${Math.max(0, Math.min(100, 100 * left / (view.deadline - view.createdAt)))}%"></i></div>` +
       `<div class="votes" aria-hidden="true">${view.electorate.map(m => `<i class="${markOf(this.votes.get(m.id)) ?? ''}"></i>`).join('')}</div>` +
+      `<div class="tally-line tag">${this.tallyWords()}</div>` +
       `<ul class="voters">${voters}</ul>` +
       `<details class="advanced"><summary>Advanced</summary><pre class="payload">${escapeXml(payloadJson(advanced))}</pre>` +
       `<div class="tag">proposal <code>${view.id}</code></div></details>`
     this.wire(focused)
+  }
+
+  /** How the votes heard so far stand (the count that decides is the close's, at the end of the period). */
+  private tallyWords (): string {
+    const members = this.view.electorate.length
+    const heard = this.view.electorate.filter(m => this.votes.has(m.id)).map(m => this.votes.get(m.id))
+    const so = `${heard.length} of ${members} voted`
+    if (this.view.choices.length > 0) return `${so} so far`
+    const count = (v: string): number => heard.filter(b => b === v).length
+    return `${so} so far · ${count('for')} for · ${count('against')} against · ${count('abstain')} abstain`
   }
 
   private controls (canVote: boolean, mine: Ballot | undefined, draft: string): string {
