@@ -480,3 +480,29 @@ describe('hub --peer', () => {
     }
   }, 90_000)
 })
+
+describe('hub --name, and agents by name in its join lines', () => {
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+  })
+
+  it('the hub prints an agent\'s announced name with its join or with the update after it, and in --json', async () => {
+    const hub = startCli(['hub', '--port', '0', '--name', 'hub-eu-1', '--json'])
+    const ready = JSON.parse((await hub.waitFor(/^\{"event":"ready".*\}$/m))[0])
+    expect(ready).toMatchObject({ event: 'ready', name: 'hub-eu-1' })
+    const hubAddr = (ready.multiaddrs as string[]).find(a => a.startsWith('/ip4/127.0.0.1/')) as string
+    const agent = startCli(['agent', '--hub', hubAddr, '--name', 'expert-backend-001', '--role', 'expert', '--json'])
+    const agentId = JSON.parse((await agent.waitFor(/^\{"event":"ready".*\}$/m))[0]).peerId as string
+    const named = await hub.waitFor(
+      new RegExp(`^\\{"event":"(join|update)","peerId":"${agentId}","name":"expert-backend-001","role":"expert","agents":1\\}$`, 'm')
+    )
+    expect(named[1]).toMatch(/join|update/)
+    // the agent sees the hub by its name
+    const present = JSON.parse((await agent.waitFor(/^\{"event":"present","peerId":"\w+","name":"hub-eu-1".*\}$/m))[0])
+    expect(present).toEqual({ event: 'present', peerId: ready.peerId, name: 'hub-eu-1', voter: false })
+    agent.child.kill('SIGINT')
+    await hub.waitFor(new RegExp(`^\\{"event":"leave","peerId":"${agentId}","name":"expert-backend-001","role":"expert","agents":0\\}$`, 'm'))
+    hub.child.kill('SIGINT')
+    expect(await hub.exited).toBe(0)
+  })
+})

@@ -113,3 +113,37 @@ describe('agents with names, behind a hub', () => {
     expect(updates.filter(u => u.peerId === stranger.peerId)).toHaveLength(1)
   })
 })
+
+describe('a hub reports agents by name', () => {
+  it('agent:join carries the name when the presence came first, else agent:update brings it; agent:leave keeps it', async () => {
+    const { createHub } = await import('../src/hub/index.js')
+    const hub = await createHub({ name: 'hub-eu-1', role: 'hub', consensus: { presence } })
+    const seen: Array<{ type: string, peerId: string, name?: string, role?: string }> = []
+    for (const type of ['agent:join', 'agent:update', 'agent:leave'] as const) {
+      hub.addEventListener(type, (evt) => { seen.push({ type, peerId: evt.detail.peerId, name: evt.detail.name, role: evt.detail.role }) })
+    }
+    const names = ['expert-backend-001', 'agent-junior-001']
+    const agents = await Promise.all(names.map(async name => createAgent({ hubs: hub.multiaddrs, name, role: 'reviewer', consensus: { presence } })))
+    try {
+      const named = (id: string): boolean => seen.some(e => e.peerId === id && e.name !== undefined)
+      await waitUntil(() => agents.every(a => named(a.peerId.toString())), 10_000, 'the hub naming every agent')
+      for (const [i, agent] of agents.entries()) {
+        const mine = seen.filter(e => e.peerId === agent.peerId.toString())
+        expect(mine[0]?.type).toBe('agent:join')
+        // the name arrives once: with the join, or with the one update after it
+        const type = mine.length === 1 ? 'agent:join' : 'agent:update'
+        expect(mine.filter(e => e.name !== undefined)).toEqual([{ type, peerId: agent.peerId.toString(), name: names[i], role: 'reviewer' }])
+      }
+      // the agents see the hub's own name
+      await waitUntil(() => agents[0]!.services.consensus.getPeerInfo(hub.peerId)?.name === 'hub-eu-1', 5_000, 'the hub named')
+      expect(agents[0]!.services.consensus.getPeerInfo(hub.peerId)).toEqual({ peerId: hub.peerId, name: 'hub-eu-1', role: 'hub', voter: false })
+      await agents[1]!.stop()
+      await waitUntil(() => seen.some(e => e.type === 'agent:leave'), 5_000, 'the leave')
+      expect(seen.find(e => e.type === 'agent:leave')).toEqual({ type: 'agent:leave', peerId: agents[1]!.peerId.toString(), name: names[1], role: 'reviewer' })
+      // the same name given twice, differently, is refused
+      await expect(createAgent({ name: 'a', consensus: { name: 'b' } })).rejects.toThrow(/name is given twice, as "a" and consensus.name "b"/)
+    } finally {
+      await Promise.all([...agents.map(async a => a.stop()), hub.stop()])
+    }
+  })
+})

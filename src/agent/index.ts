@@ -74,6 +74,20 @@ export interface AgentInit {
   preset?: GossipsubPreset
   /** Options of the consensus service (voter, algorithms, namespace, timeouts...). */
   consensus?: ConsensusInit
+  /**
+   * A display name to announce in the agent's signed presence (`expert-backend-001`): peers list the
+   * agent by it and may pass it in `participants` or `agentWeights`. The same as `consensus.name`;
+   * self-declared, so proposals and certificates still hold the PeerId.
+   *
+   * @default no name
+   */
+  name?: string
+  /**
+   * A role to announce next to the name (`reviewer`); the same as `consensus.role`.
+   *
+   * @default no role
+   */
+  role?: string
   /** The agent's Ed25519 key (its PeerId and vote signatures); a fresh one when absent. */
   privateKey?: PrivateKey
   /** Where the agent keeps proposals, votes and decisions across restarts (memory when absent). */
@@ -105,6 +119,22 @@ export interface AgentInit {
   rtcConfiguration?: RTCConfiguration
 }
 
+/** `init.consensus` with `init.name` and `init.role` in it; the two places may not disagree. */
+function withIdentityLabels (init: AgentInit): ConsensusInit | undefined {
+  if (init.name === undefined && init.role === undefined) return init.consensus
+  for (const key of ['name', 'role'] as const) {
+    const inner = init.consensus?.[key]
+    if (init[key] !== undefined && inner !== undefined && inner !== init[key]) {
+      throw new InvalidParametersError(`${key} is given twice, as ${JSON.stringify(init[key])} and consensus.${key} ${JSON.stringify(inner)}: give one`)
+    }
+  }
+  return {
+    ...init.consensus,
+    ...(init.name === undefined ? {} : { name: init.name }),
+    ...(init.role === undefined ? {} : { role: init.role })
+  }
+}
+
 /** The default {@link AgentInit.hubConnections}. */
 export const DEFAULT_HUB_CONNECTIONS = 1
 
@@ -127,10 +157,11 @@ export async function createAgent (init: AgentInit = {}): Promise<ConsensusAgent
   if (!(hubConnections === Infinity || (Number.isInteger(hubConnections) && hubConnections >= 1))) {
     throw new InvalidParametersError(`hubConnections must be an integer ≥ 1 (or Infinity: every hub), got ${String(init.hubConnections)}`)
   }
+  const consensus = withIdentityLabels(init)
   const node: ConsensusAgent = await createConsensusNode({
     ...(init.listen === undefined ? {} : { listen: init.listen }),
     ...(init.preset === undefined ? {} : { preset: init.preset }),
-    ...(init.consensus === undefined ? {} : { consensus: init.consensus }),
+    ...(consensus === undefined ? {} : { consensus }),
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
     ...(init.webrtc === undefined ? {} : { webrtc: init.webrtc }),

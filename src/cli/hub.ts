@@ -3,10 +3,12 @@
  * come and go and each decision (as text, or one JSON object per line with `--json`), until Ctrl-C.
  */
 import { Command, Option } from 'commander'
-import { choiceLines, clock, decisionLine, proposalJson, proposalLine, resultJson } from './format.js'
+import { parseDisplayName } from './agent.js'
+import { choiceLines, clock, decisionLine, labeller, proposalJson, proposalLine, resultJson } from './format.js'
 import { BALLOT_FORMS, ballotFlagText, ballotVoter, parseBallotFlag, type BallotFlag } from './ballot.js'
 import { collectHub, integerIn, parseHost, parseNamespace } from './options.js'
 import { CliError, printJson, untilInterrupted } from './runtime.js'
+import type { HubAgentEvent } from '../hub/index.js'
 import type { CborRecord } from '../types.js'
 
 /** The CLI's default hub port: a fixed one, so the address stays the same across restarts. */
@@ -22,7 +24,21 @@ interface HubOptions {
   keyFile?: string
   peer?: string[]
   vote?: BallotFlag
+  name?: string
+  role?: string
   json?: boolean
+}
+
+/** An agent in the hub's join, update and leave lines: its name (once announced) before its full PeerId, which an operator may copy. */
+function agentText (agent: HubAgentEvent): string {
+  const role = agent.role === undefined ? '' : `, ${agent.role}`
+  return agent.name === undefined ? agent.peerId : `${agent.name} (${agent.peerId}${role})`
+}
+
+/** An agent event as JSON: `name` and `role` only once announced. */
+function agentJson (event: string, agent: HubAgentEvent): Record<string, unknown> {
+  const named = { ...(agent.name === undefined ? {} : { name: agent.name }), ...(agent.role === undefined ? {} : { role: agent.role }) }
+  return { event, peerId: agent.peerId, ...named, agents: agent.agents }
 }
 
 /** The `hub` command. */
@@ -34,11 +50,13 @@ export function hubCommand (): Command {
     .addOption(new Option('--namespace <name>', 'the swarm; every peer must use the same').default('default').argParser(parseNamespace))
     .addOption(new Option('--peer <multiaddr>', 'another hub to link with (repeatable): the backbone carries consensus traffic between the hubs\' agents')
       .argParser(collectHub))
+    .addOption(new Option('--name <name>', 'a display name the hub announces (agents list it by it)').argParser(parseDisplayName))
+    .addOption(new Option('--role <role>', 'a role the hub announces next to its name').argParser(parseDisplayName))
     .option('--key-file <path>', 'keep the hub key in this file (created when missing) so its address stays the same across restarts')
     .addOption(new Option('--vote <ballot>', `the hub votes too: ${BALLOT_FORMS}, as agent --vote (default: it relays and watches)`)
       .argParser((text: string) => parseBallotFlag(text)))
     .option('--json', 'print one JSON object per line: {"event":"ready"|"join"|"leave"|"proposal"|"decision"|"stop"|"peer-join"|"peer-leave", ...};' +
-      ' errors as {"error":…,"code":…}')
+      ' errors as {"error":…,"code":…}; "update" when an agent\'s name arrives after its join')
     .addHelpText('after', `
 Examples:
   $ npx libp2p-consensus hub
@@ -84,6 +102,8 @@ async function runHub (options: HubOptions): Promise<void> {
       port: options.port,
       privateKey,
       peers: options.peer ?? [],
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.role === undefined ? {} : { role: options.role }),
       consensus: { namespace: options.namespace, ...(voter === undefined ? {} : { voter }) }
     })
   } catch (err: any) {
@@ -95,13 +115,18 @@ async function runHub (options: HubOptions): Promise<void> {
   }
 
   const payloads = new Map<string, CborRecord>()
+  // an agent subscribes before its presence arrives: its name usually comes with a later update
   hub.addEventListener('agent:join', (evt) => {
-    if (json) printJson({ event: 'join', peerId: evt.detail.peerId, agents: evt.detail.agents })
-    else line(`+ agent ${evt.detail.peerId} joined (${evt.detail.agents} connected)`)
+    if (json) printJson(agentJson('join', evt.detail))
+    else line(`+ agent ${agentText(evt.detail)} joined (${evt.detail.agents} connected)`)
+  })
+  hub.addEventListener('agent:update', (evt) => {
+    if (json) printJson(agentJson('update', evt.detail))
+    else line(`= agent ${agentText(evt.detail)} announced its name`)
   })
   hub.addEventListener('agent:leave', (evt) => {
-    if (json) printJson({ event: 'leave', peerId: evt.detail.peerId, agents: evt.detail.agents })
-    else line(`- agent ${evt.detail.peerId} left (${evt.detail.agents} connected)`)
+    if (json) printJson(agentJson('leave', evt.detail))
+    else line(`- agent ${agentText(evt.detail)} left (${evt.detail.agents} connected)`)
   })
   hub.addEventListener('peer:join', (evt) => {
     if (json) printJson({ event: 'peer-join', peerId: evt.detail.peerId, peers: evt.detail.peers })
@@ -115,7 +140,7 @@ async function runHub (options: HubOptions): Promise<void> {
     if (payloads.size >= MAX_REMEMBERED_PAYLOADS) payloads.delete(payloads.keys().next().value as string)
     payloads.set(evt.detail.id, evt.detail.payload)
     if (json) printJson({ event: 'proposal', ...proposalJson(evt.detail) })
-    else line(proposalLine(evt.detail))
+    else line(proposalLine(evt.detail, labeller(id => hub.consensus.getPeerInfo(id))))
   })
   hub.addEventListener('decision', (evt) => {
     const payload = payloads.get(evt.detail.proposalId)
@@ -131,6 +156,8 @@ async function runHub (options: HubOptions): Promise<void> {
     printJson({
       event: 'ready',
       peerId: hub.peerId,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.role === undefined ? {} : { role: options.role }),
       multiaddrs: hub.multiaddrs,
       peers: hub.peerAddresses,
       linked: hub.peers(),
@@ -152,7 +179,9 @@ function printBanner (peerId: string, multiaddrs: string[], peers: readonly stri
   const first = multiaddrs.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1/')) ?? multiaddrs[0] ?? ''
   const port = first.split('/')[4] ?? String(options.port)
   const proxyTarget = `${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`
-  console.log(`hub ${peerId} on namespace "${options.namespace}"${options.vote === undefined ? ', not voting' : `, voting ${ballotFlagText(options.vote)}`}`)
+  const as = options.name === undefined ? '' : ` as ${options.name}`
+  const voting = options.vote === undefined ? ', not voting' : `, voting ${ballotFlagText(options.vote)}`
+  console.log(`hub ${peerId}${as} on namespace "${options.namespace}"${voting}`)
   console.log('listening on:')
   for (const addr of multiaddrs) console.log(`  ${addr}`)
   if (peers.length > 0) {

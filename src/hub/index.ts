@@ -20,6 +20,7 @@
  * different hubs see each other's proposals, votes and presence.
  */
 import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
+import { InvalidParametersError } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { createConsensusNode, type ConsensusAgent } from '../agent/index.js'
 import { checkRedialDelay, ConnectionKeeper, parsePeerAddresses, type KeptPeer } from '../agent/redial.js'
@@ -27,7 +28,7 @@ import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_HUB_HOST, hubListenAddress } from './listen.js'
 import { hubRelayServer } from './relay.js'
 import type { ConsensusResult } from '../core/results.js'
-import type { Consensus, ConsensusInit } from '../libp2p/index.js'
+import type { Consensus, ConsensusInit, PeerInfo } from '../libp2p/index.js'
 import type { PubSubSubscriptionChange } from '../libp2p/pubsub.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
@@ -69,6 +70,18 @@ export interface HubInit {
   /** Options of the hub's consensus service (namespace, voter, algorithms...). Without a `voter` the hub relays and watches but does not vote. */
   consensus?: ConsensusInit
   /**
+   * A display name the hub announces in its presence (`hub-eu-1`), as `createAgent({ name })`; the same as `consensus.name`.
+   *
+   * @default no name
+   */
+  name?: string
+  /**
+   * A role the hub announces next to its name; the same as `consensus.role`.
+   *
+   * @default no role
+   */
+  role?: string
+  /**
    * The hub's Ed25519 key. Keep it (e.g. `privateKeyFromProtobuf` of saved bytes) so the hub's
    * multiaddr stays the same across restarts; a fresh one when absent.
    */
@@ -77,10 +90,18 @@ export interface HubInit {
   datastore?: Datastore
 }
 
-/** Detail of the `agent:join` and `agent:leave` events. */
+/** Detail of the `agent:join`, `agent:update` and `agent:leave` events. */
 export interface HubAgentEvent {
   /** the agent's PeerId */
   peerId: string
+  /**
+   * The display name the agent announced in its presence, once the hub has heard it (self-declared).
+   * An agent subscribes before its first presence arrives, so `agent:join` often has none yet: the
+   * name then comes with a later `agent:update`.
+   */
+  name?: string
+  /** The role the agent announced, once heard (as `name`). */
+  role?: string
   /** how many agents are on the topic after this change */
   agents: number
 }
@@ -95,8 +116,10 @@ export interface HubPeerEvent {
 
 /** Events of {@link ConsensusHub}. */
 export interface ConsensusHubEvents {
-  /** an agent subscribed to the consensus topic */
+  /** an agent subscribed to the consensus topic (with its name and role if its presence came first) */
   'agent:join': CustomEvent<HubAgentEvent>
+  /** an agent already joined announced a name or role (its first presence after the join, or a changed one) */
+  'agent:update': CustomEvent<HubAgentEvent>
   /** an agent unsubscribed or disconnected */
   'agent:leave': CustomEvent<HubAgentEvent>
   /** another hub (one of `peers`, or one that listed this hub) linked to this one on the consensus topic */
@@ -129,6 +152,8 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
   private readonly configured: ReadonlySet<string>
   private readonly presentAgents = new Set<string>()
   private readonly presentPeers = new Set<string>()
+  /** what each joined agent last announced, for its `agent:leave` after its presence is gone */
+  private readonly labels = new Map<string, { name?: string, role?: string }>()
 
   /** @internal use {@link createHub} */
   constructor (node: ConsensusAgent, peers: readonly KeptPeer[], redialDelayMs: number, clock: Clock = systemClock) {
@@ -141,6 +166,8 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
     node.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     node.addEventListener('peer:disconnect', this.onPeerDisconnect)
     this.consensus.addEventListener('decision', this.onDecision)
+    this.consensus.addEventListener('peer:present', this.onPresence)
+    this.consensus.addEventListener('peer:update', this.onPresence)
   }
 
   /** The hub's PeerId. */
@@ -177,7 +204,10 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
     this.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.node.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     this.consensus.removeEventListener('decision', this.onDecision)
+    this.consensus.removeEventListener('peer:present', this.onPresence)
+    this.consensus.removeEventListener('peer:update', this.onPresence)
     this.presentAgents.clear()
+    this.labels.clear()
     this.presentPeers.clear()
     await this.node.stop()
   }
@@ -191,6 +221,23 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
 
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
     this.leave(evt.detail.toString())
+  }
+
+  /** A joined agent's presence with a new name or role: `agent:update`. */
+  private readonly onPresence = (evt: CustomEvent<PeerInfo>): void => {
+    const id = evt.detail.peerId
+    if (!this.presentAgents.has(id)) return
+    const before = this.labels.get(id) ?? {}
+    const label = this.labelOf(id)
+    if (before.name === label.name && before.role === label.role) return
+    this.labels.set(id, label)
+    this.safeDispatchEvent('agent:update', { detail: { peerId: id, ...label, agents: this.presentAgents.size } })
+  }
+
+  /** What `id` announced, if the hub has heard it: `{ name?, role? }`. */
+  private labelOf (id: string): { name?: string, role?: string } {
+    const info = this.consensus.getPeerInfo(id)
+    return { ...(info?.name === undefined ? {} : { name: info.name }), ...(info?.role === undefined ? {} : { role: info.role }) }
   }
 
   private readonly onDecision = (evt: CustomEvent<ConsensusResult>): void => {
@@ -218,13 +265,18 @@ export class ConsensusHub extends TypedEventEmitter<ConsensusHubEvents> {
       this.safeDispatchEvent('peer:join', { detail: { peerId: id, peers: this.presentPeers.size } })
     } else {
       this.presentAgents.add(id)
-      this.safeDispatchEvent('agent:join', { detail: { peerId: id, agents: this.presentAgents.size } })
+      const label = this.labelOf(id)
+      this.labels.set(id, label)
+      this.safeDispatchEvent('agent:join', { detail: { peerId: id, ...label, agents: this.presentAgents.size } })
     }
   }
 
   private leave (id: string): void {
-    if (this.presentAgents.delete(id)) this.safeDispatchEvent('agent:leave', { detail: { peerId: id, agents: this.presentAgents.size } })
-    else if (this.presentPeers.delete(id)) this.safeDispatchEvent('peer:leave', { detail: { peerId: id, peers: this.presentPeers.size } })
+    if (this.presentAgents.delete(id)) {
+      const label = this.labels.get(id) ?? {}
+      this.labels.delete(id)
+      this.safeDispatchEvent('agent:leave', { detail: { peerId: id, ...label, agents: this.presentAgents.size } })
+    } else if (this.presentPeers.delete(id)) this.safeDispatchEvent('peer:leave', { detail: { peerId: id, peers: this.presentPeers.size } })
   }
 }
 
@@ -255,11 +307,19 @@ export async function createHub (init: HubInit = {}): Promise<ConsensusHub> {
   const listen = hubListenAddress(init.host ?? DEFAULT_HUB_HOST, init.port ?? 0)
   const peers = parsePeerAddresses(init.peers ?? [], 'peer address')
   const redialDelayMs = checkRedialDelay(init.redialDelayMs)
+  for (const key of ['name', 'role'] as const) {
+    const inner = init.consensus?.[key]
+    if (init[key] !== undefined && inner !== undefined && inner !== init[key]) {
+      throw new InvalidParametersError(`${key} is given twice, as ${JSON.stringify(init[key])} and consensus.${key} ${JSON.stringify(inner)}: give one`)
+    }
+  }
   const node = await createConsensusNode({
     listen: [listen],
     preset: 'hub',
     services: { relay: hubRelayServer() },
-    ...(init.consensus === undefined ? {} : { consensus: init.consensus }),
+    ...(init.consensus === undefined && init.name === undefined && init.role === undefined
+      ? {}
+      : { consensus: { ...init.consensus, ...(init.name === undefined ? {} : { name: init.name }), ...(init.role === undefined ? {} : { role: init.role }) } }),
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore })
   })
