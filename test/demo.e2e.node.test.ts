@@ -480,6 +480,22 @@ describe('the built demo page in headless chromium', () => {
       expect(await kept.getAttribute('data-cert')).toBe(certificateId)
       expect(await kept.locator('.title').textContent()).toBe('Adopt the new on-call rota')
 
+      // a new name: kept for the next tabs, the tab restarts as the same agent and the Node agents hear it
+      const optimist = swarm.agents[0]
+      await expect.poll(() => optimist?.services.consensus.getPeerInfo(self)?.name, { timeout: 15_000 }).toMatch(/^tab-/)
+      await page.fill('#live-name', 'alice')
+      await Promise.all([page.waitForEvent('load'), page.press('#live-name', 'Enter')])
+      await page.locator('#live-status[data-state="connected"]').waitFor({ timeout: 20_000 })
+      expect(await page.locator('#live-peer').textContent()).toBe(self)
+      expect(await page.locator('#live-name').inputValue()).toBe('alice')
+      await expect.poll(() => optimist?.services.consensus.getPeerInfo(self)?.name, { timeout: 20_000 }).toBe('alice')
+      await kept.waitFor({ timeout: 10_000 })
+      // and the tab has heard the Node agents announce themselves again
+      for (const [i, agent] of swarm.agents.entries()) {
+        await expect.poll(async () => page.locator(`#live-peers li[data-peer="${agent.peerId.toString()}"] .who`).textContent(), { timeout: 15_000 })
+          .toBe(NODE_NAMES[i])
+      }
+
       // its certificate, checked in the page: the proposal, four counted votes, the close and the acks, each signature ticked
       await kept.locator('button.show-cert').click()
       const view = page.locator('#live-cert .cert-view')

@@ -45,15 +45,25 @@ export async function tabDatastore (key: PrivateKey): Promise<IDBDatastore> {
   return store
 }
 
-/** The name this browser's user gave their tabs, or a default made from the peer id. */
-export function tabName (peerId: string): string {
-  const kept = localStorage.getItem(NAME_ITEM)?.trim() ?? ''
-  return kept === '' ? `tab-${peerId.slice(-4).toLowerCase()}` : kept.slice(0, MAX_TAB_NAME)
+/**
+ * A name as a tab may announce it: NFC, without control or bidirectional-control characters (the
+ * service refuses those), trimmed, at most {@link MAX_TAB_NAME} characters.
+ */
+export function cleanName (name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim().slice(0, MAX_TAB_NAME).trim()
 }
 
-/** Keep the name for this and every later tab (an empty one: back to the default). */
-export function keepTabName (name: string): void {
-  const trimmed = name.trim().slice(0, MAX_TAB_NAME)
-  if (trimmed === '') localStorage.removeItem(NAME_ITEM)
-  else localStorage.setItem(NAME_ITEM, trimmed)
+/** The name this browser's user gave their tabs, or a default made from the peer id. */
+export function tabName (peerId: string): string {
+  const kept = cleanName(localStorage.getItem(NAME_ITEM) ?? '')
+  return kept === '' ? `tab-${peerId.slice(-4).toLowerCase()}` : kept
+}
+
+/** Keep the name for this and every later tab (an empty one: back to the default); returns it as kept. */
+export function keepTabName (name: string): string {
+  const cleaned = cleanName(name)
+  if (cleaned === '') localStorage.removeItem(NAME_ITEM)
+  else localStorage.setItem(NAME_ITEM, cleaned)
+  return cleaned
 }

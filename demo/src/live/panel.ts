@@ -61,8 +61,11 @@ export class LivePanel {
     })
     const nameField = byId<HTMLInputElement>('live-name')
     nameField.addEventListener('change', () => {
+      // a name is announced from the agent's start: the tab restarts as the same agent (its key and
+      // history are kept), now announcing the new name
       keepTabName(nameField.value)
-      byId('live-name-note').textContent = 'kept: other peers see it after a reload of this tab'
+      byId('live-name-note').textContent = 'kept · announcing it…'
+      location.reload()
     })
     document.addEventListener('visibilitychange', () => { if (!document.hidden) this.updateTitle() })
     const algorithm = byId<HTMLSelectElement>('live-algorithm')
