@@ -12,6 +12,8 @@
  * const agent = await createAgent({ hubs: ['/dns4/hub.example.com/tcp/443/wss/p2p/12D3KooW...'], consensus: { voter: () => 'for' } })
  * const result = await agent.services.consensus.requestConsensus({ action: 'deploy' }, { algorithm: 'quorum' })
  * ```
+ *
+ * @module libp2p-consensus/agent
  */
 import { InvalidParametersError } from '@libp2p/interface'
 import { hubGater } from './gater.js'
@@ -55,6 +57,11 @@ export interface AgentInit {
    * drops the connection it failed over to: it moves back, so the spread is restored after an outage.
    * Consensus traffic does not depend on which hub an agent uses: hubs linked by `peers` relay
    * everything between them.
+   *
+   * Use 2 for an agent that coordinates proposals: with one hub, votes sent while it fails over
+   * (the few hundred milliseconds until its next hub has it in its mesh) reach it only with the
+   * after-deadline re-send, and the round may close at the deadline as `timeout`; with two, losing
+   * one hub loses nothing.
    *
    * @default 1
    */
