@@ -68,8 +68,11 @@ export type { ConsensusManagerEvents, ConsensusManagerInit, EvidenceEvent, Reque
  * ```
  */
 export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> {
+  /** `'libp2p-consensus/manager'` */
   readonly [Symbol.toStringTag] = 'libp2p-consensus/manager'
+  /** this peer's id (its identity's Ed25519 PeerId) */
   readonly peerId: string
+  /** the namespace its messages carry (peers of other namespaces are ignored) */
   readonly namespace: string
   private readonly coordinator: Coordinator
   private readonly limits: DecodeLimits

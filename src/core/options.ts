@@ -13,7 +13,9 @@ import type { Datastore } from 'interface-datastore'
 
 /** A voter's answer with optional reasons: a {@link VoteType} on a binary proposal, a {@link Ballot} on one with choices. */
 export interface VoteDecision {
+  /** the ballot (on a binary proposal: for, against or abstain) */
   vote: Ballot
+  /** signed along with the vote (e.g. a reason) */
   metadata?: CborRecord
 }
 
@@ -22,18 +24,25 @@ export type Voter = (proposal: ProposalView) => Ballot | VoteDecision | undefine
 
 /** A vote this peer has seen counted (a changed vote too: `seq` above 0). */
 export interface VoteEvent {
+  /** the proposal voted on */
   proposalId: string
+  /** the voter's PeerId */
   voter: string
+  /** its ballot */
   vote: Ballot
   /** 0 for a first vote; higher for each change */
   seq: number
+  /** what the voter signed along with it */
   metadata: CborRecord
 }
 
 /** Proof that someone signed two conflicting messages. */
 export interface EvidenceEvent {
+  /** what was signed twice: two votes, two closes of one round, or two acks of one round and phase */
   kind: 'equivocation' | 'conflicting-close' | 'conflicting-ack'
+  /** the proposal it happened in */
   proposalId: string
+  /** the PeerId that signed both */
   offender: string
   /** the conflicting signed envelopes */
   messages: Uint8Array[]
@@ -41,9 +50,13 @@ export interface EvidenceEvent {
 
 /** Events of {@link ConsensusManager}. */
 export interface ConsensusManagerEvents {
+  /** a verified proposal arrived (or this peer made one) */
   proposal: CustomEvent<ProposalView>
+  /** a vote was counted (or replaced its voter's older one) */
   vote: CustomEvent<VoteEvent>
+  /** this peer decided a proposal (final, with its certificate) */
   decision: CustomEvent<ConsensusResult>
+  /** someone signed two conflicting votes, closes or acks */
   evidence: CustomEvent<EvidenceEvent>
 }
 

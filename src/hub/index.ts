@@ -18,6 +18,8 @@
  * Hubs link into a backbone with `peers`: each hub dials the hubs it is given and stays connected
  * to them, and gossipsub carries every consensus message across those links, so agents behind
  * different hubs see each other's proposals, votes and presence.
+ *
+ * @module libp2p-consensus/hub
  */
 import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
 import { InvalidParametersError } from '@libp2p/interface'

@@ -13,6 +13,8 @@
  * })
  * const result = await node.services.consensus.requestConsensus({ action: 'deploy' }, { algorithm: 'quorum' })
  * ```
+ *
+ * @module libp2p-consensus/libp2p
  */
 import { ConsensusService } from './consensus.js'
 import { checkDisplayName } from './presence.js'

@@ -17,11 +17,13 @@ import type { TypedEventTarget } from 'main-event'
 
 /** What the consensus service needs from the node: only what it uses. */
 export interface ConsensusComponents extends DirectMessagingComponents {
+  /** the node's PeerId */
   peerId: PeerId
   /** the node's key; consensus messages are signed with it (it must be Ed25519) */
   privateKey: PrivateKey
   /** the pubsub service, configured under the name `pubsub` */
   pubsub: PubSub
+  /** libp2p's metrics, when the node has them: counters and the decision latency histogram */
   metrics?: Metrics
   /** the node's datastore: proposals, votes and decisions are kept there unless `init.datastore` says otherwise */
   datastore?: Datastore

@@ -24,7 +24,7 @@ import { isRejectReason, type Verdict } from '../transport/coordinator.js'
 import type { Identity } from '../wire/identity.js'
 import type { Logger } from '@libp2p/interface'
 
-/** Options of {@link Presence}; every field is optional. */
+/** Options of `Presence`; every field is optional. */
 export interface PresenceInit {
   /**
    * How often this peer announces itself. `0` turns presence off: the default electorate is then
@@ -118,7 +118,7 @@ const MIN_ANNOUNCE_GAP_MS = 1_000
 /** Wait a little before answering a newcomer, so several newcomers share one answer. */
 const ANSWER_DELAY_MS = 100
 
-/** What {@link Presence} needs from around it. */
+/** What `Presence` needs from around it. */
 export interface PresenceContext {
   identity: Identity
   namespace: string
@@ -129,7 +129,7 @@ export interface PresenceContext {
   clock?: Clock
 }
 
-/** Events of {@link Presence}. */
+/** Events of `Presence`. */
 export interface PresenceEvents {
   /** a peer entered the roster (its first announcement was heard) */
   'peer:present': CustomEvent<PeerInfo>
