@@ -5,12 +5,20 @@ interface Timer {
   callback: (() => void | Promise<void>) | undefined
 }
 
-/** The timers due at one instant, in creation order, and how many of them have run. */
+/**
+ * The timers due within one millisecond (`at` from `ms` up to `ms + 1`), and how many of them have
+ * run. Kept in (time, creation) order once the slot is first in line; until then `sorted` says
+ * whether appending kept that order.
+ */
 interface Slot {
-  at: number
+  ms: number
   timers: Timer[]
   next: number
+  sorted: boolean
 }
+
+/** Stable, so timers due at the same instant keep their creation order. */
+const byTime = (a: Timer, b: Timer): number => a.at - b.at
 
 /** Where there is no `setImmediate` (a browser, a worker): one channel for every yield, its waiters in order. */
 let channel: { port: MessagePort, send: MessagePort, waiting: Array<() => void> } | undefined
@@ -44,10 +52,12 @@ export class VirtualClock implements Clock {
   private live = 0
   private cleared = 0
   /**
-   * Timers grouped by the instant they are due: a min-heap of instants, each holding its timers in
-   * creation order. Order is (time, creation) as with one heap of timers, but a swarm on a network
-   * without latency schedules nearly every delivery for the same instant, and appending to that
-   * instant's list is O(1) where a heap of millions of timers costs ~20 compares a push and a pop.
+   * Timers grouped by the millisecond they are due in: a min-heap of milliseconds, each holding its
+   * timers, sorted by (time, creation) when it comes first. Order is (time, creation) as with one
+   * heap of timers, but a swarm on a network without latency schedules nearly every delivery for the
+   * same instant (appending is O(1) where a heap of millions of timers costs ~20 compares a push and a
+   * pop), and one with latency drawn from a range schedules each at an instant of its own, where a
+   * slot per instant made the heap as large as the timers and its keys floats.
    */
   private readonly slots: Slot[] = []
   private readonly slotAt = new Map<number, Slot>()
@@ -64,13 +74,32 @@ export class VirtualClock implements Clock {
   setTimeout (callback: () => void | Promise<void>, ms: number): unknown {
     const at = this.time + Math.max(0, Number.isFinite(ms) ? ms : 0)
     const timer: Timer = { at, callback }
-    let slot = this.slotAt.get(at)
+    const whole = Math.floor(at)
+    let slot = this.slotAt.get(whole)
     if (slot === undefined) {
-      slot = { at, timers: [], next: 0 }
-      this.slotAt.set(at, slot)
+      slot = { ms: whole, timers: [], next: 0, sorted: true }
+      this.slotAt.set(whole, slot)
       this.push(slot)
     }
-    slot.timers.push(timer)
+    const timers = slot.timers
+    const last = timers[timers.length - 1]
+    if (last === undefined || last.at <= at) {
+      timers.push(timer)
+    } else if (slot === this.slots[0]) {
+      // the slot running now stays sorted: after every timer due no later (they were made earlier)
+      this.sortFirst(slot)
+      let lo = slot.next
+      let hi = timers.length
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if ((timers[mid] as Timer).at <= at) lo = mid + 1
+        else hi = mid
+      }
+      timers.splice(lo, 0, timer)
+    } else {
+      timers.push(timer)
+      slot.sorted = false
+    }
     this.live++
     return timer
   }
@@ -99,16 +128,27 @@ export class VirtualClock implements Clock {
     return this.live
   }
 
+  /** Put the first slot's waiting timers in (time, creation) order, if appending did not keep it. */
+  private sortFirst (slot: Slot): void {
+    if (slot.sorted) return
+    const waiting = slot.timers.slice(slot.next).sort(byTime)
+    slot.timers = waiting
+    slot.next = 0
+    slot.sorted = true
+  }
+
   /** Run every timer due up to `time`, then stand at `time`. */
   async runUntil (time: number): Promise<void> {
     for (;;) {
       const slot = this.slots[0]
-      if (slot === undefined || slot.at > time) break
+      if (slot === undefined || slot.ms > time) break
       if (slot.next >= slot.timers.length) {
         this.dropFirstSlot()
         continue
       }
+      this.sortFirst(slot)
       const timer = slot.timers[slot.next] as Timer
+      if (timer.at > time) break
       slot.timers[slot.next++] = undefined as unknown as Timer
       const callback = timer.callback
       if (callback === undefined) {
@@ -152,11 +192,12 @@ export class VirtualClock implements Clock {
     for (;;) {
       const slot = this.slots[0]
       if (slot === undefined) return undefined
+      this.sortFirst(slot)
       while (slot.next < slot.timers.length && (slot.timers[slot.next] as Timer).callback === undefined) {
         slot.timers[slot.next++] = undefined as unknown as Timer
         this.cleared--
       }
-      if (slot.next < slot.timers.length) return slot.at
+      if (slot.next < slot.timers.length) return (slot.timers[slot.next] as Timer).at
       this.dropFirstSlot()
     }
   }
@@ -173,7 +214,7 @@ export class VirtualClock implements Clock {
   private dropFirstSlot (): void {
     const slots = this.slots
     const first = slots[0] as Slot
-    this.slotAt.delete(first.at)
+    this.slotAt.delete(first.ms)
     const last = slots.pop() as Slot
     if (slots.length === 0) return
     slots[0] = last
@@ -182,8 +223,8 @@ export class VirtualClock implements Clock {
       const l = 2 * i + 1
       const r = l + 1
       let m = i
-      if (l < slots.length && (slots[l] as Slot).at < (slots[m] as Slot).at) m = l
-      if (r < slots.length && (slots[r] as Slot).at < (slots[m] as Slot).at) m = r
+      if (l < slots.length && (slots[l] as Slot).ms < (slots[m] as Slot).ms) m = l
+      if (r < slots.length && (slots[r] as Slot).ms < (slots[m] as Slot).ms) m = r
       if (m === i) break
       // a swap without the array a destructuring swap allocates (a large simulation pops ~N² slots)
       const above = slots[m] as Slot
@@ -199,7 +240,7 @@ export class VirtualClock implements Clock {
     let i = slots.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if ((slots[parent] as Slot).at <= slot.at) break
+      if ((slots[parent] as Slot).ms <= slot.ms) break
       slots[i] = slots[parent] as Slot
       i = parent
     }
