@@ -10,9 +10,11 @@ import { chromiumLaunchOptions } from '../test/browser/chromium.js'
 
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url))
 const out = fileURLToPath(new URL('./screenshot.png', import.meta.url))
+// its own folder: the e2e tests build the page into demo/dist and test-results/demo-sim-dist, maybe at the same time
+const outDir = fileURLToPath(new URL('../test-results/screenshot-dist', import.meta.url))
 
-await build({ configFile, logLevel: 'warn', mode: 'production' })
-const server = await preview({ configFile, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } })
+await build({ configFile, logLevel: 'warn', mode: 'production', build: { outDir, emptyOutDir: true } })
+const server = await preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } })
 const browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true })
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' })
