@@ -205,6 +205,7 @@ describe('the demo page\'s simulation in headless chromium', () => {
       for (const label of labels) expect(label.right, String(label.name)).toBeLessThan(label.barX)
       await page.locator('#sim-scenario-results').scrollIntoViewIfNeeded()
       await page.screenshot({ path: `${artifacts}demo-sim-scenarios-${viewport.width}.png`, fullPage: true })
+      await page.locator('#sim-scenario-results').screenshot({ path: `${artifacts}demo-sim-scenario-cards-${viewport.width}.png` })
       expect(errors).toEqual([])
       await page.close()
     }, 180_000)

@@ -544,7 +544,8 @@ export class SimulationPanel {
     const running = this.running
     if (running === undefined) return
     running.result = result
-    running.decidedAt = this.display
+    // the requester's own measure, the figure the banner gives
+    running.decidedAt = running.startedAt + result.durationMs
     running.wall.result = performance.now()
     this.decision = { value: result.decision, at: now, origin: result.closer ?? running.coordinator }
     showBanner(result, this.agents)
