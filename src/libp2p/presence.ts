@@ -259,9 +259,9 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
 
   /** What a peer in the roster announced (`undefined` when it is not in the roster). */
   info (peerId: string): PeerInfo | undefined {
-    this.expire()
+    // no full expiry pass here: a caller listing the roster asks once per peer
     const entry = this.roster.get(peerId)
-    return entry === undefined ? undefined : infoOf(peerId, entry)
+    return entry === undefined || entry.heardAt < this.clock.now() - this.ttlMs ? undefined : infoOf(peerId, entry)
   }
 
   /** The names announced by the peers in the roster: PeerId → name (peers without a name are left out). */
