@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright'
 import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SimulatedSwarm } from '../src/testing/index.js'
 import { chromiumLaunchOptions } from './browser/chromium.js'
 
 const configFile = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
@@ -210,4 +211,24 @@ describe('the demo page\'s simulation in headless chromium', () => {
       await page.close()
     }, 180_000)
   }
+})
+
+// what the page's worker relies on: only the agents it may crash keep a datastore
+describe('SimulatedSwarm.create({ persistent })', () => {
+  it('decides as before; a persistent agent restarts from its datastore, any other refuses with InvalidParametersError', async () => {
+    const swarm = await SimulatedSwarm.create({ agents: 12, seed: 4, latencyMs: [5, 40], persistent: (index) => index === 0 })
+    expect(swarm.agent(0).datastore).toBeDefined()
+    expect(swarm.agent(1).datastore).toBeUndefined()
+    const result = await swarm.request(0, { action: 'deploy' }, { timeoutMs: 2_000 })
+    expect(result.decision).toBe('approved')
+    await swarm.crash(0)
+    await swarm.restart(0)
+    // the restarted agent replayed what it stored: it holds the decision again
+    await swarm.settle(5_000)
+    expect(swarm.agent(0).decisions.get(result.proposalId)?.certificate?.id).toBe(result.certificate?.id)
+    await swarm.crash(1)
+    await expect(swarm.restart(1)).rejects
+      .toThrow(expect.objectContaining({ name: 'InvalidParametersError', message: expect.stringContaining('agent 1 is not persistent') }))
+    await swarm.stop()
+  })
 })
