@@ -283,7 +283,7 @@ export function scenarioCounted (index: number, result: ResultSummary, late: Cou
     ? `all ${counted} votes cast reached the closer before its close`
     : `the coordinator closed after ${counted} votes, once the ones still out could no longer change the outcome; ` +
       `${n} more (${late.for} for · ${late.against} against · ${late.abstain} abstain) came after, in no certificate. ` +
-      '`npm run scenarios` runs the same personas on real peers whose votes land within a millisecond, so its close usually counts them all.'
+      '(npm run scenarios runs the same personas on real peers whose votes land within a millisecond, so its close usually counts them all.)'
 }
 
 /** Clear the scenario cards. */
