@@ -56,7 +56,7 @@ async function readmeBlocks (): Promise<Block[]> {
 }
 
 /** Import `code` as its own module (its own imports; the package names resolve to the sources, see vite.config.ts), printing into a list. */
-async function run (name: string, code: string): Promise<{ printed: string, errors: string }> {
+async function run (name: string, code: string, withinMs: number): Promise<{ printed: string, errors: string }> {
   const dir = new URL('./.readme/', import.meta.url)
   await mkdir(dir, { recursive: true })
   const file = new URL(`${name}.ts`, dir)
@@ -68,9 +68,15 @@ async function run (name: string, code: string): Promise<{ printed: string, erro
   const { log, error } = console
   console.log = (...args: unknown[]) => { printed.push(format(args)) }
   console.error = (...args: unknown[]) => { errors.push(format(args)) }
+  let timer: ReturnType<typeof setTimeout> | undefined
   try {
-    await import(/* @vite-ignore */ `${file.href}?t=${Date.now()}`)
+    // fail with what the block printed so far rather than at the test's timeout with nothing to go on
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`README block ${name} still running after ${withinMs} ms; it printed:\n${printed.join('\n')}`)) }, withinMs)
+    })
+    await Promise.race([import(/* @vite-ignore */ `${file.href}?t=${Date.now()}`), late])
   } finally {
+    clearTimeout(timer)
     console.log = log
     console.error = error
   }
@@ -109,6 +115,10 @@ function wholeFile (blocks: Block[]): string {
 }
 
 const blocks = await readmeBlocks()
+/** Time one block may take (a few take seconds on the real network; none should come near this). */
+const BLOCK_MS = 45_000
+/** Time all of them may take, one after another. */
+const WHOLE_MS = 120_000
 
 describe('README', () => {
   it('has runnable examples, and every block the expectations name', () => {
@@ -120,22 +130,22 @@ describe('README', () => {
   for (const [i, block] of blocks.entries()) {
     it(`block ${i + 1} (README.md:${block.line}, "${block.heading}") runs alone and prints what its comments say`, async () => {
       vi.resetModules()
-      const { printed, errors } = await run(`block-${String(i + 1).padStart(2, '0')}`, block.code)
+      const { printed, errors } = await run(`block-${String(i + 1).padStart(2, '0')}`, block.code, BLOCK_MS)
       expect(errors).toBe('')
       for (const expected of PRINTS[block.heading] ?? []) {
         if (typeof expected === 'string') expect(printed).toContain(expected)
         else expect(printed).toMatch(expected)
       }
-    })
+    }, BLOCK_MS + 10_000)
   }
 
   it('runs as one program, every block in order, and prints the same', async () => {
     vi.resetModules()
-    const { printed, errors } = await run('whole-file', wholeFile(blocks))
+    const { printed, errors } = await run('whole-file', wholeFile(blocks), WHOLE_MS)
     expect(errors).toBe('')
     for (const expected of Object.values(PRINTS).flat()) {
       if (typeof expected === 'string') expect(printed).toContain(expected)
       else expect(printed).toMatch(expected)
     }
-  })
+  }, WHOLE_MS + 10_000)
 })
