@@ -15,7 +15,7 @@
  * beyond that: 300 tabs open about 300 × maxDirectLinks / 2 links, not 300².
  */
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
-import { InvalidParametersError, peerDiscoverySymbol, serviceCapabilities, TypedEventEmitter } from '@libp2p/interface'
+import { InvalidParametersError, peerDiscoverySymbol, serviceCapabilities, TimeoutError, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { decode, encode } from 'cborg'
@@ -71,14 +71,14 @@ export interface WebRTCPeersInit {
   /**
    * A WebRTC dial (signalling through the relay, then ICE) gives up after this long.
    *
-   * @default 15000
+   * @default 10000
    */
   dialTimeoutMs?: number
   /**
    * After a failed dial, the same peer is not dialed again for this long (no ICE path between
    * the two stays so: they keep talking through the hub).
    *
-   * @default 30000
+   * @default 10000
    */
   retryAfterMs?: number
 }
@@ -117,6 +117,11 @@ const DOMAIN = uint8ArrayFromString('libp2p-consensus/webrtc-peer-record/v1\n')
 const MAX_RECORD_BYTES = 4096
 const MAX_ADDRS = 16
 const MAX_REMEMBERED_PEERS = 4096
+/**
+ * WebRTC dials in flight at once. Dialing every peer heard of at once (a tab that joins hears of
+ * all the others within a second) made a share of the signalling exchanges time out in Chromium.
+ */
+const MAX_PARALLEL_DIALS = 1
 
 /** A decoded, verified record. */
 interface PeerRecordMessage { peerId: PeerId, addrs: Multiaddr[], seq: number }
@@ -156,7 +161,11 @@ export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implemen
   /** the highest sequence number seen per peer: older records are replays */
   private readonly lastSeq = new Map<string, number>()
   private readonly dialing = new Set<string>()
+  /** records waiting for a dial slot, oldest first */
+  private readonly queued = new Map<string, PeerRecordMessage>()
   private readonly failedAt = new Map<string, number>()
+  /** Why the last failed dial failed (diagnostics: WebRTC failures are otherwise silent, by design). */
+  lastDialError: string | undefined
   private seq = 0
   private lastAnnounce = 0
   private interval: ReturnType<typeof setInterval> | undefined
@@ -174,8 +183,8 @@ export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implemen
     this.maxDirectLinks = positiveInteger('maxDirectLinks', init.maxDirectLinks, 8)
     this.announceIntervalMs = positiveInteger('announceIntervalMs', init.announceIntervalMs, 10_000)
     this.minAnnounceGapMs = positiveInteger('minAnnounceGapMs', init.minAnnounceGapMs, 1000)
-    this.dialTimeoutMs = positiveInteger('dialTimeoutMs', init.dialTimeoutMs, 15_000)
-    this.retryAfterMs = positiveInteger('retryAfterMs', init.retryAfterMs, 30_000)
+    this.dialTimeoutMs = positiveInteger('dialTimeoutMs', init.dialTimeoutMs, 10_000)
+    this.retryAfterMs = positiveInteger('retryAfterMs', init.retryAfterMs, 10_000)
     if (this.announceIntervalMs === 0) throw new InvalidParametersError('announceIntervalMs must be > 0')
     this.log = components.logger.forComponent('libp2p:consensus:webrtc-peers')
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
@@ -309,18 +318,47 @@ export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implemen
     if (failed !== undefined && Date.now() - failed < this.retryAfterMs) return
     const addrs = record.addrs.filter(isWebRTCCircuit)
     if (addrs.length === 0) return
+    if (this.dialing.size >= MAX_PARALLEL_DIALS) {
+      // the newest record of a peer waits its turn
+      this.queued.delete(peer)
+      this.queued.set(peer, record)
+      return
+    }
     this.dialing.add(peer)
     this.counters.dials++
-    this.components.connectionManager.openConnection(addrs, { signal: AbortSignal.timeout(this.dialTimeoutMs) }).then(connection => {
+    this.dialWithin(addrs).then(connection => {
       this.failedAt.delete(peer)
       this.log('direct link to %s over %a', peer, connection.remoteAddr)
     }, err => {
       this.counters.dialFailures++
       this.failedAt.set(peer, Date.now())
+      this.lastDialError = `${peer}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`
       this.log('no direct link to %s (messages keep going through the hub) - %e', peer, err)
     }).finally(() => {
       this.dialing.delete(peer)
+      const next = this.queued.values().next()
+      if (next.done !== true) {
+        this.queued.delete(next.value.peerId.toString())
+        if (this.running) this.maybeDial(next.value)
+      }
     })
+  }
+
+  /**
+   * Dial, giving up after `dialTimeoutMs` even if the dial ignores its abort signal: one dial slot
+   * held forever would stop this node from dialing anyone else.
+   */
+  private async dialWithin (addrs: Multiaddr[]): Promise<Connection> {
+    const signal = AbortSignal.timeout(this.dialTimeoutMs)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new TimeoutError(`no WebRTC connection within ${this.dialTimeoutMs} ms`)) }, this.dialTimeoutMs + 1000)
+    })
+    try {
+      return await Promise.race([this.components.connectionManager.openConnection(addrs, { signal }), deadline])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** Close inbound WebRTC links beyond the cap (others dial us; we only bound what we accept). */

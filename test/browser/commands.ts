@@ -4,7 +4,14 @@
  * the same browser context, each loading `fixtures/tab.html` from vitest's vite server) and drive
  * the Node agents. Arguments and results are plain JSON.
  */
-import { sharedState, type NodeSwarm } from './shared-state.js'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { rendezvousOrder } from '../../src/agent/rendezvous.js'
+import { createHub } from '../../src/hub/index.js'
+import { sharedState, type BackboneSwarm, type NodeSwarm } from './shared-state.js'
+import { startTestAgent } from './test-agent.js'
+import type { TabLink, TabStartInit, WebRTCStats } from './fixtures/tab.js'
 import type { DecisionSummary, ProposeRequest } from './summary.js'
 import type { Page } from 'playwright'
 import type { BrowserCommand, BrowserCommandContext } from 'vitest/node'
@@ -29,12 +36,71 @@ declare module 'vitest/browser' {
     hubSubscribers: () => Promise<string[]>
     /** The hub closes its connections to a peer (as a network drop would). */
     hubHangUp: (peerId: string) => Promise<number>
+    /** The tab's open connections: peer, kind (`webrtc`, `relayed`, `websocket`...), limited or not, remote address. */
+    tabLinks: (tabId: string) => Promise<TabLink[]>
+    /** What the tab's WebRTC peer service did (announcements, records, dials, failures) and its addresses. */
+    tabWebRTCStats: (tabId: string) => Promise<WebRTCStats>
+    /** Start (once) two hubs linked by `peers` and Node agents that know both; their addresses and PeerIds. */
+    startBackbone: () => Promise<BackboneInfo>
+    /**
+     * Open a tab that knows both backbone hubs and prefers `hubIndex` (its key is picked so that its
+     * rendezvous order puts that hub first), with WebRTC on and host ICE candidates only.
+     */
+    openBackboneTab: (hubIndex: number) => Promise<{ tabId: string, peerId: string }>
+    /** The backbone's Node agent at `index` proposes and returns its decision. */
+    backboneNodePropose: (index: number, request: ProposeRequest) => Promise<DecisionSummary>
+    /** The decision the backbone's Node agent at `index` reached on a proposal. */
+    backboneNodeDecision: (index: number, proposalId: string) => Promise<DecisionSummary>
+    /** Stop one backbone hub (its agents and tabs fail over to the other). */
+    backboneStopHub: (hubIndex: number) => Promise<void>
   }
 }
 
+/** What `startBackbone` tells a test. */
+export interface BackboneInfo {
+  hubAddrs: string[]
+  hubIds: string[]
+  nodeAgents: string[]
+}
+
 /** Options of an agent started in an extra tab. */
-export interface TabInit {
-  redialDelayMs?: number
+export type TabInit = TabStartInit
+
+/** Node agents of the backbone; they vote this long after a proposal arrives, so a test can stop a hub mid-vote. */
+const BACKBONE_AGENTS = 2
+const BACKBONE_VOTE_DELAY_MS = 1500
+
+async function startBackboneSwarm (): Promise<BackboneSwarm> {
+  const first = await createHub()
+  const firstAddr = wsAddr(first.multiaddrs)
+  const second = await createHub({ peers: [firstAddr], redialDelayMs: 500 })
+  const hubs = [first, second]
+  const hubAddrs = [firstAddr, wsAddr(second.multiaddrs)]
+  const agents = []
+  for (let i = 0; i < BACKBONE_AGENTS; i++) agents.push(await startTestAgent({ hubs: hubAddrs, redialDelayMs: 500 }, BACKBONE_VOTE_DELAY_MS))
+  return { hubs, hubAddrs, agents }
+}
+
+function wsAddr (addrs: string[]): string {
+  const addr = addrs.find(a => a.includes('/ws/p2p/'))
+  if (addr === undefined) throw new Error(`the hub listens on no websocket address: ${addrs.join(', ')}`)
+  return addr
+}
+
+async function backbone (): Promise<BackboneSwarm> {
+  const pending = sharedState().backbone
+  if (pending === undefined) throw new Error('the backbone is not running: call startBackbone first')
+  return pending
+}
+
+/** A fresh key whose rendezvous order over `hubIds` puts `hubIds[preferred]` first (one in two keys does, for two hubs). */
+async function keyPreferring (hubIds: string[], preferred: number): Promise<string> {
+  for (;;) {
+    const key = await generateKeyPair('Ed25519')
+    if (rendezvousOrder(peerIdFromPrivateKey(key).toString(), hubIds)[0] === hubIds[preferred]) {
+      return uint8ArrayToString(privateKeyToProtobuf(key), 'base64')
+    }
+  }
 }
 
 async function swarm (): Promise<NodeSwarm> {
@@ -55,7 +121,7 @@ async function nodeAgent (index: number): Promise<NodeSwarm['agents'][number]> {
   return agent
 }
 
-const openTab: BrowserCommand<[hub: string, init?: TabInit]> = async (ctx: BrowserCommandContext, hub, init = {}) => {
+const openTab: BrowserCommand<[hub: string | string[], init?: TabInit]> = async (ctx: BrowserCommandContext, hub, init = {}) => {
   const state = sharedState()
   // the page the test runs in is served by vitest's vite server, which serves the fixture too
   const origin = new URL(ctx.page.url()).origin
@@ -97,5 +163,37 @@ export const browserCommands: Record<string, BrowserCommand<any>> = {
     const connections = hub.node.getConnections().filter(c => c.remotePeer.toString() === peerId)
     await Promise.all(connections.map(async c => { await c.close() }))
     return connections.length
-  }) satisfies BrowserCommand<[string]>
+  }) satisfies BrowserCommand<[string]>,
+  tabLinks: (async (_ctx, tabId: string) => tab(tabId).evaluate(() => window.consensusTab!.links())) satisfies BrowserCommand<[string]>,
+  tabWebRTCStats: (async (_ctx, tabId: string) => tab(tabId).evaluate(() => window.consensusTab!.webrtcStats())) satisfies BrowserCommand<[string]>,
+  startBackbone: (async () => {
+    const state = sharedState()
+    state.backbone ??= startBackboneSwarm()
+    const { hubs, hubAddrs, agents } = await state.backbone
+    return { hubAddrs, hubIds: hubs.map(h => h.peerId), nodeAgents: agents.map(a => a.peerId) }
+  }) satisfies BrowserCommand<[]>,
+  openBackboneTab: (async (ctx, hubIndex: number) => {
+    const { hubs, hubAddrs } = await backbone()
+    const privateKey = await keyPreferring(hubs.map(h => h.peerId), hubIndex)
+    // its own hub first, though the agent orders them by rendezvous anyway
+    const ordered = [hubAddrs[hubIndex]!, ...hubAddrs.filter((_, i) => i !== hubIndex)]
+    // redialDelayMs is also how long the agent keeps a second hub connection before hanging it up; a
+    // WebRTC dial to a tab behind the other hub opens one for its signalling, and 500 ms cut some short
+    return openTab(ctx, ordered, { privateKey, redialDelayMs: 10_000, rtcConfiguration: { iceServers: [] } })
+  }) satisfies BrowserCommand<[number]>,
+  backboneNodePropose: (async (_ctx, index: number, request: ProposeRequest) =>
+    (await backboneAgent(index)).propose(request)) satisfies BrowserCommand<[number, ProposeRequest]>,
+  backboneNodeDecision: (async (_ctx, index: number, proposalId: string) =>
+    (await backboneAgent(index)).decision(proposalId)) satisfies BrowserCommand<[number, string]>,
+  backboneStopHub: (async (_ctx, hubIndex: number) => {
+    const hub = (await backbone()).hubs[hubIndex]
+    if (hub === undefined) throw new Error(`no backbone hub ${hubIndex}`)
+    await hub.stop()
+  }) satisfies BrowserCommand<[number]>
+}
+
+async function backboneAgent (index: number): Promise<BackboneSwarm['agents'][number]> {
+  const agent = (await backbone()).agents[index]
+  if (agent === undefined) throw new Error(`no backbone Node agent ${index}`)
+  return agent
 }

@@ -46,5 +46,13 @@ export default async function setup (project: TestProject): Promise<() => Promis
     const { hub, agents } = await stopping!
     await Promise.all(agents.map(async a => { await a.stop() }))
     await hub.stop()
+    const backbone = state.backbone
+    state.backbone = undefined
+    if (backbone !== undefined) {
+      const { hubs, agents: backboneAgents } = await backbone
+      await Promise.all(backboneAgents.map(async a => { await a.stop() }))
+      // a hub the test stopped already resolves at once
+      await Promise.all(hubs.map(async h => { await h.stop() }))
+    }
   }
 }

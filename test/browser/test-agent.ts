@@ -3,7 +3,7 @@
  * `createAgent`, voting by script, remembering every decision it sees.
  */
 import { createAgent, type AgentInit, type ConsensusAgent } from '../../src/agent/index.js'
-import { WeightedAlgorithm } from '../../src/index.js'
+import { WeightedAlgorithm, type ProposalView } from '../../src/index.js'
 import { payloadOf, scriptedVoter, summarize, type DecisionSummary, type ProposeRequest } from './summary.js'
 
 /** An agent plus what it decided. */
@@ -19,10 +19,14 @@ export interface TestAgent {
   stop: () => Promise<void>
 }
 
-/** Start an agent that votes by script (see `scriptedVoter`); `init` goes to `createAgent`. */
-export async function startTestAgent (init: AgentInit = {}): Promise<TestAgent> {
+/** Start an agent that votes by script (see `scriptedVoter`), `voteDelayMs` after it sees a proposal; `init` goes to `createAgent`. */
+export async function startTestAgent (init: AgentInit = {}, voteDelayMs = 0): Promise<TestAgent> {
   let self = ''
-  const node = await createAgent({ ...init, consensus: { voter: scriptedVoter(() => self), ...init.consensus } })
+  const scripted = scriptedVoter(() => self)
+  const voter = voteDelayMs > 0
+    ? async (proposal: ProposalView) => { await new Promise(resolve => setTimeout(resolve, voteDelayMs)); return scripted(proposal) }
+    : scripted
+  const node = await createAgent({ ...init, consensus: { voter, ...init.consensus } })
   self = node.peerId.toString()
   const decisions = new Map<string, Promise<DecisionSummary>>()
   const waiters = new Map<string, Array<() => void>>()
