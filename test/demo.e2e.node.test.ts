@@ -518,10 +518,21 @@ describe('the built demo page in headless chromium', () => {
       expect(bytes).toEqual(encodeCertificate(held))
       await page.click('#live-cert-close')
 
-      // dropped back in (through the file input): checked offline, it verifies
-      await page.setInputFiles('#live-cert-file', { name: 'mine.cbor', mimeType: 'application/cbor', buffer: Buffer.from(bytes) })
+      // dropped back in on the drop zone: checked offline, it verifies
+      const dataTransfer = await page.evaluateHandle((data) => {
+        const transfer = new DataTransfer()
+        transfer.items.add(new File([new Uint8Array(data)], 'mine.cbor', { type: 'application/cbor' }))
+        return transfer
+      }, [...bytes])
+      await page.dispatchEvent('#live-drop', 'drop', { dataTransfer })
       await expect.poll(async () => view.locator('.verdict').getAttribute('data-verified')).toBe('true')
       expect(await view.textContent()).toContain('file mine.cbor')
+      expect(await view.locator('li.part[data-ok="true"]').count()).toBe(parts)
+      await page.click('#live-cert-close')
+      // and picked with the file input, the same
+      await page.setInputFiles('#live-cert-file', { name: 'picked.cbor', mimeType: 'application/cbor', buffer: Buffer.from(bytes) })
+      await expect.poll(async () => view.textContent()).toContain('file picked.cbor')
+      expect(await view.locator('.verdict').getAttribute('data-verified')).toBe('true')
       await page.click('#live-cert-close')
 
       // one byte of an ack's signature changed: that ack is marked, and the certificate proves nothing
