@@ -5,6 +5,7 @@
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { InvalidParametersError } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgent, type ConsensusAgent } from '../src/agent/index.js'
 import { createHub, type ConsensusHub, type HubAgentEvent } from '../src/hub/index.js'
@@ -108,5 +109,26 @@ describe('createHub options', () => {
     await expect(createHub({ port: 1.5 })).rejects.toThrow(/port must be an integer in 0…65535/)
     await expect(createHub({ host: 'example.com' })).rejects.toThrow(/host must be an IP address/)
     await expect(createHub({ host: '300.1.1.1' })).rejects.toThrow(/host must be an IP address/)
+  })
+
+  it('refuses bad backbone peers, delays and hub counts at the call, with what it expected', async () => {
+    await expect(createHub({ peers: ['hub-b:9090'] })).rejects.toThrow(InvalidParametersError)
+    await expect(createHub({ peers: ['/ip4/127.0.0.1/tcp/9090/ws'] })).rejects.toThrow(/peer address .* must end in \/p2p\/<peer id>/)
+    await expect(createHub({ peers: 'x' as any })).rejects.toThrow(/must be an array/)
+    await expect(createHub({ redialDelayMs: 0 })).rejects.toThrow(/redialDelayMs must be a finite number > 0/)
+    await expect(createAgent({ hubConnections: 0 })).rejects.toThrow(/hubConnections must be an integer ≥ 1 \(or Infinity: every hub\), got 0/)
+    await expect(createAgent({ hubConnections: 1.5 })).rejects.toThrow(InvalidParametersError)
+  })
+
+  it('skips its own address among its peers, so every hub of a backbone can be given the same list', async () => {
+    const privateKey = await generateKeyPair('Ed25519')
+    const own = `/ip4/127.0.0.1/tcp/1/ws/p2p/${peerIdFromPrivateKey(privateKey).toString()}`
+    const hub = await createHub({ privateKey, peers: [own] })
+    try {
+      expect(hub.peerAddresses).toEqual([])
+      expect(hub.peers()).toEqual([])
+    } finally {
+      await hub.stop()
+    }
   })
 })
