@@ -204,6 +204,9 @@ export class LivePanel {
     const agent = this.agent
     const peers = this.electorate()
     this.picture?.roster(peers)
+    // this tab first, then by name
+    const own = agent?.peerId.toString()
+    peers.sort((a, b) => Number(b === own) - Number(a === own) || this.names.name(a).localeCompare(this.names.name(b)))
     const links = agent === undefined ? new Map() : linkLabels(agent)
     const self = agent?.peerId.toString()
     const direct = [...links.values()].filter(l => l === 'direct').length

@@ -108,7 +108,11 @@ export class ProposalCard {
     const left = view.deadline - Date.now()
     const advanced = advancedOf(view.payload)
     const description = descriptionOf(view.payload)
-    const voters = view.electorate.map(m => {
+    // this tab first, then by name
+    const self = this.ctx.self
+    const members = [...view.electorate]
+      .sort((a, b) => Number(b.id === self) - Number(a.id === self) || this.ctx.nameOf(a.id).localeCompare(this.ctx.nameOf(b.id)))
+    const voters = members.map(m => {
       const vote = this.votes.get(m.id)
       const words = vote === undefined ? 'not yet' : describeBallot(vote, view.choices)
       const me = m.id === this.ctx.self ? ' self' : ''
