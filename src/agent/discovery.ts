@@ -103,14 +103,34 @@ export interface WebRTCPeersComponents {
   pubsub?: PeersPubSub
 }
 
-/** Counters of a {@link WebRTCPeers} service, for tests and diagnostics. */
+/** What the `webrtcPeers` service of a node did so far, for tests, diagnostics and the demo. */
 export interface WebRTCPeersCounters {
+  /** records of this node published */
   announced: number
+  /** records of other peers accepted (well formed, well signed, newer than the last one seen) */
   recordsAccepted: number
+  /** records rejected (malformed or badly signed: not forwarded) */
   recordsRejected: number
+  /** WebRTC dials started */
   dials: number
+  /** WebRTC dials that failed (the two peers keep talking through the hubs) */
   dialFailures: number
+  /** inbound WebRTC links closed because this node had `maxDirectLinks` already */
   inboundClosed: number
+}
+
+/** The `webrtcPeers` service of a node (`node.services.webrtcPeers`), as users see it. */
+export interface WebRTCPeersStatus {
+  /** The topic the peer records travel on (`<consensus topic>/webrtc-peers`). */
+  readonly topic: string
+  /** Most direct WebRTC links the node keeps. */
+  readonly maxDirectLinks: number
+  /** What the service did so far. */
+  readonly counters: Readonly<WebRTCPeersCounters>
+  /** Why the last failed WebRTC dial failed, if one did. */
+  readonly lastDialError: string | undefined
+  /** The node's open direct WebRTC links. */
+  directLinks: () => Connection[]
 }
 
 const DOMAIN = uint8ArrayFromString('libp2p-consensus/webrtc-peer-record/v1\n')
@@ -139,7 +159,7 @@ function positiveInteger (name: string, value: number | undefined, fallback: num
 }
 
 /** The service behind {@link webrtcPeers}. */
-export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
+export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable, WebRTCPeersStatus {
   readonly [peerDiscoverySymbol] = this
   readonly [Symbol.toStringTag] = 'libp2p-consensus/webrtc-peers'
   readonly [serviceCapabilities]: string[] = ['@libp2p/peer-discovery']

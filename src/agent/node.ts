@@ -13,18 +13,21 @@ import {
   connectionManagerOptions, consensus, consensusGossipsub, topicFor,
   type Consensus, type ConsensusInit, type ConsensusPubSub, type GossipsubPreset
 } from '../libp2p/index.js'
-import { peersTopicFor, webrtcPeers, type WebRTCPeers } from './discovery.js'
+import { peersTopicFor, webrtcPeers, type WebRTCPeersStatus } from './discovery.js'
 import { isBrowser, WEBRTC_LISTEN, webrtcTransports } from './webrtc.js'
 import type { ConnectionGater, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 /** The services of a node made by {@link createConsensusNode} (a type, not an interface: libp2p's `ServiceMap` wants an index signature). */
 export type ConsensusNodeServices = {
+  /** libp2p's identify: which protocols and addresses a peer has (gossipsub and the relay need it). */
   identify: Identify
+  /** gossipsub, configured by `consensusGossipsub` for the node's preset. */
   pubsub: ConsensusPubSub
+  /** The consensus service: propose, vote, decide. */
   consensus: Consensus
-  /** Announces this node's WebRTC addresses and dials WebRTC peers (relays the records on a hub). */
-  webrtcPeers: WebRTCPeers
+  /** Announces this node's WebRTC addresses and dials WebRTC peers (every node relays the records). */
+  webrtcPeers: WebRTCPeersStatus
 }
 
 /** A libp2p node running the consensus service (`node.services.consensus`). */
