@@ -122,6 +122,9 @@ export class LivePanel {
     try {
       this.agent = await createAgent({
         hubs: info.hubs,
+        // a tab often coordinates: on two hubs at once, a hub that stops mid-vote loses it nothing
+        // (with one, what arrives while it fails over to the next is missed until a re-send)
+        hubConnections: Math.min(2, info.hubs.length),
         privateKey: key,
         ...(this.datastore === undefined ? {} : { datastore: this.datastore }),
         consensus: {
@@ -146,7 +149,7 @@ export class LivePanel {
       const up = this.hubsUp()
       const all = this.hubs.length
       const spare = all - up
-      const words = all > 1 ? `connected · ${spare} more hub${spare === 1 ? '' : 's'} to fail over to` : 'connected'
+      const words = all === 1 ? 'connected' : spare === 0 ? `connected to ${up} hubs` : `connected to ${up} of ${all} hubs`
       this.setState(up > 0 ? 'connected' : 'connecting', up > 0 ? words : 'reconnecting to a hub…')
       this.renderPeers()
     }
@@ -220,7 +223,7 @@ export class LivePanel {
         `<span class="kind">${escapeXml(role)}</span></span>` +
         (link === undefined ? '' : `<span class="link ${link.replace(' ', '-')}">${LINK_WORDS[link as keyof typeof LINK_WORDS]}</span>`) + '</li>'
     }).join('')
-    // an agent stays on one hub at a time (its own pick among them) and fails over to the next when it goes
+    // a tab stays on two hubs at most (its own pick among them) and fails over to the next when one goes
     const connected = new Set(agent?.getConnections().map(c => c.remotePeer.toString()) ?? [])
     byId('live-hubs').innerHTML = this.hubs.map(h => {
       const id = hubPeerId(h)
