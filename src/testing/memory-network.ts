@@ -36,11 +36,17 @@ export type SendKind = 'broadcast' | 'direct'
 
 /** One line of a network trace. */
 export interface TraceEvent {
+  /** when, ms on the network's clock */
   at: number
+  /** what happened */
   event: 'send' | 'drop' | 'deliver' | 'duplicate'
+  /** sender */
   from: string
+  /** receiver */
   to: string
+  /** message size */
   bytes: number
+  /** the receiver's verdict, on delivery */
   verdict?: Verdict['result']
   /** how the message was sent */
   via?: SendKind
@@ -54,10 +60,15 @@ export type Reachability = (from: string, to: string) => boolean
 
 /** Counts since the network was made. */
 export interface NetworkCounters {
+  /** messages handed to the network */
   sent: number
+  /** delivered to a handler */
   delivered: number
+  /** lost (loss, partition, crash) */
   dropped: number
+  /** delivered twice on purpose */
   duplicated: number
+  /** rejected by the receiver's handler */
   rejected: number
   /** sends made point to point (`Coordinator.send`), a subset of `sent` */
   sentDirect: number
@@ -86,8 +97,11 @@ function checkShare (value: number | undefined, name: string): number {
  * ```
  */
 export class MemoryNetwork {
+  /** the clock delays are scheduled on (virtual in simulations) */
   readonly clock: Clock
+  /** every send, drop, delivery and duplicate, when `recordTrace` is on */
   readonly trace: TraceEvent[] = []
+  /** counts since the network was made */
   readonly counters: NetworkCounters = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, rejected: 0, sentDirect: 0, deliveredDirect: 0 }
   /** Optional hook to drop chosen sends (staged faults). */
   filter: SendFilter | undefined

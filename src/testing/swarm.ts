@@ -17,6 +17,7 @@ type RequestArgs = Parameters<ConsensusManager['requestConsensus']>
 /** {@link SimulatedSwarm.request} ended without a result: the request failed, or virtual time ran out of timers first. */
 export class NoResultError extends Error {
   static override name = 'NoResultError'
+  /** `'NoResultError'` */
   override name = 'NoResultError'
 }
 
@@ -31,13 +32,17 @@ export async function simulatedIdentity (index: number): Promise<Identity> {
 
 /** One simulated agent. */
 export interface SimulatedAgent {
+  /** its index in the swarm */
   index: number
+  /** its Ed25519 identity (the same for an index in every run) */
   identity: Identity
+  /** its running manager (replaced on restart) */
   manager: ConsensusManager
   /** this agent's clock offset from shared time, ms */
   skewMs: number
   /** decisions this agent reached, by proposal id */
   decisions: Map<string, ConsensusResult>
+  /** whether it is crashed now */
   crashed: boolean
   /** what the agent keeps across restarts; `undefined` for an agent that is not {@link SwarmInit.persistent} */
   datastore: MemoryDatastore | undefined
@@ -73,8 +78,11 @@ export interface SwarmInit extends MemoryNetworkInit {
  * ```
  */
 export class SimulatedSwarm {
+  /** the shared virtual clock */
   readonly clock: VirtualClock
+  /** the network every agent is on */
   readonly network: MemoryNetwork
+  /** every agent, by index */
   readonly agents: SimulatedAgent[]
 
   private readonly init: SwarmInit
