@@ -3,7 +3,8 @@
  * baseline measured in the same run (or a fixed goal where there is no baseline to run). See
  * bench/README.md for what each section measures and the latest figures.
  *
- *   npm run bench                                  # every section (~4.5 min on 2 quiet cores, 9 at load 5–8)
+ *   npm run bench                                  # every section (~5 min on 2 quiet cores: 296 s for bench/results.json,
+ *                                                  # before the demo section's ~40 s; 9 at load 5–8)
  *   npm run bench -- --sections ingest,tally       # some sections
  *   npm run bench -- --sizes 10 --rounds 6         # latency flags pass through (see bench/latency.ts)
  *   npm run bench -- --sections latency --topologies mesh-latency --link-latency-ms 20   # real libp2p, delayed links
