@@ -58,10 +58,10 @@ export interface AgentInit {
    * Consensus traffic does not depend on which hub an agent uses: hubs linked by `peers` relay
    * everything between them.
    *
-   * Use 2 for an agent that coordinates proposals: with one hub, votes sent while it fails over
-   * (the few hundred milliseconds until its next hub has it in its mesh) reach it only with the
-   * after-deadline re-send, and the round may close at the deadline as `timeout`; with two, losing
-   * one hub loses nothing.
+   * What an agent misses while it fails over (the few hundred milliseconds until its next hub has it
+   * in its gossipsub mesh) it pulls from that hub as soon as it subscribes there: all the hub holds of
+   * each proposal still open, which the agent then publishes on. With 2, losing one hub does not even
+   * open that gap: worth it for an agent that coordinates many proposals.
    *
    * @default 1
    */

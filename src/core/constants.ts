@@ -30,6 +30,8 @@ export const MAX_EARLY_PROPOSALS = 64
 export const UNKNOWN_PROPOSAL_PULL_INTERVAL_MS = 250
 /** Recent decisions a catch-up answer carries the proofs of. */
 export const CATCH_UP_DECISIONS = 32
+/** Open proposals a catch-up also pulls from the peer (the newest first held), each answered with all it holds of them. */
+export const CATCH_UP_OPEN_PROPOSALS = 16
 /** A peer is answered one catch-up per this interval. */
 export const CATCH_UP_INTERVAL_MS = 5_000
 /** Re-send periods (Δ each) after the pinned closers' rounds before a requester is answered "unconfirmed" (the rounds go on). */

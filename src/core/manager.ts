@@ -9,6 +9,7 @@ import {
 import { PeerLimiter } from '../limiter.js'
 import { isVoteType, isVotingType, VoteType, votingTypeOf, VotingType, type Ballot, type CborRecord } from '../types.js'
 import { CATCH_UP_PROPOSAL_ID } from '../wire/catch-up.js'
+import { idKey } from '../wire/ids.js'
 import { decodeMessage, sealedSize, sealMessage, verifyMessage, type AnyOpened } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { systemClock } from '../clock.js'
@@ -264,12 +265,17 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
 
   /**
    * Ask `peerId` for the proofs of its recent decisions — what a peer that joins late (or restarts)
-   * does to learn what was decided while it was away. Each proof is verified like any message.
+   * does to learn what was decided while it was away — and for what it holds of each proposal still
+   * open here (at most {@link C.CATCH_UP_OPEN_PROPOSALS}, the newest): a peer that failed over to
+   * another hub mid-vote gets the votes gossiped while it was between hubs, which gossipsub never
+   * re-sends to a newly grafted peer. Each message is verified like any other.
    */
   async catchUp (peerId: string): Promise<void> {
     if (!this.running) throw new NotStartedError('call start() before catchUp()')
     // list what we already hold, so the answer carries only what we missed
     await this.core.outbox.pull(CATCH_UP_PROPOSAL_ID, this.rounds.recentlyDecided(C.CATCH_UP_HAVE), peerId)
+    const open = [...this.rounds.values()].filter(round => round.open).slice(-C.CATCH_UP_OPEN_PROPOSALS)
+    for (const round of open) await this.core.outbox.pull(round.key, [], peerId)
   }
 
   /**
@@ -297,6 +303,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     const reactions: Reactions = []
     try {
       const verdict = await dispatch(this.core, opened, from, reactions)
+      if (options.direct === true && verdict.result === 'accept') this.relayDirect(opened)
       if (reactions.length > 0) {
         if (options.defer === undefined) await react(reactions)
         else {
@@ -318,6 +325,14 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       this.core.log.error('failed to process %s from %s: %e', opened.body.type, from, err)
       return ignore('internal-error')
     }
+  }
+
+  /** A new message that came point to point, of a proposal still open here: publish it, since no one else relays it. */
+  private relayDirect (opened: AnyOpened): void {
+    const { type } = opened.body
+    if (type === 'want' || type === 'presence') return
+    const key = type === 'proposal' ? opened.key : idKey(opened.body.proposal)
+    if (this.rounds.get(key)?.open === true) void this.core.outbox.broadcast(opened)
   }
 
   /** Process a message and run its reactions at once (our own messages, replay, held messages). */

@@ -47,8 +47,8 @@ export class ConsensusMetrics {
         return (handler: MessageHandler | undefined) => {
           target.setHandler(handler === undefined
             ? undefined
-            : async (bytes, from) => {
-              const verdict = await handler(bytes, from)
+            : async (bytes, from, options) => {
+              const verdict = await handler(bytes, from, options)
               messages.increment({ [`${verdict.result}_${verdict.reason}`]: true })
               return verdict
             })

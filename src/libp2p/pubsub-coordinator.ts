@@ -390,7 +390,7 @@ export class PubSubCoordinator implements Coordinator {
     }
     const handler = this.handler
     if (handler === undefined) return
-    const verdict = await handler(frame, from)
+    const verdict = await handler(frame, from, { direct: true })
     if (verdict.result === 'reject') this.log('rejected a direct message from %s: %s', from, verdict.reason)
   }
 }

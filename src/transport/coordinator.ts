@@ -168,6 +168,13 @@ export interface HandlerOptions {
    * on that work. When absent, the handler finishes that work before it resolves.
    */
   defer?(work: () => Promise<void>): void
+  /**
+   * The message came over a point-to-point stream (a pull answer, a roster), not the topic, so
+   * nobody relays it: a new message of a proposal still open here is published on the topic by the
+   * handler. That is how what one peer held reaches the peers that lost it when a hub went away
+   * mid-vote (gossipsub never re-sends a message it has seen, so a re-publish by its author is a no-op).
+   */
+  direct?: boolean
 }
 
 /** Receives every inbound message with the peer it came from (the relayer, not necessarily the author). */
