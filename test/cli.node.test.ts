@@ -178,8 +178,9 @@ describe('libp2p-consensus CLI', () => {
     const started = Date.now()
     // one voter (the hub) is on the topic: five never come
     const run = await runCli(['propose', '--hub', hubAddr, '{"action":"deploy"}', '--min-peers', '5', '--timeout', '1000', '--json'])
-    // the wait was a fixed 15 s before it honoured --timeout; starting the CLI through tsx takes a few seconds
-    expect(Date.now() - started).toBeLessThan(12_000)
+    // the wait was a fixed 15 s before it honoured --timeout: a run that waited so would take longer
+    // than 15 s; starting the CLI through tsx takes 2-3 s alone, more on a loaded machine
+    expect(Date.now() - started).toBeLessThan(15_000)
     expect(run.code).toBe(1)
     expect(run.stdout).toBe('')
     const error = JSON.parse(run.stderr)
