@@ -184,6 +184,8 @@ export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implemen
   /** records waiting for a dial slot, oldest first */
   private readonly queued = new Map<string, PeerRecordMessage>()
   private readonly failedAt = new Map<string, number>()
+  /** when this node last answered a peer's record with its own (once per announce interval per peer) */
+  private readonly answeredAt = new Map<string, number>()
   /** Why the last failed dial failed (diagnostics: WebRTC failures are otherwise silent, by design). */
   lastDialError: string | undefined
   private seq = 0
@@ -223,6 +225,9 @@ export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implemen
     this.components.events.addEventListener('self:peer:update', this.onSelfUpdate)
     this.components.events.addEventListener('connection:open', this.onConnectionOpen)
     this.interval = setInterval(() => { this.announce() }, this.announceIntervalMs)
+    // a Node process is not kept alive by announcements alone (browsers' timers are plain numbers)
+    const timer: unknown = this.interval
+    if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') timer.unref()
     this.announce()
   }
 
@@ -244,6 +249,8 @@ export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implemen
     clearTimeout(this.pendingAnnounce)
     this.interval = undefined
     this.pendingAnnounce = undefined
+    this.queued.clear()
+    this.answeredAt.clear()
   }
 
   /** This node's open direct WebRTC links. */
@@ -331,7 +338,12 @@ export class WebRTCPeers extends TypedEventEmitter<PeerDiscoveryEvents> implemen
     if (links.length + this.dialing.size >= this.maxDirectLinks) return
     // the PeerId that sorts first dials; the other answers with its record so the first hears of it
     if (this.components.peerId.toString() > peer) {
-      this.announce()
+      const answered = this.answeredAt.get(peer)
+      if (answered === undefined || Date.now() - answered >= this.announceIntervalMs) {
+        if (this.answeredAt.size >= MAX_REMEMBERED_PEERS) this.answeredAt.delete(this.answeredAt.keys().next().value as string)
+        this.answeredAt.set(peer, Date.now())
+        this.announce()
+      }
       return
     }
     const failed = this.failedAt.get(peer)
