@@ -74,10 +74,11 @@ describe('six tabs behind two linked hubs', () => {
     const tabIds = new Set(allTabs().map(t => t.peerId))
     // six tabs, at most 8 direct links each: every pair links (the PeerId that sorts first dials).
     // A dial that fails (a signalling exchange cut short, seen now and then here) is retried 10 s
-    // later, when the next record of that peer arrives: the mesh may take a few tens of seconds
+    // later, when the next record of that peer arrives: the mesh took 22–52 s here (52 s with the
+    // two cores loaded by other suites)
     for (const t of allTabs()) {
       const others = [...tabIds].filter(id => id !== t.peerId).sort()
-      await expect.poll(async () => (await directPeers(t.tabId)).filter(id => tabIds.has(id)).sort(), { timeout: 60_000, interval: 250 })
+      await expect.poll(async () => (await directPeers(t.tabId)).filter(id => tabIds.has(id)).sort(), { timeout: 90_000, interval: 250 })
         .toEqual(others)
     }
     const firsts = await Promise.all(allTabs().map(async t => (await commands.tabWebRTCStats(t.tabId)).firstDirectLinkMs))
@@ -88,7 +89,7 @@ describe('six tabs behind two linked hubs', () => {
     const toPeer = links.filter(l => l.peerId === tabs[1]![0]!.peerId)
     expect(toPeer.some(l => l.kind === 'webrtc' && !l.limited)).toBe(true)
     expect(toPeer.filter(l => l.kind === 'relayed').every(l => l.limited)).toBe(true)
-  }, 120_000)
+  }, 150_000)
 
   it('a tab coordinates: the decision reaches every tab and Node agent with one certificate', async () => {
     const coordinator = tabs[0]![0]!
