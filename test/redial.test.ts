@@ -151,6 +151,24 @@ describe('ConnectionKeeper', () => {
     keeper.stop()
   })
 
+  it('leaves alone a connection to another hub that it did not dial (a WebRTC dial through that hub\'s relay)', async () => {
+    const { node, keeper, clock } = setup([0, 1, 2, 3], 1)
+    await keeper.start()
+    // something else (libp2p dialing a tab's /p2p-circuit address behind hub 2) connects to hub 2
+    node.open.set(names[2]!, ids.get(names[2]!)!)
+    node.safeDispatchEvent('peer:connect', { detail: ids.get(names[2]!)! })
+    await run(clock, 5000)
+    expect(keeper.connected()).toEqual([names[0], names[2]])
+    // its own hub drops: hub 2 is a hub link meanwhile (no fallback dialed), and the preferred one is redialed
+    node.drop(names[0]!)
+    await run(clock, 100)
+    expect(keeper.connected()).toEqual([names[2]])
+    await run(clock, 3000)
+    expect(keeper.connected()).toEqual([names[0], names[2]])
+    expect(node.dials.filter(id => id === names[1])).toEqual([])
+    keeper.stop()
+  })
+
   it('fails over at once when its hub goes, and retries the preferred one with doubling backoff', async () => {
     const { node, keeper, clock } = setup([0, 1, 2, 3], 1)
     await keeper.start()

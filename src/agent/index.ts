@@ -28,6 +28,7 @@ import type { Datastore } from 'interface-datastore'
 export { createConsensusNode, connectFullMesh, type ConsensusNode, type ConsensusNodeInit, type ConsensusNodeServices } from './node.js'
 export { connectionKind, linkKinds, isWebRTCLink, type LinkKind } from './webrtc.js'
 export { rendezvousOrder } from './rendezvous.js'
+export { peersTopicFor, type WebRTCPeersStatus, type WebRTCPeersCounters } from './discovery.js'
 
 /** A libp2p node running the consensus service (`agent.services.consensus`), made by {@link createAgent}. */
 export type ConsensusAgent = ConsensusNode
@@ -124,6 +125,13 @@ export interface AgentInit {
   webrtc?: boolean
   /** ICE servers and other WebRTC settings, used with `webrtc` on (default: `@libp2p/webrtc`'s public STUN servers). */
   rtcConfiguration?: RTCConfiguration
+  /**
+   * Most direct WebRTC links this agent keeps (dialed and accepted); inbound ones beyond it are
+   * closed, and an agent at the cap stops announcing itself (see `ConsensusNodeInit.maxDirectLinks`).
+   *
+   * @default 8
+   */
+  maxDirectLinks?: number
 }
 
 /** `init.consensus` with `init.name` and `init.role` in it; the two places may not disagree. */
@@ -173,6 +181,7 @@ export async function createAgent (init: AgentInit = {}): Promise<ConsensusAgent
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
     ...(init.webrtc === undefined ? {} : { webrtc: init.webrtc }),
     ...(init.rtcConfiguration === undefined ? {} : { rtcConfiguration: init.rtcConfiguration }),
+    ...(init.maxDirectLinks === undefined ? {} : { maxDirectLinks: init.maxDirectLinks }),
     ...(init.allowLocalHubs === false || hubs.length === 0 ? {} : { connectionGater: hubGater(hubs.flatMap(h => h.addrs)) })
   })
   const byId = new Map(hubs.map(h => [h.peerId, h]))

@@ -102,7 +102,9 @@ export type KeeperNode = Pick<Libp2p, 'status' | 'dial' | 'hangUp' | 'getConnect
  * - A preferred peer (among the first `connections`) that is not connected is retried with
  *   backoff (`baseDelayMs`, doubling up to `maxDelayMs`) for as long as the keeper runs. When it
  *   is back, the least preferred surplus connection is closed after `settleMs`: the node moves
- *   back, so that a swarm spread over its hubs by preference spreads the same way again.
+ *   back, so that a swarm spread over its hubs by preference spreads the same way again. Only
+ *   connections the keeper dialed itself are closed so: one that something else opened to a kept
+ *   peer (a WebRTC dial through that hub's circuit relay) stays.
  * - Other peers are dialed only while fewer than `connections` are connected; one that failed
  *   waits out its backoff before it is tried again.
  */
@@ -120,6 +122,12 @@ export class ConnectionKeeper {
   private readonly waiting = new Map<string, unknown>()
   private readonly delays = new Map<string, number>()
   private readonly tried = new Set<string>()
+  /**
+   * peers this keeper dialed and that are still connected: only those count as surplus. A
+   * connection something else opened to one of the peers (a WebRTC dial through that hub's relay,
+   * say) is not the keeper's to close.
+   */
+  private readonly ours = new Set<string>()
   /** peers whose connection this keeper closed itself (not a failure: no backoff) */
   private readonly hungUp = new Set<string>()
   private surplusTimer: unknown
@@ -186,6 +194,7 @@ export class ConnectionKeeper {
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peer = this.find(evt.detail)
     if (peer === undefined) return
+    this.ours.delete(peer.peerId)
     // a peer that just went away is not dialed again at once (it would most likely fail): it waits
     // out its backoff while the next one takes its place
     if (!this.hungUp.delete(peer.peerId)) this.backOff(peer)
@@ -214,7 +223,7 @@ export class ConnectionKeeper {
       this.dial(peer)
       wanted--
     }
-    if (connected.length > this.keep) this.scheduleSurplusHangUp()
+    if (this.surplus().length > 0) this.scheduleSurplusHangUp()
     this.checkReady(connected)
   }
 
@@ -228,6 +237,7 @@ export class ConnectionKeeper {
     this.tried.add(peer.peerId)
     this.node.dial(peer.addrs).then(() => {
       this.delays.delete(peer.peerId)
+      this.ours.add(peer.peerId)
     }, () => {
       this.backOff(peer)
     }).finally(() => {
@@ -252,13 +262,18 @@ export class ConnectionKeeper {
     this.surplusTimer = this.clock.setTimeout(() => {
       this.surplusTimer = undefined
       if (!this.active) return
-      for (const peerId of this.connected().slice(this.keep)) {
+      for (const peerId of this.surplus()) {
         const peer = this.peers.find(p => p.peerId === peerId)
         if (peer === undefined) continue
         this.hungUp.add(peerId)
         this.node.hangUp(peer.addrs[0] as Multiaddr).catch(() => { this.hungUp.delete(peerId) })
       }
     }, this.settleMs)
+  }
+
+  /** Connections this keeper made beyond `connections`, least preferred last: the ones to close. */
+  private surplus (): string[] {
+    return this.connected().filter(id => this.ours.has(id)).slice(this.keep)
   }
 
   private checkReady (connected: string[]): void {
