@@ -177,9 +177,9 @@ export const browserCommands: Record<string, BrowserCommand<any>> = {
     const privateKey = await keyPreferring(hubs.map(h => h.peerId), hubIndex)
     // its own hub first, though the agent orders them by rendezvous anyway
     const ordered = [hubAddrs[hubIndex]!, ...hubAddrs.filter((_, i) => i !== hubIndex)]
-    // redialDelayMs is also how long the agent keeps a second hub connection before hanging it up; a
-    // WebRTC dial to a tab behind the other hub opens one for its signalling, and 500 ms cut some short
-    return openTab(ctx, ordered, { privateKey, redialDelayMs: 10_000, rtcConfiguration: { iceServers: [] } })
+    // a WebRTC dial to a tab behind the other hub opens a connection to that hub for its signalling:
+    // the agent's connection keeper leaves it alone (it closes only surplus connections it dialed)
+    return openTab(ctx, ordered, { privateKey, redialDelayMs: 500, rtcConfiguration: { iceServers: [] } })
   }) satisfies BrowserCommand<[number]>,
   backboneNodePropose: (async (_ctx, index: number, request: ProposeRequest) =>
     (await backboneAgent(index)).propose(request)) satisfies BrowserCommand<[number, ProposeRequest]>,
