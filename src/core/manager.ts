@@ -133,6 +133,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       requests: this.requests,
       stats: this.stats,
       catchUps: PeerLimiter.oncePer(C.CATCH_UP_INTERVAL_MS, clock),
+      fromTopic: new WeakSet(),
       replaying: false,
       remember: async (proposalKey, message) => { if (!core.replaying) await store.save(proposalKey, message) },
       // not while replaying the store (those were dispatched before the restart), nor when nobody
@@ -302,7 +303,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (opened.body.ns !== this.namespace) return reject('wrong-namespace')
     const reactions: Reactions = []
     try {
-      const verdict = await dispatch(this.core, opened, from, reactions)
+      const verdict = await dispatch(this.core, opened, from, reactions, options.direct === false)
       if (options.direct === true && verdict.result === 'accept') this.relayDirect(opened)
       if (reactions.length > 0) {
         if (options.defer === undefined) await react(reactions)

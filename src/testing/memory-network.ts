@@ -1,7 +1,7 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { systemClock, type Clock } from '../clock.js'
 import { SeededRandom } from './random.js'
-import type { Coordinator, MessageHandler, TopologyInfo, Verdict } from '../transport/coordinator.js'
+import type { Coordinator, HandlerOptions, MessageHandler, TopologyInfo, Verdict } from '../transport/coordinator.js'
 
 /** Fault knobs of a {@link MemoryNetwork}; all default to a perfect network. */
 export interface NetworkFaults {
@@ -78,6 +78,9 @@ export interface NetworkCounters {
 
 /** Decides per send whether it may go through; used by simulations to stage precise faults. */
 export type SendFilter = (from: string, to: string, message: Uint8Array, via: SendKind) => boolean
+
+/** What a broadcast delivery tells its handler: it came over the topic (not point to point). */
+const VIA_TOPIC: HandlerOptions = Object.freeze({ direct: false })
 
 function checkShare (value: number | undefined, name: string): number {
   const share = value ?? 0
@@ -238,7 +241,8 @@ export class MemoryNetwork {
       }
       this.counters.delivered++
       if (via === 'direct') this.counters.deliveredDirect++
-      const verdict = await handler(message, from)
+      // a broadcast is a topic message (each agent gets it from its author, nothing is relayed); a direct send is not marked
+      const verdict = await (via === 'broadcast' ? handler(message, from, VIA_TOPIC) : handler(message, from))
       if (verdict.result === 'reject') this.counters.rejected++
       this.note(event, from, to, message, verdict.result, via)
     }, delay)

@@ -19,7 +19,7 @@ export type RecheckTrigger = 'vote' | 'timer'
  * kept pending and its votes pulled. `held` is true when an early close's time came.
  */
 export async function onClose (
-  core: HandlerContext, state: ProposalState, close: OpenedClose, from: string, reactions: Reactions, held = false
+  core: HandlerContext, state: ProposalState, close: OpenedClose, from: string, reactions: Reactions, held = false, viaTopic = false
 ): Promise<Verdict> {
   if (state.holdsClose(close.key)) return ignore('duplicate')
   if (close.body.round > roundNow(core, state) + FUTURE_ROUNDS) return ignore('future-round')
@@ -37,13 +37,16 @@ export async function onClose (
     core.scheduler.at(state, notBefore - core.clockToleranceMs, async () => {
       state.releaseEarlyClose(close.key)
       const later: Reactions = []
-      await onClose(core, state, close, from, later, true)
+      await onClose(core, state, close, from, later, true, viaTopic)
       await react(later)
     })
     return ignore('early-close')
   }
   const checked = state.addClose(close)
   if ('missing' in checked) {
+    // came over the topic: every peer it reaches got it there (a re-publish of a seen message is a
+    // no-op on gossipsub), so once its votes are in it is not passed on again (see recheckPendingCloses)
+    if (viaTopic) core.fromTopic.add(close)
     // ask the sender and one more peer: the sender may be a closer that just died
     await core.outbox.pull(state.key, checked.missing, from)
     await core.outbox.pull(state.key, checked.missing, core.outbox.nextPullPeer(state, from))
@@ -98,10 +101,12 @@ export function recheckPendingCloses (core: HandlerContext, state: ProposalState
     if (!('missing' in checked)) {
       const adopted = checked
       noteVerifiedClose(core, state, adopted)
+      // we had to pull to check it, so others may lack it too: pass it on, unless it came over the
+      // topic (gossipsub refuses to publish a message it has seen: nothing would leave)
+      const passOn = !core.fromTopic.has(adopted.close)
       reactions.push(async () => {
-        // we had to pull to check it, so others may lack it too: pass it on
         await core.remember(state.key, adopted.close)
-        await core.outbox.broadcast(adopted.close)
+        if (passOn) await core.outbox.broadcast(adopted.close)
         await advance(core, state)
       })
     } else if (trigger === 'timer') void core.outbox.pull(state.key, checked.missing, core.outbox.nextPullPeer(state))

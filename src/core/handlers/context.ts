@@ -52,6 +52,11 @@ export interface HandlerContext {
   readonly stats: StatsTracker
   /** one catch-up answered per peer per interval */
   readonly catchUps: PeerLimiter
+  /**
+   * Pending closes that came over the topic (the transport passed `direct: false`): not re-published
+   * once their votes are in, since every peer the topic reaches had them from there.
+   */
+  readonly fromTopic: WeakSet<AnyOpened>
   /** true only while the datastore is replayed: nothing is stored again and no event dispatched */
   replaying: boolean
   /** Keep a received message in the datastore (not while replaying: it came from there). */

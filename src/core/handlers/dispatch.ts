@@ -17,9 +17,10 @@ const EARLY_RETRIES = 8
 
 /**
  * Hand a verified message of this namespace to the handler of its kind. A message for a proposal
- * not seen yet waits for it (and the proposal is pulled from the sender, not too often).
+ * not seen yet waits for it (and the proposal is pulled from the sender, not too often). `viaTopic`:
+ * the transport said the message came over the topic (`HandlerOptions.direct === false`).
  */
-export async function dispatch (core: HandlerContext, opened: AnyOpened, from: string, reactions: Reactions): Promise<Verdict> {
+export async function dispatch (core: HandlerContext, opened: AnyOpened, from: string, reactions: Reactions, viaTopic = false): Promise<Verdict> {
   if (opened.body.type === 'proposal') return onProposal(core, opened as OpenedProposal, from, reactions)
   // presence is the transport's business (who is on the topic); a transport that hands it on gets it back
   if (opened.body.type === 'presence') return ignore('presence')
@@ -34,7 +35,7 @@ export async function dispatch (core: HandlerContext, opened: AnyOpened, from: s
   }
   switch (opened.body.type) {
     case 'vote': return onVote(core, round, opened as OpenedVote, from, reactions)
-    case 'close': return onClose(core, round, opened as OpenedClose, from, reactions)
+    case 'close': return onClose(core, round, opened as OpenedClose, from, reactions, false, viaTopic)
     case 'ack': return onAck(core, round, opened as OpenedAck, from, reactions)
     default: return onWant(core, round, opened as OpenedWant, from)
   }
