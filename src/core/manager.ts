@@ -36,6 +36,8 @@ import { ignore, reject, verdictOn } from './verdicts.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { Coordinator, HandlerOptions, Verdict } from '../transport/coordinator.js'
 
+const SETTLED: Promise<void> = Promise.resolve()
+
 /** What a request proposes, its options checked. */
 interface RequestShape { algorithmName: string, algorithm: ConsensusAlgorithm, choices: string[], voteChange: boolean }
 
@@ -135,7 +137,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       catchUps: PeerLimiter.oncePer(C.CATCH_UP_INTERVAL_MS, clock),
       fromTopic: new WeakSet(),
       replaying: false,
-      remember: async (proposalKey, message) => { if (!core.replaying) await store.save(proposalKey, message) },
+      // no promise of its own (one less per message every peer takes): the store's, or one already settled
+      remember: (proposalKey, message) => core.replaying ? SETTLED : store.save(proposalKey, message),
       // not while replaying the store (those were dispatched before the restart), nor when nobody
       // listens (an event object per vote and ack is most of a delivery's cost in a large simulation)
       emit: (type, init) => { if (!core.replaying && this.listenerCount(type) > 0) this.safeDispatchEvent(type, init) },
@@ -152,7 +155,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     this.core.scheduler.start()
     await this.core.store.loadForgotten()
     await replay(this.core, this.limits)
-    this.coordinator.setHandler(async (bytes, from, options) => this.handleMessage(bytes, from, options))
+    this.coordinator.setHandler((bytes, from, options) => this.handleMessage(bytes, from, options))
   }
 
   /** Stop: no more messages or timers; open requests reject with `AbortError`. */

@@ -478,7 +478,7 @@ export class ProposalState {
       bySigner = new Map()
       this.acks.set(signer, bySigner)
     }
-    const slot = `${round}/${phase}`
+    const slot = slotOf(round, phase)
     const previous = bySigner.get(slot)
     if (previous !== undefined) {
       if (previous.key === ack.key) return 'duplicate'
@@ -486,7 +486,7 @@ export class ProposalState {
       return 'conflict'
     }
     // two lookups, no array or closure: this runs for every ack every peer takes
-    const firstInRound = !bySigner.has(`${round}/${AckPhase.Prevote}`) && !bySigner.has(`${round}/${AckPhase.Precommit}`)
+    const firstInRound = !bySigner.has(slotOf(round, AckPhase.Prevote)) && !bySigner.has(slotOf(round, AckPhase.Precommit))
     bySigner.set(slot, ack)
     this.held.set(ack.key, ack)
     if (firstInRound) this.roundWeight.set(round, (this.roundWeight.get(round) ?? 0) + weight)
@@ -528,13 +528,13 @@ export class ProposalState {
 
   /** A member's counted ack of round `r` and `phase`, if held. */
   ackOf (signer: string, r: number, phase: AckPhase): OpenedAck | undefined {
-    return this.acks.get(signer)?.get(`${r}/${phase}`)
+    return this.acks.get(signer)?.get(slotOf(r, phase))
   }
 
   /** The counted acks of round `r` and `phase` for `value`, sorted by signer (deterministic certificates). */
   acksOf (r: number, phase: AckPhase, value: string): OpenedAck[] {
     const found: OpenedAck[] = []
-    const slot = `${r}/${phase}`
+    const slot = slotOf(r, phase)
     for (const [signer, bySigner] of this.acks) {
       const first = bySigner.get(slot)
       if (first === undefined) continue
@@ -639,6 +639,16 @@ export class ProposalState {
 /** Hex spelling of an ack's value (an outcome id, or {@link NIL}). */
 export function ackValue (ack: OpenedAck): string {
   return ack.body.value === null ? NIL : idKey(ack.body.value)
+}
+
+/** `round/phase` strings of the first rounds, made once: an ack's slot is looked up three times per ack every peer takes */
+const SLOTS = Array.from({ length: 64 }, (_, r) => [`${r}/${AckPhase.Prevote}`, `${r}/${AckPhase.Precommit}`] as const)
+
+/** The key of round `round` and `phase` in a member's acks: `round/phase`. */
+function slotOf (round: number, phase: AckPhase): string {
+  const made = SLOTS[round]
+  if (made !== undefined) return phase === AckPhase.Prevote ? made[0] : phase === AckPhase.Precommit ? made[1] : `${round}/${phase}`
+  return `${round}/${phase}`
 }
 
 /** Two 32-byte ids equal (cheaper than comparing their hex spellings on the per-vote path). */
