@@ -1,6 +1,9 @@
 import type { Ballot } from '../types.js'
 import type { OpenedVote } from '../wire/envelope.js'
 
+/** Slots and weights of an electorate, made once per electorate map (the peers of one process share a decoded proposal's). */
+const layouts = new WeakMap<ReadonlyMap<string, number>, { slots: ReadonlyMap<string, number>, weights: readonly number[] }>()
+
 /**
  * The counted votes of a proposal as a read-only `voter → ballot` map, kept in per-voter slots: one
  * map lookup (voter → slot) per vote instead of the four of separate first-vote and counted maps, which
@@ -9,22 +12,31 @@ import type { OpenedVote } from '../wire/envelope.js'
  * change, its latest (highest sequence number) held.
  */
 export class CountedVotes implements ReadonlyMap<string, Ballot> {
-  /** voter → slot: the electorate's order */
-  readonly slots = new Map<string, number>()
-  /** weight by slot */
-  readonly weights: number[] = []
+  /** voter → slot: the electorate's order (shared by every holder of one electorate: never changed) */
+  readonly slots: ReadonlyMap<string, number>
+  /** weight by slot (shared like `slots`) */
+  readonly weights: readonly number[]
   /** the vote counted for the voter in each slot */
-  readonly current: Array<OpenedVote | undefined> = []
+  readonly current: Array<OpenedVote | undefined>
   private readonly arrival: number[] = []
   private readonly excluded = new Set<number>()
   private counted = 0
 
   constructor (electorate: ReadonlyMap<string, number>) {
-    for (const [voter, weight] of electorate) {
-      this.slots.set(voter, this.weights.length)
-      this.weights.push(weight)
-      this.current.push(undefined)
+    let layout = layouts.get(electorate)
+    if (layout === undefined) {
+      const slots = new Map<string, number>()
+      const weights: number[] = []
+      for (const [voter, weight] of electorate) {
+        slots.set(voter, weights.length)
+        weights.push(weight)
+      }
+      layout = { slots, weights }
+      layouts.set(electorate, layout)
     }
+    this.slots = layout.slots
+    this.weights = layout.weights
+    this.current = new Array<OpenedVote | undefined>(layout.weights.length).fill(undefined)
   }
 
   /** @internal the first vote of the voter in `slot` */
