@@ -16,33 +16,45 @@ import type { Ballot, ConsensusDecision } from '../types.js'
  * of the electorate's weight in one round. `id` is the outcome's id, identical on every peer.
  */
 export interface Certificate {
+  /** the decided outcome's id, the same on every peer (`''` from {@link decodeCertificate}: not carried in the bytes) */
   id: string
+  /** the signed proposal */
   proposal: Uint8Array
+  /** the signed close that carries the decided outcome */
   close: Uint8Array
+  /** every signed vote the close counts or cites as evidence */
   votes: Uint8Array[]
+  /** the deciding acks: every member's round-0 prevote, or precommits of one round by more than 2/3 of the weight */
   acks: Uint8Array[]
 }
 
 /** What {@link verifyCertificate} recomputed. */
 export interface VerifiedCertificate {
+  /** the certificate's id, recomputed: the id of the outcome its acks decide */
   certificateId: string
+  /** the proposal's content id */
   proposalId: string
+  /** the decision the close carries, checked against the counted votes and the pinned algorithm */
   decision: ConsensusDecision
-  /** the closer of the close the certificate carries, and its round */
+  /** the closer of the close the certificate carries */
   closer: string
+  /** that close's round */
   closeRound: number
-  /** the round whose acks decided, and how: `fast` (every member's round-0 prevote) or `precommit` */
+  /** the round whose acks decided */
   decidedRound: number
+  /** how: `fast` (every member's round-0 prevote) or `precommit` (more than 2/3 of the weight) */
   path: DecisionPath
   /** counted voters → ballot (a binary proposal's: for, against or abstain) */
   votes: Record<string, Ballot>
   /** counted voters → the sequence number of the vote counted (above 0: a changed vote) */
   seqs: Record<string, number>
-  /** the proposal's choices (empty for a binary proposal) and the winning choice, 1-based (0: none) */
+  /** the proposal's choices (empty for a binary proposal) */
   choices: string[]
+  /** the winning choice, 1-based, of an approved proposal with choices; otherwise 0 */
   winner: number
-  /** weight of the deciding acks and the electorate's total weight */
+  /** weight of the deciding acks */
   ackWeight: number
+  /** the electorate's total weight */
   totalWeight: number
 }
 
@@ -50,6 +62,7 @@ export interface VerifiedCertificate {
 export interface VerifyCertificateOptions {
   /** extra algorithm kinds (custom ones) the certificate may use */
   algorithms?: Record<string, ConsensusAlgorithm>
+  /** decode limits for the certificate's messages (default: `defaultDecodeLimits`) */
   limits?: DecodeLimits
 }
 

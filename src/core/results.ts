@@ -7,15 +7,21 @@ import type { Decision, ProposalState } from './proposal-state.js'
 export interface ProposalView {
   /** content id (hex SHA-256 of the signed body): never collides */
   id: string
+  /** what is proposed, as the coordinator signed it */
   payload: CborRecord
+  /** the proposing peer's PeerId string */
   coordinator: string
+  /** who may vote, with their pinned weights */
   electorate: ElectorateMember[]
   /** registered name the coordinator used, e.g. `strict_quorum` */
   algorithm: string
   /** the rule behind it, e.g. `quorum` */
   algorithmKind: string
+  /** the rule's parameters as pinned (thresholds as integer fractions, e.g. 0.7 → `[7, 10]`) */
   algorithmParams: CborRecord
+  /** when it was made, ms since the epoch by the coordinator's clock */
   createdAt: number
+  /** the voting deadline, ms since the epoch: an outcome the votes do not settle yet is not closed before it */
   deadline: number
   /** the options a ballot chooses among (1-based); empty for a binary proposal */
   choices: string[]
@@ -27,10 +33,15 @@ export interface ProposalView {
 
 /** The outcome of a proposal as this peer decided it, with the certificate that proves it. */
 export interface ConsensusResult {
+  /** the proposal's content id */
   proposalId: string
+  /** approved, rejected or timeout */
   decision: ConsensusDecision
+  /** counted votes for (number of voters, not weight; with choices: every ballot that picks something) */
   votesFor: number
+  /** counted votes against */
   votesAgainst: number
+  /** counted abstentions (with choices: also an approval ballot approving nothing) */
   votesAbstain: number
   /** approval threshold as a share of eligible weight (display; the decision used exact arithmetic) */
   threshold: number
@@ -40,7 +51,9 @@ export interface ConsensusResult {
   voters: string[]
   /** voters / participants */
   participationRate: number
+  /** the registered algorithm name the proposal used, e.g. `strict_quorum` */
   algorithmUsed: string
+  /** ms from the proposal's `createdAt` (coordinator's clock) to this result (this peer's clock) */
   durationMs: number
   /** e.g. `weightedApproval`, `closer`, `closeRound`, `decidedRound`, `path` (`fast` or `precommit`), `finality` */
   metadata: Record<string, CborValue>
@@ -58,19 +71,29 @@ export interface ConsensusResult {
 
 /** Per-algorithm figures of {@link AlgorithmStats}. */
 export interface AlgorithmStatsEntry {
+  /** proposals decided with this algorithm */
   proposals: number
+  /** of them approved */
   approved: number
+  /** of them rejected */
   rejected: number
+  /** of them timed out */
   timeouts: number
+  /** approved / proposals */
   approvalRate: number
 }
 
 /** Decision figures over every proposal this peer saw decided, in all and by algorithm. */
 export interface AlgorithmStats {
+  /** proposals this peer saw decided */
   totalProposals: number
+  /** approved / totalProposals (0 when none) */
   approvalRate: number
+  /** mean `durationMs` of those results (0 when none) */
   avgDurationMs: number
+  /** proposals open here now */
   activeProposals: number
+  /** the same figures per registered algorithm name */
   byAlgorithm: Record<string, AlgorithmStatsEntry>
 }
 

@@ -20,14 +20,17 @@ import { PeerLimiter } from '../limiter.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamMessageEvent } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
-/** What {@link DirectMessaging} needs from the node: only what it uses. */
+/** What the direct protocol (`DirectMessaging`) needs from the node: only what it uses. */
 export interface DirectMessagingComponents {
+  /** to handle the direct protocol, from start to stop */
   registrar: Pick<Registrar, 'handle' | 'unhandle'>
+  /** to open streams to peers and see whether one is connected */
   connectionManager: Pick<ConnectionManager, 'openStream' | 'getConnections'>
+  /** for the component's log (`libp2p:consensus:direct`) */
   logger: ComponentLogger
 }
 
-/** Limits and knobs of {@link DirectMessaging}; every field is optional. */
+/** Limits and knobs of the direct (pull) protocol, `DirectMessaging`; every field is optional. */
 export interface DirectMessagingInit {
   /**
    * Protocol id to register and dial.
@@ -85,7 +88,7 @@ export interface DirectMessagingInit {
 /** Receives each inbound frame with the sender's PeerId string. */
 export type DirectFrameHandler = (frame: Uint8Array, from: string) => void | Promise<void>
 
-/** Counts since {@link DirectMessaging} was made. */
+/** Counts of the direct (pull) protocol since the service was made. */
 export interface DirectCounters {
   /** frames written to a stream */
   sent: number

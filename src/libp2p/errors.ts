@@ -6,6 +6,7 @@
 /** `waitForPeers` ended (timeout or abort) before enough peers had subscribed to the topic. */
 export class NotEnoughPeersError extends Error {
   static override name = 'NotEnoughPeersError'
+  /** `'NotEnoughPeersError'`: `err.name` names the class, as `@libp2p/interface`'s errors do. */
   override name = 'NotEnoughPeersError'
   /** How many subscribed, connected peers were wanted. */
   readonly wanted: number

@@ -33,7 +33,9 @@ export {
 } from './gossipsub-config.js'
 export { topicFor } from './constants.js'
 export { NotEnoughPeersError } from './errors.js'
-export type { PubSub } from './pubsub.js'
+export type {
+  PubSub, PubSubEvents, PubSubMessage, PubSubPublishResult, PubSubSubscriptionChange, PubSubValidatorResult
+} from './pubsub.js'
 export type { PeerInfo, PresenceInit } from './presence.js'
 export type { DirectMessagingInit, DirectCounters } from './direct.js'
 

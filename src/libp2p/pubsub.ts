@@ -20,7 +20,9 @@ export type PubSubValidatorResult = typeof PubSubValidatorResult[keyof typeof Pu
 
 /** The fields of a pubsub message we read (signed and unsigned gossipsub messages both have them). */
 export interface PubSubMessage {
+  /** the topic it was published on */
   topic: string
+  /** its bytes, as the author published them */
   data: Uint8Array
 }
 
@@ -35,17 +37,26 @@ export type PubSubTopicValidator = {
 
 /** What `publish` resolves with. */
 export interface PubSubPublishResult {
+  /** the peers it was sent to */
   recipients: PeerId[]
 }
 
 /** Detail of a `subscription-change` event. */
 export interface PubSubSubscriptionChange {
+  /** the peer whose subscriptions changed */
   peerId: PeerId
-  subscriptions: Array<{ topic: string, subscribe: boolean }>
+  /** what it joined or left */
+  subscriptions: Array<{
+    /** the topic */
+    topic: string
+    /** true: joined; false: left */
+    subscribe: boolean
+  }>
 }
 
 /** Events of a {@link PubSub} that we listen to. */
 export interface PubSubEvents {
+  /** a peer joined or left topics */
   'subscription-change': CustomEvent<PubSubSubscriptionChange>
 }
 
@@ -53,10 +64,13 @@ export interface PubSubEvents {
 export interface PubSub extends TypedEventTarget<PubSubEvents> {
   /** Validators per topic; the router calls them before delivering or forwarding a message. */
   topicValidators: Map<string, PubSubTopicValidator>
+  /** Join a topic. */
   subscribe (topic: string): void
+  /** Leave a topic. */
   unsubscribe (topic: string): void
   /** Peers known (directly connected, via their subscription announcements) to be subscribed. */
   getSubscribers (topic: string): PeerId[]
+  /** Publish to a topic; resolves with the peers it was sent to. */
   publish (topic: string, data?: Uint8Array): Promise<PubSubPublishResult>
   /** Peers in this node's mesh for the topic (gossipsub has it at runtime, its exported type omits it). */
   getMeshPeers?: (topic: string) => string[]

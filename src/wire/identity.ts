@@ -9,7 +9,9 @@ import type { PrivateKey } from '@libp2p/interface'
 
 /** An agent's signing identity: an Ed25519 key and the PeerId string derived from it. */
 export interface Identity {
+  /** the PeerId string of the key (every message it signs names it) */
   peerId: string
+  /** the Ed25519 key every message of this identity is signed with */
   privateKey: PrivateKey
 }
 
