@@ -107,9 +107,11 @@ export interface ConsensusAlgorithm {
   readonly params: CborRecord
   /**
    * Integer weight of each electorate member (the coordinator pins them into the proposal).
-   * Defaults to 1 for everyone.
+   * Defaults to 1 for everyone. `names` is PeerId → the display name it announced, as the
+   * coordinator knows them (its own included), so that weights may be keyed by names; plain data,
+   * so the algorithm stays pure. Most algorithms ignore it.
    */
-  weights?(electorate: readonly string[]): Map<string, number>
+  weights?(electorate: readonly string[], names?: ReadonlyMap<string, string>): Map<string, number>
   /** Throw `InvalidParametersError` if pinned params are malformed for this kind. */
   validateParams?(params: CborRecord): void
   /** Decide. Must return `pending` unless no set of the missing votes could change the outcome. */

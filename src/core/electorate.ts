@@ -78,12 +78,11 @@ export function buildElectorate (
 }
 
 /**
- * The algorithm's weights. An algorithm whose `weights` takes a second argument (weighted, whose
- * `agentWeights` may be keyed by names) gets the names known: plain data, so it stays pure.
+ * The algorithm's weights, given the names known (weighted's `agentWeights` may be keyed by names);
+ * undefined when the algorithm gives none (everyone weighs 1).
  */
 function weigh (algorithm: ConsensusAlgorithm, electorate: string[], names: PeerNames | undefined): Map<string, number> | undefined {
-  const weights = algorithm.weights as ((electorate: readonly string[], names?: PeerNames) => Map<string, number>) | undefined
-  return weights?.call(algorithm, electorate, names ?? new Map())
+  return algorithm.weights?.(electorate, names ?? new Map())
 }
 
 /** A request's explicit `weights`: every key a participant (by PeerId or name), every weight an integer from 0 to {@link MAX_WEIGHT}. */
