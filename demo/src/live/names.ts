@@ -5,7 +5,8 @@
  */
 
 /** One short form of a peer id, used wherever a peer has no name. */
-export const shortId = (id: string): string => `${id.slice(0, 6)}…${id.slice(-4)}`
+/** A PeerId shortened as the CLI shows it (`…7a6WCsLs`): every Ed25519 PeerId starts with 12D3KooW, only the tail tells them apart. */
+export const shortId = (id: string): string => id.length > 12 ? `…${id.slice(-8)}` : id
 
 /** A stable hue per peer, so a peer keeps its colour in every tab. */
 export const hueOf = (id: string): number => [...id].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 360, 7)
