@@ -4,7 +4,6 @@
  * labels: what is signed and counted is always the PeerId (its full form is in every tooltip).
  */
 
-/** One short form of a peer id, used wherever a peer has no name. */
 /** A PeerId shortened as the CLI shows it (`…7a6WCsLs`): every Ed25519 PeerId starts with 12D3KooW, only the tail tells them apart. */
 export const shortId = (id: string): string => id.length > 12 ? `…${id.slice(-8)}` : id
 
