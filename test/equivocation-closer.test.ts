@@ -20,8 +20,8 @@ const EQUIVOCATOR = 4
 const SAW_BOTH = [1, 2, 3]
 const HONEST = [CLOSER, ...SAW_BOTH]
 
-/** Whether `needle` occurs in `haystack` (a vote travels alone, or inside a pull reply). */
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+/** Whether `needle` occurs in `haystack` (a vote travels alone, or inside a pull reply). */
 const carries = (haystack: Uint8Array, needle: Uint8Array): boolean => asBuffer(haystack).includes(asBuffer(needle))
 
 async function startHarness (agents: number): Promise<Harness> {
