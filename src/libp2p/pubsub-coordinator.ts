@@ -61,8 +61,13 @@ export interface PubSubCoordinatorInit {
   clock?: Clock
 }
 
-/** Runs a handler's reaction on a later task: gossipsub forwards a message once its validator's promise settles. */
+/**
+ * Topic messages: the handler's reaction runs on a later task (gossipsub forwards a message once its
+ * validator's promise settles), and the message came over the topic (`direct: false`: gossipsub
+ * relays it, the handler need not pass it on).
+ */
 const afterForwarding: HandlerOptions = {
+  direct: false,
   defer (work) {
     const run = (): void => { void work() }
     // setImmediate where there is one (Node), a timer in browsers

@@ -173,6 +173,9 @@ export interface HandlerOptions {
    * nobody relays it: a new message of a proposal still open here is published on the topic by the
    * handler. That is how what one peer held reaches the peers that lost it when a hub went away
    * mid-vote (gossipsub never re-sends a message it has seen, so a re-publish by its author is a no-op).
+   * `false`: it came over the topic, which relays it; the handler does not pass it on either (a close
+   * whose missing votes were pulled is not re-published). Absent: the route is unknown, and a close
+   * is passed on once its votes are in, as for a point-to-point one.
    */
   direct?: boolean
 }
