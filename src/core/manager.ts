@@ -270,7 +270,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
   /**
    * Ask `peerId` for the proofs of its recent decisions — what a peer that joins late (or restarts)
    * does to learn what was decided while it was away — and for what it holds of each proposal still
-   * open here (at most {@link C.CATCH_UP_OPEN_PROPOSALS}, the newest): a peer that failed over to
+   * open here (at most `CATCH_UP_OPEN_PROPOSALS`, 16, the newest): a peer that failed over to
    * another hub mid-vote gets the votes gossiped while it was between hubs, which gossipsub never
    * re-sends to a newly grafted peer. Each message is verified like any other.
    */
