@@ -15,6 +15,7 @@ import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { VoteType, VotingType, decodeCertificate, encodeCertificate, evaluateBallots, parseRule, type Ballot } from '../src/index.js'
 import { chromiumLaunchOptions } from './browser/chromium.js'
+import { slide } from './helpers/page.js'
 import { startLiveSwarm, type LiveSwarm, type VotingRule } from './helpers/live-swarm.js'
 
 const config = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
@@ -41,16 +42,6 @@ const NODE_NAMES = ['optimist', 'cautious', 'auditor']
 async function castBallots (page: Page): Promise<Array<{ ballot: Ballot, weight: number }>> {
   const listed = await page.locator('#sim-ballots li').evaluateAll(els => els.map(el => (el as HTMLElement).dataset.ballot ?? ''))
   return listed.map(json => ({ ballot: JSON.parse(json) as Ballot, weight: 1 }))
-}
-
-/** Move a slider as a hand would: set its value and let the page hear `input` and `change`. */
-async function slide (page: Page, selector: string, value: number): Promise<void> {
-  await page.locator(selector).evaluate((el, v) => {
-    const input = el as HTMLInputElement
-    input.value = String(v)
-    input.dispatchEvent(new Event('input', { bubbles: true }))
-    input.dispatchEvent(new Event('change', { bubbles: true }))
-  }, value)
 }
 
 async function numberAttribute (page: Page, selector: string, name: string): Promise<number> {

@@ -14,20 +14,11 @@ import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SimulatedSwarm } from '../src/testing/index.js'
 import { chromiumLaunchOptions } from './browser/chromium.js'
+import { slide } from './helpers/page.js'
 
 const configFile = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url))
 const outDir = fileURLToPath(new URL('../test-results/demo-sim-dist', import.meta.url))
 const artifacts = fileURLToPath(new URL('../test-results/', import.meta.url))
-
-/** Move a slider as a hand would: set its value and let the page hear `input` and `change`. */
-async function slide (page: Page, selector: string, value: number): Promise<void> {
-  await page.locator(selector).evaluate((el, v) => {
-    const input = el as HTMLInputElement
-    input.value = String(v)
-    input.dispatchEvent(new Event('input', { bubbles: true }))
-    input.dispatchEvent(new Event('change', { bubbles: true }))
-  }, value)
-}
 
 async function num (page: Page, selector: string, name: string): Promise<number> {
   const value = await page.locator(selector).getAttribute(name)
