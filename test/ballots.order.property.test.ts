@@ -10,8 +10,8 @@ import { checkProposal } from '../src/core/context.js'
 import { ProposalState } from '../src/core/proposal-state.js'
 import { simulatedIdentity } from '../src/testing/swarm.js'
 import { ballotKind, VotingType, type Ballot } from '../src/types.js'
-import { sealMessage, type OpenedProposal, type OpenedVote } from '../src/wire/envelope.js'
-import { PROTOCOL_VERSION } from '../src/wire/messages.js'
+import type { OpenedProposal, OpenedVote } from '../src/wire/envelope.js'
+import { sealTestProposal, sealTestVote } from './helpers/proposals.js'
 import type { Identity } from '../src/wire/identity.js'
 
 const N = 6
@@ -35,18 +35,9 @@ beforeAll(async () => {
   const electorate = identities.map((id, i) => [id.peerId, 1 + (i % 3)] as [string, number]).sort((a, b) => a[0] < b[0] ? -1 : 1)
   for (const type of Object.values(VotingType)) {
     const kind = ballotKind(type)
-    const proposal: OpenedProposal = await sealMessage(identities[0] as Identity, {
-      type: 'proposal',
-      v: PROTOCOL_VERSION,
-      ns: 'default',
-      coordinator: identities[0]?.peerId as string,
-      seq: 0,
-      createdAt: 1000,
-      deadline: 2000,
-      step: 100,
+    const proposal = await sealTestProposal(identities[0] as Identity, {
       electorate,
       algorithm: { name: type, kind, params: {} },
-      closers: [identities[0]?.peerId as string],
       payload: {},
       choices: ['a', 'b', 'c'],
       voteChange: true
@@ -54,9 +45,7 @@ beforeAll(async () => {
     proposals.set(type, proposal)
     const [first, change, twin] = BALLOTS[type] as [Ballot, Ballot, Ballot]
     votes.set(type, await Promise.all(identities.map(async voter => Promise.all(([[first, 0], [change, 1], [twin, 0]] as Array<[Ballot, number]>)
-      .map(async ([choice, seq]) => sealMessage(voter, {
-        type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: voter.peerId, seq, choice, metadata: {}
-      }))))))
+      .map(async ([choice, seq]) => sealTestVote(voter, proposal, choice, seq))))))
   }
 })
 

@@ -5,8 +5,8 @@ import { checkProposal } from '../src/core/context.js'
 import { ProposalState } from '../src/core/proposal-state.js'
 import { simulatedIdentity } from '../src/testing/swarm.js'
 import { VoteType, type CborRecord } from '../src/types.js'
-import { sealMessage, type OpenedProposal, type OpenedVote } from '../src/wire/envelope.js'
-import { PROTOCOL_VERSION } from '../src/wire/messages.js'
+import type { OpenedProposal, OpenedVote } from '../src/wire/envelope.js'
+import { sealTestProposal, sealTestVote } from './helpers/proposals.js'
 import type { Identity } from '../src/wire/identity.js'
 
 const N = 9
@@ -22,26 +22,16 @@ beforeAll(async () => {
   const electorate = identities.map((id, i) => [id.peerId, 1 + (i % 3)] as [string, number]).sort((a, b) => a[0] < b[0] ? -1 : 1)
   const pinned: Array<[string, CborRecord]> = [['quorum', { threshold: [1, 2] }], ['weighted', { threshold: [3, 5] }], ['unanimous', {}], ['supermajority', {}]]
   for (const [kind, params] of pinned) {
-    const proposal: OpenedProposal = await sealMessage(identities[0] as Identity, {
-      type: 'proposal',
-      v: PROTOCOL_VERSION,
-      ns: 'default',
-      coordinator: identities[0]?.peerId as string,
-      seq: 0,
-      createdAt: 1000,
-      deadline: 2000,
-      step: 100,
+    const proposal = await sealTestProposal(identities[0] as Identity, {
       electorate,
       algorithm: { name: kind, kind, params },
-      closers: [identities[0]?.peerId as string],
       payload: { kind },
       choices: [],
       voteChange: false
     })
     proposals.set(kind, proposal)
-    votes.set(kind, await Promise.all(identities.map(async voter => Promise.all(CHOICES.map(async (choice): Promise<OpenedVote> => sealMessage(voter, {
-      type: 'vote', v: PROTOCOL_VERSION, ns: 'default', proposal: proposal.id, voter: voter.peerId, seq: 0, choice, metadata: {}
-    }))))))
+    votes.set(kind, await Promise.all(identities.map(async voter =>
+      Promise.all(CHOICES.map(async (choice): Promise<OpenedVote> => sealTestVote(voter, proposal, choice))))))
   }
 })
 
