@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright'
 import { build, preview, type PreviewServer } from 'vite'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { VoteType, VotingType, decodeCertificate, encodeCertificate, evaluateBallots, parseRule, type Ballot } from '../src/index.js'
+import { VoteType, VotingType, decodeCertificate, encodeCertificate, evaluateBallots, parseRule, verifyCertificate, type Ballot } from '../src/index.js'
 import { chromiumLaunchOptions } from './browser/chromium.js'
 import { slide } from './helpers/page.js'
 import { startLiveSwarm, type LiveSwarm, type VotingRule } from './helpers/live-swarm.js'
@@ -493,7 +493,23 @@ describe('the built demo page in headless chromium', () => {
       await view.locator('.verdict').waitFor({ timeout: 10_000 })
       expect(await view.locator('.verdict').getAttribute('data-verified')).toBe('true')
       expect(await view.getAttribute('data-cert')).toBe(certificateId)
-      const parts = 1 + held.votes.length + 1 + held.acks.length
+
+      // downloaded: the tab's own certificate, canonical bytes that verify offline to the same outcome the Node agent
+      // holds. Its acks may differ from the agent's (each peer keeps the deciding acks it received); the id does not.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#live-cert-download')])
+      expect(download.suggestedFilename()).toBe(`certificate-${certificateId.slice(0, 12)}.cbor`)
+      const bytes = new Uint8Array(await readFile(await download.path()))
+      const mine = decodeCertificate(bytes)
+      expect(encodeCertificate(mine)).toEqual(bytes)
+      const checked = await verifyCertificate(mine)
+      const theirs = await verifyCertificate(held)
+      expect(checked.certificateId).toBe(certificateId)
+      expect(theirs.certificateId).toBe(certificateId)
+      expect(checked.votes).toEqual(theirs.votes)
+      expect(checked.decision).toEqual(theirs.decision)
+      expect(mine.proposal).toEqual(held.proposal)
+
+      const parts = 1 + mine.votes.length + 1 + mine.acks.length
       expect(await view.locator('li.part[data-ok="true"]').count()).toBe(parts)
       expect(await view.locator('li.part[data-ok="false"]').count()).toBe(0)
       expect(await view.locator('li.part[data-kind="vote"]').count()).toBe(4)
@@ -501,12 +517,6 @@ describe('the built demo page in headless chromium', () => {
       expect(voters).toEqual(expect.arrayContaining([...NODE_NAMES]))
       expect(await view.locator('li.part[data-kind="vote"] .tick.ok').count()).toBe(4)
       await page.screenshot({ path: `${artifacts}demo-live-certificate.png` })
-
-      // downloaded: the certificate's canonical bytes, the ones the Node agent holds
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#live-cert-download')])
-      expect(download.suggestedFilename()).toBe(`certificate-${certificateId.slice(0, 12)}.cbor`)
-      const bytes = new Uint8Array(await readFile(await download.path()))
-      expect(bytes).toEqual(encodeCertificate(held))
       await page.click('#live-cert-close')
 
       // dropped back in on the drop zone: checked offline, it verifies
