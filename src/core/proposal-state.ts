@@ -92,18 +92,26 @@ export class ProposalState {
   /** outcome id → the first verified close carrying it */
   private readonly outcomes = new Map<string, CheckedClose>()
   private readonly waitingCloses = new Map<string, OpenedClose>()
+  /** pending close id → the cited vote ids it still lacks (emptied as those votes arrive) */
+  private readonly lacking = new Map<string, Set<string>>()
+  /** vote id → the pending closes that lack it */
+  private readonly awaited = new Map<string, string[]>()
   /** round-0 timeouts that arrived before the deadline by our clock, held until then: id → close */
   private readonly earlyCloses = new Map<string, OpenedClose>()
-  /** signer → `round/phase` → its first ack of that round and phase */
-  private readonly acks = new Map<string, Map<string, OpenedAck>>()
-  /** signer → `round/phase` → its further acks of that round and phase, each for another value (an equivocator's) */
-  private readonly moreAcks = new Map<string, Map<string, OpenedAck[]>>()
+  /**
+   * round and phase ({@link ackSlot}) → each member's first ack of them, by the member's slot in the
+   * electorate: one shared map lookup (member → slot) per ack, where a map of maps per signer cost
+   * three lookups in maps of its own, cache misses mostly, for every ack every peer takes
+   */
+  private readonly acks = new Map<number, Array<OpenedAck | undefined>>()
+  /** `member slot/round and phase` → the member's further acks of that round and phase, each for another value (an equivocator's) */
+  private readonly moreAcks = new Map<string, OpenedAck[]>()
   private readonly prevotes = new Map<number, Tally2>()
   private readonly precommits = new Map<number, Tally2>()
   /** round → weight of the distinct members that sent any ack of it (for jumping ahead) */
   private readonly roundWeight = new Map<number, number>()
-  /** signer → every value it prevoted in round 0 (more than one is equivocation, and counts against each) */
-  private readonly round0 = new Map<string, Set<string>>()
+  /** member slots that prevoted two values in round 0 (equivocation: it counts against each) */
+  private readonly round0Twice = new Set<number>()
   private readonly ownPrevotes = new Map<number, string>()
   private readonly ownPrecommits = new Map<number, string>()
   private readonly ownCloseRounds = new Set<number>()
@@ -240,8 +248,11 @@ export class ProposalState {
    */
   round0Released (value: string): boolean {
     let other = 0
-    for (const [signer, values] of this.round0) {
-      if (values.size > 1 || !values.has(value)) other += this.ctx.electorate.get(signer) ?? 0
+    const weights = this.counted.weights
+    const first = this.acks.get(ackSlot(0, AckPhase.Prevote)) ?? []
+    for (let member = 0; member < first.length; member++) {
+      const ack = first[member]
+      if (ack !== undefined && (this.round0Twice.has(member) || ackValue(ack) !== value)) other += weights[member] as number
     }
     return other * 3 > this.ctx.totalWeight
   }
@@ -363,6 +374,7 @@ export class ProposalState {
     const weight = counted.weights[slot] as number
     const current = counted.current[slot]
     this.held.set(vote.key, vote)
+    if (this.awaited.size > 0) this.arrived(vote.key)
     this.share(vote, slot)
     if (current === undefined) {
       counted.count(slot, vote)
@@ -418,6 +430,23 @@ export class ProposalState {
     return evaluateAlgorithm(this.ctx, this.counted, this.runningTally)
   }
 
+  /** A vote pending closes cited arrived: they lack one vote fewer. */
+  private arrived (key: string): void {
+    const closes = this.awaited.get(key)
+    if (closes === undefined) return
+    this.awaited.delete(key)
+    for (const close of closes) this.lacking.get(close)?.delete(key)
+  }
+
+  /**
+   * Whether the pending close `key` may pass now: every vote it cites has arrived since it was last
+   * checked. A pending close is checked again only then (or on a timer), not at every vote: at 300
+   * voters a close waiting for a few lost votes was re-checked against all its cited votes ~300 times.
+   */
+  completes (key: string): boolean {
+    return this.lacking.get(key)?.size === 0
+  }
+
   /** Look up a held vote by id. */
   vote (key: string): OpenedVote | undefined {
     const envelope = this.held.get(key)
@@ -441,6 +470,7 @@ export class ProposalState {
     }
     if ('missing' in result) {
       this.waitingCloses.set(close.key, close)
+      this.noteLacking(close.key, result.missing)
       return result
     }
     this.dropPending(close.key)
@@ -461,6 +491,28 @@ export class ProposalState {
 
   private dropPending (key: string): void {
     this.waitingCloses.delete(key)
+    this.noteLacking(key, [])
+  }
+
+  /** The votes the pending close `key` lacks now (none: it is no longer pending, or complete). */
+  private noteLacking (key: string, missing: string[]): void {
+    const before = this.lacking.get(key)
+    for (const vote of before ?? []) {
+      const closes = this.awaited.get(vote)?.filter(c => c !== key) ?? []
+      if (closes.length === 0) this.awaited.delete(vote)
+      else this.awaited.set(vote, closes)
+    }
+    if (!this.waitingCloses.has(key)) {
+      this.lacking.delete(key)
+      return
+    }
+    const lacking = new Set(missing)
+    this.lacking.set(key, lacking)
+    for (const vote of lacking) {
+      const closes = this.awaited.get(vote)
+      if (closes === undefined) this.awaited.set(vote, [key])
+      else closes.push(key)
+    }
   }
 
   /**
@@ -470,24 +522,21 @@ export class ProposalState {
   addAck (ack: OpenedAck): AckEffect {
     if (!sameId(ack.body.proposal, this.ctx.proposal.id)) return 'wrong-proposal'
     const { signer, round, phase } = ack.body
-    const weight = this.ctx.electorate.get(signer)
-    if (weight === undefined) return 'non-member'
+    const member = this.counted.slots.get(signer)
+    if (member === undefined) return 'non-member'
+    const weight = this.counted.weights[member] as number
     const value = ackValue(ack)
-    let bySigner = this.acks.get(signer)
-    if (bySigner === undefined) {
-      bySigner = new Map()
-      this.acks.set(signer, bySigner)
-    }
-    const slot = slotOf(round, phase)
-    const previous = bySigner.get(slot)
+    const slot = ackSlot(round, phase)
+    const first = this.acksIn(slot)
+    const previous = first[member]
     if (previous !== undefined) {
       if (previous.key === ack.key) return 'duplicate'
-      this.addConflictingAck(ack, slot, value, weight, ackValue(previous))
+      this.addConflictingAck(ack, member, slot, value, weight, ackValue(previous))
       return 'conflict'
     }
-    // two lookups, no array or closure: this runs for every ack every peer takes
-    const firstInRound = !bySigner.has(slotOf(round, AckPhase.Prevote)) && !bySigner.has(slotOf(round, AckPhase.Precommit))
-    bySigner.set(slot, ack)
+    const other = this.acks.get(phase === AckPhase.Prevote ? slot + 1 : slot - 1)
+    const firstInRound = other?.[member] === undefined
+    first[member] = ack
     this.held.set(ack.key, ack)
     if (firstInRound) this.roundWeight.set(round, (this.roundWeight.get(round) ?? 0) + weight)
     const tallies = phase === AckPhase.Prevote ? this.prevotes : this.precommits
@@ -497,8 +546,17 @@ export class ProposalState {
       tallies.set(round, tally)
     }
     tally.set(value, (tally.get(value) ?? 0) + weight)
-    if (round === 0 && phase === AckPhase.Prevote) this.round0.set(signer, new Set([value]))
     return 'counted'
+  }
+
+  /** The members' first acks of round and phase `slot`, made on first use. */
+  private acksIn (slot: number): Array<OpenedAck | undefined> {
+    let first = this.acks.get(slot)
+    if (first === undefined) {
+      first = new Array<OpenedAck | undefined>(this.counted.weights.length).fill(undefined)
+      this.acks.set(slot, first)
+    }
+    return first
   }
 
   /**
@@ -508,18 +566,14 @@ export class ProposalState {
    * while equivocators hold less than 1/3 of the weight: two quorums of more than 2/3 for different
    * values of one round would still share more than 1/3 of the weight, which would all have signed twice.
    */
-  private addConflictingAck (ack: OpenedAck, slot: string, value: string, weight: number, first: string): void {
-    const { signer, round, phase } = ack.body
-    if (round === 0 && phase === AckPhase.Prevote) this.round0.get(signer)?.add(value)
-    let bySigner = this.moreAcks.get(signer)
-    if (bySigner === undefined) {
-      bySigner = new Map()
-      this.moreAcks.set(signer, bySigner)
-    }
-    const more = bySigner.get(slot) ?? []
+  private addConflictingAck (ack: OpenedAck, member: number, slot: number, value: string, weight: number, first: string): void {
+    const { round, phase } = ack.body
+    if (round === 0 && phase === AckPhase.Prevote) this.round0Twice.add(member)
+    const key = `${member}/${slot}`
+    const more = this.moreAcks.get(key) ?? []
     if (value === first || more.length >= MAX_VALUES_PER_SLOT || more.some(a => a.key === ack.key || ackValue(a) === value)) return
     more.push(ack)
-    bySigner.set(slot, more)
+    this.moreAcks.set(key, more)
     this.held.set(ack.key, ack)
     const tallies = phase === AckPhase.Prevote ? this.prevotes : this.precommits
     const tally = tallies.get(round) as Tally2
@@ -528,18 +582,20 @@ export class ProposalState {
 
   /** A member's counted ack of round `r` and `phase`, if held. */
   ackOf (signer: string, r: number, phase: AckPhase): OpenedAck | undefined {
-    return this.acks.get(signer)?.get(slotOf(r, phase))
+    const member = this.counted.slots.get(signer)
+    return member === undefined ? undefined : this.acks.get(ackSlot(r, phase))?.[member]
   }
 
   /** The counted acks of round `r` and `phase` for `value`, sorted by signer (deterministic certificates). */
   acksOf (r: number, phase: AckPhase, value: string): OpenedAck[] {
     const found: OpenedAck[] = []
-    const slot = slotOf(r, phase)
-    for (const [signer, bySigner] of this.acks) {
-      const first = bySigner.get(slot)
-      if (first === undefined) continue
-      const ack = ackValue(first) === value ? first : this.moreAcks.get(signer)?.get(slot)?.find(a => ackValue(a) === value)
-      if (ack !== undefined) found.push(ack)
+    const slot = ackSlot(r, phase)
+    const first = this.acks.get(slot) ?? []
+    for (let member = 0; member < first.length; member++) {
+      const ack = first[member]
+      if (ack === undefined) continue
+      const counted = ackValue(ack) === value ? ack : this.moreAcks.get(`${member}/${slot}`)?.find(a => ackValue(a) === value)
+      if (counted !== undefined) found.push(counted)
     }
     return found.sort((a, b) => a.body.signer < b.body.signer ? -1 : 1)
   }
@@ -566,7 +622,14 @@ export class ProposalState {
   /** This peer's own acks to re-send while undecided: those that still matter, oldest round first. */
   ownAcks (peerId: string): OpenedAck[] {
     const cited = this.citedRounds()
-    return [...(this.acks.get(peerId)?.values() ?? [])].filter(a => this.ackMatters(a, cited)).sort((a, b) => a.body.round - b.body.round)
+    const member = this.counted.slots.get(peerId)
+    if (member === undefined) return []
+    const own: OpenedAck[] = []
+    for (const first of this.acks.values()) {
+      const ack = first[member]
+      if (ack !== undefined && this.ackMatters(ack, cited)) own.push(ack)
+    }
+    return own.sort((a, b) => a.body.round - b.body.round || (a.body.phase === b.body.phase ? 0 : a.body.phase === AckPhase.Prevote ? -1 : 1))
   }
 
   /**
@@ -641,14 +704,9 @@ export function ackValue (ack: OpenedAck): string {
   return ack.body.value === null ? NIL : idKey(ack.body.value)
 }
 
-/** `round/phase` strings of the first rounds, made once: an ack's slot is looked up three times per ack every peer takes */
-const SLOTS = Array.from({ length: 64 }, (_, r) => [`${r}/${AckPhase.Prevote}`, `${r}/${AckPhase.Precommit}`] as const)
-
-/** The key of round `round` and `phase` in a member's acks: `round/phase`. */
-function slotOf (round: number, phase: AckPhase): string {
-  const made = SLOTS[round]
-  if (made !== undefined) return phase === AckPhase.Prevote ? made[0] : phase === AckPhase.Precommit ? made[1] : `${round}/${phase}`
-  return `${round}/${phase}`
+/** The number of round `round` and `phase` among a proposal's acks: its prevotes, then its precommits. */
+function ackSlot (round: number, phase: AckPhase): number {
+  return 2 * round + (phase === AckPhase.Prevote ? 0 : 1)
 }
 
 /** Two 32-byte ids equal (cheaper than comparing their hex spellings on the per-vote path). */

@@ -85,12 +85,15 @@ export async function retryPendingCloses (core: HandlerContext, state: ProposalS
 }
 
 /**
- * Check every pending close again (now, synchronously: whether a close is verified must be known
- * before a verdict); returns what to do about those that now pass.
+ * Check pending closes again (now, synchronously: whether a close is verified must be known before a
+ * verdict) — after a vote, those whose cited votes have all arrived; on a timer, every one (pulling
+ * what it still lacks); returns what to do about those that now pass.
  */
 export function recheckPendingCloses (core: HandlerContext, state: ProposalState, trigger: RecheckTrigger): Reactions {
   const reactions: Reactions = []
+  if (state.pendingCloses.size === 0) return reactions
   for (const pending of [...state.pendingCloses.values()]) {
+    if (trigger === 'vote' && !state.completes(pending.key)) continue
     let checked: CheckedClose | { missing: string[] }
     try {
       checked = state.addClose(pending)

@@ -29,6 +29,7 @@ export async function onVote (core: HandlerContext, round: ProposalState, vote: 
     reactions.push(async () => { for (const evidence of pair) await core.outbox.broadcast(evidence) })
   } else if (effect === 'superseded') {
     // an older ballot of a voter whose newer one counts here: held for closes that cite it, not news
+    reactions.push(...recheckPendingCloses(core, round, 'vote'))
     return ignore('superseded')
   } else {
     const { voter, choice, seq, metadata } = vote.body
