@@ -84,6 +84,7 @@ export class ProposalState {
   /** the electorate's PeerIds by slot: the one copy every held vote's body points at */
   private readonly voterIds: string[]
   private readonly runningTally: Tally
+  /** the proposal, votes and verified closes by content id (acks are in `acks`) */
   private readonly held = new Map<string, AnyOpened>()
   private readonly equivocators = new Map<string, [OpenedVote, OpenedVote]>()
   /** where votes may change: slot → sequence number → the vote held for it */
@@ -136,8 +137,17 @@ export class ProposalState {
     for (const [voter, slot] of this.counted.slots) this.voterIds[slot] = voter
   }
 
-  /** every verified envelope of this proposal by content id, to answer pulls */
-  get envelopes (): ReadonlyMap<string, AnyOpened> { return this.held }
+  /** Every verified envelope of this proposal held: the proposal, its votes, closes and acks. */
+  envelopes (): AnyOpened[] {
+    return [...this.held.values(), ...this.heldAcks()]
+  }
+
+  /** Every ack held (acks are kept by member and round, not among the other envelopes by id: one map insert less per ack). */
+  private * heldAcks (): Generator<OpenedAck> {
+    for (const first of this.acks.values()) for (const ack of first) if (ack !== undefined) yield ack
+    for (const more of this.moreAcks.values()) yield * more
+  }
+
   /** voter → the two votes that prove it equivocated */
   get equivocations (): ReadonlyMap<string, readonly [OpenedVote, OpenedVote]> { return this.equivocators }
   /** the running tally of the counted votes */
@@ -537,7 +547,6 @@ export class ProposalState {
     const other = this.acks.get(phase === AckPhase.Prevote ? slot + 1 : slot - 1)
     const firstInRound = other?.[member] === undefined
     first[member] = ack
-    this.held.set(ack.key, ack)
     if (firstInRound) this.roundWeight.set(round, (this.roundWeight.get(round) ?? 0) + weight)
     const tallies = phase === AckPhase.Prevote ? this.prevotes : this.precommits
     let tally = tallies.get(round)
@@ -574,7 +583,6 @@ export class ProposalState {
     if (value === first || more.length >= MAX_VALUES_PER_SLOT || more.some(a => a.key === ack.key || ackValue(a) === value)) return
     more.push(ack)
     this.moreAcks.set(key, more)
-    this.held.set(ack.key, ack)
     const tallies = phase === AckPhase.Prevote ? this.prevotes : this.precommits
     const tally = tallies.get(round) as Tally2
     tally.set(value, (tally.get(value) ?? 0) + weight)
@@ -681,14 +689,22 @@ export class ProposalState {
    */
   repliesTo (ids: string[]): AnyOpened[] {
     if (ids.length > 0) {
-      return ids.map(key => this.held.get(key) ?? this.waitingCloses.get(key)).filter((m): m is AnyOpened => m !== undefined)
+      let acks: Map<string, OpenedAck> | undefined
+      const find = (key: string): AnyOpened | undefined => {
+        const found = this.held.get(key) ?? this.waitingCloses.get(key)
+        if (found !== undefined) return found
+        // an ack by id (our own pulls never ask for one): indexed once per want, only when asked
+        acks ??= new Map([...this.heldAcks()].map(ack => [ack.key, ack]))
+        return acks.get(key)
+      }
+      return ids.map(find).filter((m): m is AnyOpened => m !== undefined)
     }
     if (this.decision !== undefined) return this.proof()
     if (this.closed) {
       const cited = this.citedRounds()
-      return [...this.held.values()].filter(m => m.body.type !== 'vote' && (m.body.type !== 'ack' || this.ackMatters(m as OpenedAck, cited)))
+      return [...[...this.held.values()].filter(m => m.body.type !== 'vote'), ...[...this.heldAcks()].filter(ack => this.ackMatters(ack, cited))]
     }
-    return [...this.held.values(), ...this.waitingCloses.values()]
+    return [...this.held.values(), ...this.heldAcks(), ...this.waitingCloses.values()]
   }
 
   /** The proof of a final decision: proposal, close, the votes it counts or cites, the deciding acks. Empty until final. */

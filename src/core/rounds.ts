@@ -94,9 +94,10 @@ export class Rounds {
       this.byKey.delete(oldest)
       this.scheduler.clear(oldest)
       if (round === undefined) continue
-      forgetVerified(round.envelopes.keys())
+      const envelopes = round.envelopes()
+      forgetVerified(envelopes.map(envelope => envelope.key))
       // the datastore keeps what memory keeps, or it would grow without bound
-      this.store.forget(oldest, round.envelopes.values(), round.ctx.proposal.body.createdAt).catch(err => {
+      this.store.forget(oldest, envelopes, round.ctx.proposal.body.createdAt).catch(err => {
         this.log.error('could not drop proposal %s from the datastore: %e', oldest, err)
       })
     }
