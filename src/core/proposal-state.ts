@@ -535,6 +535,8 @@ export class ProposalState {
     const member = this.counted.slots.get(signer)
     if (member === undefined) return 'non-member'
     const weight = this.counted.weights[member] as number
+    // as for a vote (see share): the proposal's copy of its id, not the ack's own freshly decoded one
+    ack.body.proposal = this.ctx.proposal.id
     const value = ackValue(ack)
     const slot = ackSlot(round, phase)
     const first = this.acksIn(slot)
@@ -727,6 +729,8 @@ function ackSlot (round: number, phase: AckPhase): number {
 
 /** Two 32-byte ids equal (cheaper than comparing their hex spellings on the per-vote path). */
 function sameId (a: Uint8Array, b: Uint8Array): boolean {
+  // a vote or ack another agent of this process already took points at the proposal's own id
+  if (a === b) return true
   if (a.byteLength !== b.byteLength) return false
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
   return true
