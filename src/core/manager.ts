@@ -10,7 +10,7 @@ import { PeerLimiter } from '../limiter.js'
 import { isVoteType, isVotingType, VoteType, votingTypeOf, VotingType, type Ballot, type CborRecord } from '../types.js'
 import { CATCH_UP_PROPOSAL_ID } from '../wire/catch-up.js'
 import { idKey } from '../wire/ids.js'
-import { decodeMessage, sealedSize, sealMessage, verifyMessage, type AnyOpened } from '../wire/envelope.js'
+import { alreadyVerified, decodeMessage, sealedSize, sealMessage, verifyMessage, type AnyOpened } from '../wire/envelope.js'
 import { defaultDecodeLimits, type DecodeLimits } from '../wire/limits.js'
 import { systemClock } from '../clock.js'
 import { AlgorithmRegistry } from './algorithm-registry.js'
@@ -18,7 +18,7 @@ import * as C from './constants.js'
 import { checkProposal } from './context.js'
 import { EarlyBuffer } from './early.js'
 import { buildElectorate } from './electorate.js'
-import { react, type HandlerContext, type Reactions } from './handlers/context.js'
+import { isPromise, react, type HandlerContext, type Reactions } from './handlers/context.js'
 import { dispatch } from './handlers/dispatch.js'
 import { castVote, ownBallotProblem } from './handlers/vote.js'
 import {
@@ -35,8 +35,6 @@ import { ProposalStore } from './store.js'
 import { ignore, reject, verdictOn } from './verdicts.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { Coordinator, HandlerOptions, Verdict } from '../transport/coordinator.js'
-
-const SETTLED: Promise<void> = Promise.resolve()
 
 /** What a request proposes, its options checked. */
 interface RequestShape { algorithmName: string, algorithm: ConsensusAlgorithm, choices: string[], voteChange: boolean }
@@ -137,8 +135,8 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       catchUps: PeerLimiter.oncePer(C.CATCH_UP_INTERVAL_MS, clock),
       fromTopic: new WeakSet(),
       replaying: false,
-      // no promise of its own (one less per message every peer takes): the store's, or one already settled
-      remember: (proposalKey, message) => core.replaying ? SETTLED : store.save(proposalKey, message),
+      // no promise at all where nothing is stored (a promise and an await less per message every peer takes)
+      remember: (proposalKey, message) => core.replaying || !store.persistent ? undefined : store.save(proposalKey, message),
       // not while replaying the store (those were dispatched before the restart), nor when nobody
       // listens (an event object per vote and ack is most of a delivery's cost in a large simulation)
       emit: (type, init) => { if (!core.replaying && this.listenerCount(type) > 0) this.safeDispatchEvent(type, init) },
@@ -297,7 +295,7 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       // rate limits come before the expensive part, the signature check; a want counts against
       // the peer that asks, anything signed against its author (a relaying hub is not throttled)
       if (!this.budget.take(decoded.signer ?? from)) return ignore('rate-limited')
-      opened = await verifyMessage(decoded)
+      opened = alreadyVerified(decoded) ?? await verifyMessage(decoded)
     } catch (err) {
       const verdict = err instanceof InvalidMessageError ? verdictOn(err) : reject('malformed')
       this.core.log('rejected message from %s: %s', from, verdict.reason)
@@ -306,11 +304,14 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
     if (opened.body.ns !== this.namespace) return reject('wrong-namespace')
     const reactions: Reactions = []
     try {
-      const verdict = await dispatch(this.core, opened, from, reactions, options.direct === false)
+      const dispatched = dispatch(this.core, opened, from, reactions, options.direct === false)
+      const verdict = isPromise(dispatched) ? await dispatched : dispatched
       if (options.direct === true && verdict.result === 'accept') this.relayDirect(opened)
       if (reactions.length > 0) {
-        if (options.defer === undefined) await react(reactions)
-        else {
+        if (options.defer === undefined) {
+          const reacting = react(reactions)
+          if (reacting !== undefined) await reacting
+        } else {
           options.defer(async () => {
             try {
               await react(reactions)

@@ -66,6 +66,11 @@ export class ProposalStore {
   }
 
   /** Keep one verified message of a proposal (idempotent: the key is its content id). */
+  /** Whether there is a datastore to keep messages in (without one, {@link save} does nothing). */
+  get persistent (): boolean {
+    return this.datastore !== undefined
+  }
+
   async save (proposalKey: string, message: AnyOpened): Promise<void> {
     if (this.datastore === undefined) return
     const key = this.keyOf(keyClass ?? await loadKey(), proposalKey, message)

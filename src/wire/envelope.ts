@@ -114,10 +114,22 @@ export async function verifyMessage (decoded: DecodedMessage): Promise<AnyOpened
   if (!await valid) {
     throw new InvalidMessageError('bad-signature', `${opened.body.type} signature does not verify for ${signer}`)
   }
+  verifiedOk.add(decoded)
   return opened
 }
 
 const verdicts = new WeakMap<DecodedMessage, Promise<boolean>>()
+/** decoded messages whose signature check has succeeded */
+const verifiedOk = new WeakSet<DecodedMessage>()
+
+/**
+ * The opened message at once, without waiting on a promise, if its signature check already
+ * succeeded (or it is an unsigned want); otherwise `undefined`: then {@link verifyMessage}. A buffer
+ * delivered to many agents of one process is verified once, and each later copy costs no promise.
+ */
+export function alreadyVerified (decoded: DecodedMessage): AnyOpened | undefined {
+  return decoded.signer === undefined || verifiedOk.has(decoded) ? decoded.opened : undefined
+}
 
 /**
  * Open untrusted bytes: size limit, strict canonical decode of envelope and body, schema, and the

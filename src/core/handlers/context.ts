@@ -15,15 +15,30 @@ import type { Identity } from '../../wire/identity.js'
 import type { Logger } from '@libp2p/interface'
 
 /**
+ * A result now, or a promise of it. The paths every vote and ack takes on every peer return at once
+ * when nothing has to wait (nothing to store, sign or pull): each `async` function and `await` on
+ * them cost ~0.3 µs a delivery, a third of what a 300-agent simulation spends in the core.
+ */
+export type Maybe<T> = T | Promise<T>
+
+/** Whether `value` is a promise still to wait for (verdicts, booleans and `undefined` never are). */
+export function isPromise <T> (value: Maybe<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function'
+}
+
+/**
  * What a message makes this peer do beyond judging it — its own vote, close or ack, passing on
  * evidence — collected while the message is processed and run after the verdict, so that a relay
  * forwards a message before reacting to it (gossipsub forwards only once its validator returns).
  */
-export type Reactions = Array<() => Promise<void>>
+export type Reactions = Array<() => Maybe<void>>
 
-/** Run reactions one after the other, in the order they were collected. */
-export async function react (reactions: Reactions): Promise<void> {
-  for (const reaction of reactions) await reaction()
+/** Run reactions one after the other, in the order they were collected; at once, as far as none has to wait. */
+export function react (reactions: Reactions, from = 0): Maybe<void> {
+  for (let i = from; i < reactions.length; i++) {
+    const pending = (reactions[i] as () => Maybe<void>)()
+    if (isPromise(pending)) return pending.then(async () => react(reactions, i + 1))
+  }
 }
 
 /**
@@ -59,8 +74,8 @@ export interface HandlerContext {
   readonly fromTopic: WeakSet<AnyOpened>
   /** true only while the datastore is replayed: nothing is stored again and no event dispatched */
   replaying: boolean
-  /** Keep a received message in the datastore (not while replaying: it came from there). */
-  remember(proposalKey: string, message: AnyOpened): Promise<void>
+  /** Keep a received message in the datastore (not while replaying: it came from there); `undefined` when there is nothing to wait for. */
+  remember(proposalKey: string, message: AnyOpened): Promise<void> | undefined
   /** Dispatch an event to listeners (none while replaying). */
   emit<K extends keyof ConsensusManagerEvents>(type: K, init: { detail: ConsensusManagerEvents[K]['detail'] }): void
   /** Process a verified message and run its reactions at once (own messages, replay, held messages). */

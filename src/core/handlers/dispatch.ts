@@ -8,7 +8,7 @@ import { onClose } from './close.js'
 import { onProposal } from './proposal.js'
 import { onVote } from './vote.js'
 import { onWant } from './want.js'
-import type { HandlerContext, Reactions } from './context.js'
+import type { HandlerContext, Maybe, Reactions } from './context.js'
 import type { Verdict } from '../../transport/coordinator.js'
 import type { AnyOpened, OpenedAck, OpenedClose, OpenedProposal, OpenedVote, OpenedWant } from '../../wire/envelope.js'
 
@@ -20,7 +20,7 @@ const EARLY_RETRIES = 8
  * not seen yet waits for it (and the proposal is pulled from the sender, not too often). `viaTopic`:
  * the transport said the message came over the topic (`HandlerOptions.direct === false`).
  */
-export async function dispatch (core: HandlerContext, opened: AnyOpened, from: string, reactions: Reactions, viaTopic = false): Promise<Verdict> {
+export function dispatch (core: HandlerContext, opened: AnyOpened, from: string, reactions: Reactions, viaTopic = false): Maybe<Verdict> {
   if (opened.body.type === 'proposal') return onProposal(core, opened as OpenedProposal, from, reactions)
   // presence is the transport's business (who is on the topic); a transport that hands it on gets it back
   if (opened.body.type === 'presence') return ignore('presence')
@@ -30,8 +30,7 @@ export async function dispatch (core: HandlerContext, opened: AnyOpened, from: s
   if (round === undefined) {
     if (core.rounds.isDecided(proposalKey)) return ignore('late')
     if (opened.body.type === 'want') return ignore('unknown-proposal')
-    await holdEarly(core, proposalKey, opened, from)
-    return ignore('unknown-proposal')
+    return holdEarly(core, proposalKey, opened, from).then(() => ignore('unknown-proposal'))
   }
   switch (opened.body.type) {
     case 'vote': return onVote(core, round, opened as OpenedVote, from, reactions)

@@ -6,7 +6,7 @@ import { finalResult } from '../results.js'
 import { closerOf, nilPrevoteAt, roundAt } from '../round-clock.js'
 import type { CheckedClose } from '../verify-close.js'
 import { MAX_ACTIVE_ROUND } from '../constants.js'
-import type { HandlerContext } from './context.js'
+import { isPromise, type HandlerContext, type Maybe } from './context.js'
 
 /**
  * The closing rounds (protocol v2, docs/PROTOCOL.md): after anything changes — a close verified, an
@@ -16,18 +16,28 @@ import type { HandlerContext } from './context.js'
  * acceptable close of the round, precommit a polka of the round, decide. Every own ack is claimed
  * synchronously before it is signed, so no second one of a round and phase can start meanwhile.
  */
-export async function advance (core: HandlerContext, state: ProposalState): Promise<void> {
+export function advance (core: HandlerContext, state: ProposalState): Maybe<void> {
   // nothing is signed while the datastore is replayed (our stored acks come back first); what the
   // stored acks prove is decided, without events
   if (checkDecision(core, state) || core.replaying) return
-  for (let steps = 0; steps < 16 && state.decided === undefined; steps++) {
+  return advanceFrom(core, state, 0)
+}
+
+/** Steps `steps` onwards of {@link advance} (at most 16 in all): at once, until one has to sign or pull. */
+function advanceFrom (core: HandlerContext, state: ProposalState, steps: number): Maybe<void> {
+  for (; steps < 16 && state.decided === undefined; steps++) {
     if (checkDecision(core, state)) return
-    if (!await step(core, state)) return
+    const took = step(core, state)
+    if (isPromise(took)) {
+      const next = steps + 1
+      return took.then(async more => { if (more) await advanceFrom(core, state, next) })
+    }
+    if (!took) return
   }
 }
 
-/** One step the rules allow now; false when there is none. */
-async function step (core: HandlerContext, state: ProposalState): Promise<boolean> {
+/** One step the rules allow now; false when there is none (at once when there is none, or it signs nothing). */
+function step (core: HandlerContext, state: ProposalState): Maybe<boolean> {
   const body = state.ctx.proposal.body
   const now = core.clock.now()
   const target = Math.min(MAX_ACTIVE_ROUND, Math.max(roundAt(body, now), state.roundAhead ?? 0))
@@ -44,8 +54,13 @@ async function step (core: HandlerContext, state: ProposalState): Promise<boolea
     return sign(core, state, 0, AckPhase.Prevote, r === 0 && first !== undefined ? first.value : NIL)
   }
   if (r > 0 && closerOf(body, r) === core.peerId && !state.observeOnly && !state.closedRound(r)) {
-    if (await propose(core, state, r)) return true
+    return propose(core, state, r).then(proposed => proposed || stepAfterClosing(core, state, r, signs))
   }
+  return stepAfterClosing(core, state, r, signs)
+}
+
+/** The rest of {@link step}, after this peer's close of round `r` (if it is its closer): prevote a close, precommit a polka. */
+function stepAfterClosing (core: HandlerContext, state: ProposalState, r: number, signs: boolean): Maybe<boolean> {
   if (signs && state.ownPrevote(r) === undefined) {
     const close = state.closesOfRound(r).find(c => acceptable(state, c))
     if (close !== undefined) return sign(core, state, r, AckPhase.Prevote, close.value)
@@ -129,10 +144,14 @@ async function propose (core: HandlerContext, state: ProposalState, r: number): 
   return true
 }
 
-/** Claim, sign, store, count and send this peer's ack of round `r` and `phase`. */
-async function sign (core: HandlerContext, state: ProposalState, r: number, phase: AckPhase, value: string): Promise<boolean> {
+/** Claim, sign, store, count and send this peer's ack of round `r` and `phase`; false (at once) when it has one already. */
+function sign (core: HandlerContext, state: ProposalState, r: number, phase: AckPhase, value: string): Maybe<boolean> {
   const claimed = phase === AckPhase.Prevote ? state.choosePrevote(r, value) : state.choosePrecommit(r, value)
   if (!claimed) return false
+  return signClaimed(core, state, r, phase, value)
+}
+
+async function signClaimed (core: HandlerContext, state: ProposalState, r: number, phase: AckPhase, value: string): Promise<boolean> {
   const ack: OpenedAck = await sealMessage(core.identity, {
     type: 'ack',
     v: PROTOCOL_VERSION,

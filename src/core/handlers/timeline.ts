@@ -31,8 +31,8 @@ export class Timeline implements RoundTimeline {
     return tryClose(this.core, this.state)
   }
 
-  advance (): Promise<void> {
-    return advance(this.core, this.state)
+  async advance (): Promise<void> {
+    await advance(this.core, this.state)
   }
 
   async retry (): Promise<void> {

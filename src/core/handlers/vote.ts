@@ -5,8 +5,8 @@ import { checkCbor, type VoteDecision } from '../options.js'
 import { proposalView } from '../results.js'
 import { accept, ignore, reject } from '../verdicts.js'
 import { recheckPendingCloses, tryClose } from './close.js'
-import type { HandlerContext, Reactions } from './context.js'
-import type { ProposalState } from '../proposal-state.js'
+import type { HandlerContext, Maybe, Reactions } from './context.js'
+import type { ProposalState, VoteEffect } from '../proposal-state.js'
 import type { Verdict } from '../../transport/coordinator.js'
 import { MAX_VOTE_SEQ, type Ballot, type CborRecord } from '../../types.js'
 
@@ -15,13 +15,19 @@ import { MAX_VOTE_SEQ, type Ballot, type CborRecord } from '../../types.js'
  * one of its voter for the same sequence number, kept as equivocation evidence and shown to all);
  * pending closes it completes are adopted; the coordinator closes once the outcome is settled.
  */
-export async function onVote (core: HandlerContext, round: ProposalState, vote: OpenedVote, from: string, reactions: Reactions): Promise<Verdict> {
+export function onVote (core: HandlerContext, round: ProposalState, vote: OpenedVote, from: string, reactions: Reactions): Maybe<Verdict> {
   const effect = round.addVote(vote)
   if (effect === 'non-member' || effect === 'wrong-proposal' || effect === 'bad-ballot') return reject(effect)
   if (effect === 'duplicate' || effect === 'repeat-equivocation') return ignore('duplicate')
   // our own vote, from the datastore or a relay: it is our vote (our latest, where votes may change)
   if (vote.body.voter === core.peerId) round.adoptOwnVote(vote)
-  await core.remember(round.key, vote)
+  const saving = core.remember(round.key, vote)
+  if (saving !== undefined) return saving.then(() => voteKept(core, round, vote, effect, reactions))
+  return voteKept(core, round, vote, effect, reactions)
+}
+
+/** A vote held and stored: evidence shown, the event, pending closes it completes, the coordinator's close. */
+function voteKept (core: HandlerContext, round: ProposalState, vote: OpenedVote, effect: VoteEffect, reactions: Reactions): Verdict {
   if (effect === 'equivocation') {
     const pair = round.equivocations.get(vote.body.voter) as readonly [OpenedVote, OpenedVote]
     core.emit('evidence', { detail: { kind: 'equivocation', proposalId: round.key, offender: vote.body.voter, messages: pair.map(v => v.bytes) } })
@@ -41,7 +47,7 @@ export async function onVote (core: HandlerContext, round: ProposalState, vote: 
   const body = round.ctx.proposal.body
   // where votes may change, the close waits for the deadline whatever the count says
   if (body.coordinator === core.peerId && !body.voteChange && round.evaluate().outcome !== 'pending') reactions.push(async () => tryClose(core, round))
-  return accept(effect)
+  return accept(effect as 'counted' | 'replaced' | 'equivocation')
 }
 
 /** Ask the voter, if there is one and this peer may still vote on `round`. */
