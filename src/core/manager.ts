@@ -133,6 +133,10 @@ export class ConsensusManager extends TypedEventEmitter<ConsensusManagerEvents> 
       requests: this.requests,
       stats: this.stats,
       catchUps: PeerLimiter.oncePer(C.CATCH_UP_INTERVAL_MS, clock),
+      askBack: {
+        peers: PeerLimiter.oncePer(C.CATCH_UP_INTERVAL_MS, clock),
+        proposals: new PeerLimiter({ clock, ratePerSecond: 3_000 / C.CATCH_UP_INTERVAL_MS, burst: 3 })
+      },
       fromTopic: new WeakSet(),
       replaying: false,
       // no promise at all where nothing is stored (a promise and an await less per message every peer takes)

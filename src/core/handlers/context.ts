@@ -67,6 +67,8 @@ export interface HandlerContext {
   readonly stats: StatsTracker
   /** one catch-up answered per peer per interval */
   readonly catchUps: PeerLimiter
+  /** catch-ups asked back (see `onCatchUp`): once per interval per peer, three times per interval per unknown proposal */
+  readonly askBack: { readonly peers: PeerLimiter, readonly proposals: PeerLimiter }
   /**
    * Pending closes that came over the topic (the transport passed `direct: false`): not re-published
    * once their votes are in, since every peer the topic reaches had them from there.
