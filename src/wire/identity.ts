@@ -3,7 +3,6 @@
  */
 import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { toString } from 'uint8arrays/to-string'
 import { InvalidMessageError } from '../errors.js'
 import { signingBytes } from './domain.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -32,6 +31,8 @@ export async function createIdentity (from?: PrivateKey | Uint8Array): Promise<I
 const nodeSigns = typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string'
 const subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle
 const ED25519 = { name: 'Ed25519' }
+/** RFC 8410's PrivateKeyInfo header for an Ed25519 key: SEQUENCE { version 0, AlgorithmIdentifier 1.3.101.112, OCTET STRING { OCTET STRING (32 bytes) } } */
+const PKCS8_ED25519 = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
 /** each identity's key, imported into WebCrypto once */
 const signKeys = new WeakMap<PrivateKey, Promise<CryptoKey | null>>()
 
@@ -40,10 +41,12 @@ function signKeyOf (privateKey: PrivateKey): Promise<CryptoKey | null> {
   if (key === undefined) {
     key = (async () => {
       try {
-        // an Ed25519 key's raw bytes are the 32-byte seed, then the public key
-        const raw = privateKey.raw
-        const jwk = { kty: 'OKP', crv: 'Ed25519', d: toString(raw.subarray(0, 32), 'base64url'), x: toString(raw.subarray(32), 'base64url') }
-        return await subtle?.importKey('jwk', jwk, ED25519, false, ['sign']) ?? null
+        // PKCS #8 of an Ed25519 key: a fixed DER header, then its 32-byte seed (the first half of its raw bytes).
+        // Not JWK: that needs base64url, and `uint8arrays/to-string` brings every multiformats base (+7 KB gzip)
+        const pkcs8 = new Uint8Array(PKCS8_ED25519.length + 32)
+        pkcs8.set(PKCS8_ED25519)
+        pkcs8.set(privateKey.raw.subarray(0, 32), PKCS8_ED25519.length)
+        return await subtle?.importKey('pkcs8', pkcs8, ED25519, false, ['sign']) ?? null
       } catch {
         return null
       }
