@@ -284,6 +284,18 @@ describe('ballots over choices', () => {
     })
     expect(sameChoice?.stderr).toContain('choice "a" is listed twice')
   }, 60_000)
+
+  it('an agent stopped with Ctrl-C says it is leaving: the others print that it left within seconds, not after the 17 s presence TTL', async () => {
+    const leaving = agents[3]!
+    const id = (await leaving.waitFor(/^agent (\w+) joined/m))[1] as string
+    const started = Date.now()
+    leaving.child.kill('SIGINT')
+    // the others are connected to the hub alone: they learn it from its signed leave, not from a closed connection
+    const json = JSON.parse((await agents[4]!.waitFor(new RegExp(`^\\{"event":"absent","peerId":"${id}".*$`, 'm'), 5_000))[0])
+    expect(json).toEqual({ event: 'absent', peerId: id, voter: true, reason: 'left' })
+    await agents[1]!.waitFor(new RegExp(`…${id.slice(-8)} left$`, 'm'), 5_000)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  }, 30_000)
 })
 
 describe('hub --json', () => {

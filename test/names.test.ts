@@ -59,7 +59,7 @@ describe('a name and role in the signed presence', () => {
     const badRole = await sealMessage(identity, presenceBody(identity, { role: 'x'.repeat(100) }))
     expect(() => decodeMessage(badRole.bytes)).toThrow(/role: expected 1 to 64 characters/)
     const extra = await sealMessage(identity, presenceBody(identity, { nickname: 'x' }))
-    expect(() => decodeMessage(extra.bytes)).toThrow(/body: expected exactly the fields .* \(and optionally name, role\)/)
+    expect(() => decodeMessage(extra.bytes)).toThrow(/body: expected exactly the fields .* \(and optionally name, role, leaving\)/)
   })
 
   it('a name given to the API is put in NFC, and a bad one is an InvalidParametersError saying why', () => {

@@ -1,11 +1,13 @@
 /**
  * Presence in a star: leaves connected only to a hub (as browser tabs are) learn every agent on
  * the topic, propose to all of them by default, and reach one decision; forged, stale and
- * wrong-namespace announcements never enter a roster; peers that leave drop out.
+ * wrong-namespace announcements never enter a roster; a peer that stops says so in a last signed
+ * announcement, and drops out of every roster at once rather than after the TTL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgent, type ConsensusAgent } from '../src/agent/index.js'
 import { createIdentity, type ConsensusResult } from '../src/index.js'
+import type { AbsentPeerInfo } from '../src/libp2p/index.js'
 import { topicFor } from '../src/libp2p/index.js'
 import { sealMessage } from '../src/wire/envelope.js'
 import { PROTOCOL_VERSION } from '../src/wire/messages.js'
@@ -91,16 +93,61 @@ describe('presence behind a hub', () => {
     }
   })
 
-  it('a peer that leaves drops out: at once where it was connected, after the TTL elsewhere', async () => {
+  it('a peer that stops drops out of every roster', async () => {
     const leaving = leaves.pop()!
     const id = leaving.peerId.toString()
     await leaving.stop()
-    await waitUntil(() => !hub.services.consensus.getPeers().includes(id), 2_000, 'the hub forgetting the peer')
-    expect(leaves[0]!.services.consensus.getPeers()).toContain(id)
     await waitUntil(
-      () => leaves.every(l => !l.services.consensus.getPeers().includes(id)),
+      () => [hub, ...leaves].every(l => !l.services.consensus.getPeers().includes(id)),
       presence.ttlMs + 2 * presence.intervalMs + 1_000,
-      'the leaves forgetting the peer'
+      'every peer forgetting the peer'
     )
+  })
+})
+
+describe('presence: a peer that stops says so', () => {
+  // a long TTL, as a big swarm has (its interval stretches to 1 s per peer): a leave must not wait for it
+  const slow = { intervalMs: 300, ttlMs: 60_000 }
+  let hub: ConsensusAgent
+  let leaves: ConsensusAgent[]
+  const absent = new Map<string, AbsentPeerInfo[]>()
+
+  beforeAll(async () => {
+    hub = await createAgent({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], consensus: { presence: { ...slow, voter: false } } })
+    const hubs = hub.getMultiaddrs().map(String)
+    leaves = await Promise.all(Array.from({ length: 4 }, async () => createAgent({ hubs, consensus: { voter: () => 'for', presence: slow } })))
+    for (const node of [hub, ...leaves]) {
+      const seen: AbsentPeerInfo[] = []
+      absent.set(node.peerId.toString(), seen)
+      node.services.consensus.addEventListener('peer:absent', (evt) => { seen.push(evt.detail) })
+    }
+    await Promise.all(leaves.map(async leaf => leaf.services.consensus.waitForPeers(3, { timeoutMs: 10_000 })))
+  })
+
+  afterAll(async () => {
+    await Promise.all([hub, ...leaves].map(async node => node.stop()))
+  })
+
+  it('leaves every roster at once, not after the 60 s TTL, and says why', async () => {
+    const leaving = leaves.pop()!
+    const id = leaving.peerId.toString()
+    const started = Date.now()
+    await leaving.stop()
+    await waitUntil(() => leaves.every(l => !l.services.consensus.getPeers().includes(id)), 5_000, 'the other leaves forgetting the peer')
+    expect(Date.now() - started).toBeLessThan(5_000)
+    // the leaves are connected to the hub alone: they learnt it from its signed leave, relayed by the hub
+    for (const leaf of leaves) {
+      expect(leaf.getConnections().map(c => c.remotePeer.toString())).toEqual([hub.peerId.toString()])
+      expect(absent.get(leaf.peerId.toString())).toEqual([expect.objectContaining({ peerId: id, reason: 'left' })])
+    }
+    // the hub saw it go one way or the other: its leave, or the connection closing
+    await waitUntil(() => !hub.services.consensus.getPeers().includes(id), 2_000, 'the hub forgetting the peer')
+    expect(['left', 'disconnected']).toContain(absent.get(hub.peerId.toString())?.find(p => p.peerId === id)?.reason)
+  })
+
+  it('so a unanimous proposal made right after asks only the peers still there, and passes', async () => {
+    const result = await leaves[0]!.services.consensus.requestConsensus({ action: 'after-leave' }, { algorithm: 'unanimous', timeoutMs: 10_000 })
+    expect(result.participants.sort()).toEqual(leaves.map(l => l.peerId.toString()).sort())
+    expect(result.decision).toBe('approved')
   })
 })

@@ -21,6 +21,7 @@ import { systemClock } from '../clock.js'
 import { createConsensusNode, type ConsensusNode } from './node.js'
 import { checkRedialDelay, ConnectionKeeper, parsePeerAddresses, type KeptPeer } from './redial.js'
 import { rendezvousOrder } from './rendezvous.js'
+import { isBrowser } from './webrtc.js'
 import type { ConsensusInit, GossipsubPreset } from '../libp2p/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
@@ -192,6 +193,24 @@ export async function createAgent (init: AgentInit = {}): Promise<ConsensusAgent
     clock: init.consensus?.clock ?? systemClock
   })
   node.addEventListener('stop', () => { keeper.stop() }, { once: true })
+  leaveWithThePage(node)
   await keeper.start()
   return node
+}
+
+/**
+ * In a page: when it is closed or navigated away from for good (`pagehide`, not kept in the
+ * back-forward cache), tell the swarm at once, then stop. A closing page runs no asynchronous work to
+ * its end, so the leave goes out already signed (`consensus.announceLeaving()`); without it the
+ * tab would stay in the rosters of peers it was not connected to until their presence TTL.
+ */
+function leaveWithThePage (node: ConsensusAgent): void {
+  if (!isBrowser() || typeof globalThis.addEventListener !== 'function') return
+  const onPageHide = (evt: Event): void => {
+    if ((evt as PageTransitionEvent).persisted) return
+    node.services.consensus.announceLeaving()
+    void Promise.resolve(node.stop()).catch(() => {})
+  }
+  globalThis.addEventListener('pagehide', onPageHide)
+  node.addEventListener('stop', () => { globalThis.removeEventListener('pagehide', onPageHide) }, { once: true })
 }

@@ -5,13 +5,19 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { BALLOT_FORMS, ballotFlagText, ballotText, ballotVoter, parseBallotFlag, type BallotFlag } from './ballot.js'
 import { choiceLines, clock, decisionLine, labeller, peerJson, peerLabel, proposalJson, proposalLine, resultJson, shortId } from './format.js'
-import { checkDisplayName } from '../libp2p/presence.js'
+import { checkDisplayName, type AbsenceReason } from '../libp2p/presence.js'
 import { collectHub, parseNamespace } from './options.js'
 import { isHub, joinHubs, printJson, untilInterrupted } from './runtime.js'
 import type { CborRecord } from '../types.js'
 
 /** Most proposal payloads kept to label decisions with. */
 const MAX_REMEMBERED_PAYLOADS = 1000
+/** How a peer leaving the roster reads, by why it left. */
+const ABSENCE_TEXT: Record<AbsenceReason, string> = {
+  left: 'left',
+  disconnected: 'disconnected',
+  expired: 'gone (not heard from within the presence TTL)'
+}
 
 interface AgentOptions {
   hub: string[]
@@ -94,16 +100,21 @@ async function runAgent (options: AgentOptions): Promise<void> {
     else line(proposalLine(evt.detail, label))
   })
   // who is on the topic, by the names they announce (self-declared: the id's tail stays next to the name)
-  const presenceEvents = [['peer:present', 'present', 'is here'], ['peer:update', 'update', 'now announces'], ['peer:absent', 'absent', 'left']] as const
+  const presenceEvents = [['peer:present', 'present', 'is here'], ['peer:update', 'update', 'now announces']] as const
   for (const [type, event, verb] of presenceEvents) {
     consensus.addEventListener(type, (evt) => {
       const peer = evt.detail
-      const role = type === 'peer:absent' || peer.role === undefined ? '' : ` (${peer.role})`
-      const voting = type === 'peer:absent' || peer.voter ? '' : ', not voting'
+      const role = peer.role === undefined ? '' : ` (${peer.role})`
+      const voting = peer.voter ? '' : ', not voting'
       if (json) printJson({ event, ...peerJson(peer) })
       else line(`${peerLabel(peer)} ${verb}${role}${voting}`)
     })
   }
+  consensus.addEventListener('peer:absent', (evt) => {
+    const peer = evt.detail
+    if (json) printJson({ event: 'absent', ...peerJson(peer), reason: peer.reason })
+    else line(`${peerLabel(peer)} ${ABSENCE_TEXT[peer.reason]}`)
+  })
   agent.services.consensus.addEventListener('decision', (evt) => {
     const payload = payloads.get(evt.detail.proposalId)
     payloads.delete(evt.detail.proposalId)

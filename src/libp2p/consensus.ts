@@ -144,6 +144,10 @@ export class ConsensusService extends TypedEventEmitter<ConsensusEvents> impleme
     return this.coordinator.getNeighbours().includes(peerId) ? { peerId, voter: true } : undefined
   }
 
+  announceLeaving (): boolean {
+    return this.coordinator.presence?.leaveNow() ?? false
+  }
+
   listPeers (): PeerInfo[] {
     const presence = this.coordinator.presence
     const ids = new Set([...this.coordinator.getNeighbours(), ...(presence?.peers() ?? [])])

@@ -36,7 +36,7 @@ export { NotEnoughPeersError } from './errors.js'
 export type {
   PubSub, PubSubEvents, PubSubMessage, PubSubPublishResult, PubSubSubscriptionChange, PubSubValidatorResult
 } from './pubsub.js'
-export type { PeerInfo, PresenceInit } from './presence.js'
+export type { AbsenceReason, AbsentPeerInfo, PeerInfo, PresenceInit } from './presence.js'
 export type { DirectMessagingInit, DirectCounters } from './direct.js'
 
 /**

@@ -4,7 +4,7 @@
  * import cycle.
  */
 import type { DirectCounters, DirectMessagingComponents, DirectMessagingInit } from './direct.js'
-import type { PeerInfo, PresenceInit } from './presence.js'
+import type { AbsentPeerInfo, PeerInfo, PresenceInit } from './presence.js'
 import type { PubSub } from './pubsub.js'
 import type { ConsensusAlgorithm } from '../algorithms/interface.js'
 import type { ConsensusManagerEvents, ConsensusManagerInit, RequestConsensusOptions } from '../core/options.js'
@@ -112,8 +112,11 @@ export interface ConsensusEvents extends ConsensusManagerEvents {
   'peer:present': CustomEvent<PeerInfo>
   /** a peer already present announced another name, role or voter flag */
   'peer:update': CustomEvent<PeerInfo>
-  /** a peer left the presence roster (not heard from within the TTL, or disconnected): what it last announced */
-  'peer:absent': CustomEvent<PeerInfo>
+  /**
+   * a peer left the presence roster: what it last announced, and `reason` — `left` (it stopped and
+   * said so), `disconnected` (from us), or `expired` (not heard from within the TTL)
+   */
+  'peer:absent': CustomEvent<AbsentPeerInfo>
 }
 
 /**
@@ -193,6 +196,21 @@ export interface Consensus extends TypedEventTarget<ConsensusEvents> {
 
   /** Ask a peer now for the proofs of recent decisions this node does not hold (done on its own whenever a peer subscribes). */
   catchUp(peerId: string): Promise<void>
+
+  /**
+   * Tell the swarm at once that this node is leaving: stop announcing presence and publish the
+   * signed `leaving` announcement prepared after the last one, without waiting for a signature, so
+   * that every roster drops this node now rather than after its TTL. `node.stop()` says it too (signed
+   * then); this is for a page's `pagehide`, where nothing asynchronous is sure to finish —
+   * `createAgent` in a browser calls it there itself. Returns whether one was sent (not before the
+   * first announcement, nor with presence off). The node keeps deciding until it is stopped.
+   *
+   * @example
+   * ```ts
+   * addEventListener('pagehide', (evt) => { if (!evt.persisted) node.services.consensus.announceLeaving() })
+   * ```
+   */
+  announceLeaving(): boolean
 
   /** Frames sent, dropped, received and refused on the direct protocol since the node started. */
   getDirectCounters(): DirectCounters

@@ -12,6 +12,10 @@
  * self-declared labels: they help people read a roster and let a coordinator write
  * `participants: ['expert-backend-001']`, but the coordinator pins the PeerId that announced the
  * name, and only PeerIds are signed and counted.
+ *
+ * A peer that stops gossips a last, signed announcement marked `leaving`, so that peers it was not
+ * connected to drop it at once rather than after their TTL (its neighbours already drop it when the
+ * connection closes). A peer that vanishes without one (a crash, a cut cable) leaves by the TTL.
  */
 import { InvalidParametersError } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
@@ -117,6 +121,8 @@ const FUTURE_TOLERANCE_MS = 5_000
 const MIN_ANNOUNCE_GAP_MS = 1_000
 /** Wait a little before answering a newcomer, so several newcomers share one answer. */
 const ANSWER_DELAY_MS = 100
+/** `leave()` waits at most this long for its last announcement to be handed over, so a stop never hangs. */
+const LEAVE_TIMEOUT_MS = 1_000
 
 /** What `Presence` needs from around it. */
 export interface PresenceContext {
@@ -129,14 +135,27 @@ export interface PresenceContext {
   clock?: Clock
 }
 
+/**
+ * Why a peer left the roster: it announced it was `leaving` (it stopped), its connection to us
+ * `disconnected`, or it was not heard from within the TTL (`expired`: a crash, a partition, or
+ * simply a peer further away that stopped without its last announcement reaching us).
+ */
+export type AbsenceReason = 'left' | 'disconnected' | 'expired'
+
+/** Who left the roster: what it last announced, and why it left. */
+export interface AbsentPeerInfo extends PeerInfo {
+  /** why it left the roster */
+  reason: AbsenceReason
+}
+
 /** Events of `Presence`. */
 export interface PresenceEvents {
   /** a peer entered the roster (its first announcement was heard) */
   'peer:present': CustomEvent<PeerInfo>
   /** a peer in the roster announced another name, role or voter flag */
   'peer:update': CustomEvent<PeerInfo>
-  /** a peer left the roster (expired or disconnected): what it last announced */
-  'peer:absent': CustomEvent<PeerInfo>
+  /** a peer left the roster (it announced leaving, disconnected, or expired): what it last announced, and why */
+  'peer:absent': CustomEvent<AbsentPeerInfo>
 }
 
 interface RosterEntry { at: number, heardAt: number, voter: boolean, name?: string, role?: string, bytes: Uint8Array }
@@ -168,7 +187,17 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
   readonly role: string | undefined
   /** peer id → its latest signed announcement, its `at`, what it announced, and when we heard it (our clock) */
   private readonly roster = new Map<string, RosterEntry>()
+  /**
+   * peer id → the `at` of the leaving announcement it signed, and when we heard it: an announcement it
+   * sent before leaving that arrives late (another path, a replay) must not bring it back. Kept for the TTL.
+   */
+  private readonly departed = new Map<string, { at: number, heardAt: number }>()
   private own: { at: number, bytes: Uint8Array } | undefined
+  /**
+   * A leaving announcement signed ahead (dated just after `own`), for {@link leaveNow}: a page being
+   * closed runs no asynchronous work to its end, and signing is asynchronous in a browser.
+   */
+  private farewell: { after: number, bytes: Uint8Array } | undefined
   private timer: unknown
   private answerTimer: unknown
   private lastAnnouncedAt = -Infinity
@@ -239,14 +268,70 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     }, wait)
   }
 
-  /** Stop announcing and forget the roster. */
+  /** Stop announcing and forget the roster (say {@link leave} first to tell the swarm). */
   stop (): void {
     this.clock.clearTimeout(this.timer)
     this.clock.clearTimeout(this.answerTimer)
     this.timer = undefined
     this.answerTimer = undefined
     this.roster.clear()
+    this.departed.clear()
     this.own = undefined
+    this.farewell = undefined
+  }
+
+  /**
+   * Stop announcing, and sign and publish one last announcement marked `leaving`, so that every
+   * peer drops this one from its roster (and from the default electorate of the next proposal) at
+   * once. Resolves when it was handed to the transport, or after `timeoutMs` at most; never rejects.
+   * Does nothing when presence is off or was never started.
+   */
+  async leave (timeoutMs = LEAVE_TIMEOUT_MS): Promise<void> {
+    if (!this.enabled || this.timer === undefined) return
+    this.halt()
+    // later than every announcement already sent or being signed, even within one millisecond of the last
+    const body = this.leavingBody(Math.max(Math.floor(this.clock.now()), Math.floor(this.lastAnnouncedAt) + 1))
+    this.own = undefined
+    let timer: unknown
+    const sent = (async () => {
+      try {
+        const sealed = await sealMessage(this.ctx.identity, body)
+        await this.ctx.publish(sealed.bytes)
+      } catch (err) {
+        this.ctx.log.error('leaving announcement failed - %e', err)
+      }
+    })()
+    const late = new Promise<void>(resolve => { timer = this.clock.setTimeout(resolve, timeoutMs) })
+    await Promise.race([sent, late])
+    this.clock.clearTimeout(timer)
+  }
+
+  /**
+   * {@link leave} without waiting for a signature: stop announcing and publish, at once, the leaving
+   * announcement signed ahead after the last one (dated just after it, so receivers still take it
+   * within their TTL). For a page's `pagehide`, where nothing asynchronous is sure to finish.
+   * Returns whether there was one to send (none before the first announcement was signed).
+   */
+  leaveNow (): boolean {
+    if (!this.enabled || this.timer === undefined) return false
+    this.halt()
+    const farewell = this.own !== undefined && this.farewell?.after === this.own.at ? this.farewell : undefined
+    this.own = undefined
+    this.farewell = undefined
+    if (farewell === undefined) return false
+    void this.ctx.publish(farewell.bytes).catch(() => {})
+    return true
+  }
+
+  private halt (): void {
+    this.clock.clearTimeout(this.timer)
+    this.clock.clearTimeout(this.answerTimer)
+    this.timer = undefined
+    this.answerTimer = undefined
+  }
+
+  private leavingBody (at: number): PresenceBody {
+    return { type: 'presence', v: PROTOCOL_VERSION, ns: this.ctx.namespace, peer: this.ctx.identity.peerId, at, voter: this.voter, leaving: true }
   }
 
   /** Peers heard from within `ttlMs`, excluding this one; with `{ voters: true }` only those that vote. */
@@ -309,13 +394,14 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     const entry = this.roster.get(peerId)
     if (entry === undefined) return
     this.roster.delete(peerId)
-    this.safeDispatchEvent('peer:absent', { detail: infoOf(peerId, entry) })
+    this.safeDispatchEvent('peer:absent', { detail: { ...infoOf(peerId, entry), reason: 'disconnected' } })
   }
 
   /**
    * Judge an inbound presence message, already decoded: reject a bad signature or the wrong
    * namespace, ignore what is stale, replayed, from ourselves or beyond the roster's size, and
-   * accept (relay) the rest.
+   * accept (relay) the rest. A `leaving` announcement takes its peer out of the roster, and is
+   * accepted (relayed onwards) even where that peer was already gone, so that it crosses the swarm.
    */
   async receive (decoded: DecodedMessage): Promise<Verdict> {
     const body = decoded.opened.body as PresenceBody
@@ -325,9 +411,13 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     if (body.at > now + FUTURE_TOLERANCE_MS || body.at < now - this.ttlMs) return { result: 'ignore', reason: 'stale' }
     const known = this.roster.get(body.peer)
     if (known !== undefined && body.at <= known.at) return { result: 'ignore', reason: 'duplicate' }
-    if (known === undefined && this.roster.size >= this.maxPeers) {
+    // sent before it left (or the leave itself again): it must not bring the peer back
+    const gone = this.departed.get(body.peer)
+    if (gone !== undefined && body.at <= gone.at) return { result: 'ignore', reason: 'duplicate' }
+    const held = body.leaving === true ? this.departed : this.roster
+    if (known === undefined && gone === undefined && held.size >= this.maxPeers) {
       this.expire()
-      if (this.roster.size >= this.maxPeers) return { result: 'ignore', reason: 'roster-full' }
+      if (held.size >= this.maxPeers) return { result: 'ignore', reason: 'roster-full' }
     }
     try {
       await verifyMessage(decoded)
@@ -338,6 +428,19 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     // re-read: another announcement of the same peer may have been verified meanwhile
     const latest = this.roster.get(body.peer)
     if (latest !== undefined && body.at <= latest.at) return { result: 'ignore', reason: 'duplicate' }
+    const departed = this.departed.get(body.peer)
+    if (departed !== undefined && body.at <= departed.at) return { result: 'ignore', reason: 'duplicate' }
+    if (body.leaving === true) {
+      this.departed.set(body.peer, { at: body.at, heardAt: now })
+      if (latest !== undefined) {
+        this.roster.delete(body.peer)
+        this.ctx.log('%s left (%s)', body.peer, latest.name ?? 'no name')
+        this.safeDispatchEvent('peer:absent', { detail: { ...infoOf(body.peer, latest), reason: 'left' } })
+      }
+      return { result: 'accept', reason: 'presence' }
+    }
+    // back after leaving: a newer announcement than its leave
+    if (departed !== undefined) this.departed.delete(body.peer)
     const entry: RosterEntry = { at: body.at, heardAt: now, voter: body.voter, bytes: decoded.opened.bytes }
     if (body.name !== undefined) entry.name = body.name
     if (body.role !== undefined) entry.role = body.role
@@ -369,7 +472,11 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
       if (this.role !== undefined) body.role = this.role
       const sealed = await sealMessage(this.ctx.identity, body)
       this.own = { at: body.at, bytes: sealed.bytes }
-      this.lastAnnouncementHeard = await this.ctx.publish(sealed.bytes) > 0
+      const heard = this.ctx.publish(sealed.bytes)
+      // the leave for leaveNow(), signed while there is time (one signature per interval, never sent unless we leave)
+      const farewell = await sealMessage(this.ctx.identity, this.leavingBody(body.at + 1))
+      if (this.own?.at === body.at) this.farewell = { after: body.at, bytes: farewell.bytes }
+      this.lastAnnouncementHeard = await heard > 0
     } catch (err) {
       this.ctx.log.error('presence announcement failed - %e', err)
     }
@@ -380,8 +487,10 @@ export class Presence extends TypedEventEmitter<PresenceEvents> {
     for (const [peer, entry] of this.roster) {
       if (entry.heardAt < cutoff) {
         this.roster.delete(peer)
-        this.safeDispatchEvent('peer:absent', { detail: infoOf(peer, entry) })
+        this.safeDispatchEvent('peer:absent', { detail: { ...infoOf(peer, entry), reason: 'expired' } })
       }
     }
+    // past the TTL an announcement from before the leave is stale anyway
+    for (const [peer, gone] of this.departed) if (gone.heardAt < cutoff) this.departed.delete(peer)
   }
 }

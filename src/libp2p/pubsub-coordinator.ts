@@ -167,9 +167,14 @@ export class PubSubCoordinator implements Coordinator {
     this.presence?.start()
   }
 
-  /** Unsubscribe, remove the validator and close the direct protocol (in a libp2p service: `beforeStop`). */
+  /**
+   * Tell the swarm this peer is leaving (a last presence, see {@link Presence.leave}), then unsubscribe,
+   * remove the validator and close the direct protocol (in a libp2p service: `beforeStop`).
+   */
   async stop (): Promise<void> {
     if (!this.started) return
+    // the last announcement, marked leaving, while the topic is still ours to publish on
+    await this.presence?.leave()
     this.started = false
     this.presence?.stop()
     this.components.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)

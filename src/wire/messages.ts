@@ -146,6 +146,12 @@ export interface PresenceBody {
   name?: string
   /** A role the peer chose (`reviewer`), absent when it has none; the same rules as `name`. */
   role?: string
+  /**
+   * `true`: "I am leaving the topic now" — the peer is stopping, and receivers drop it from their rosters
+   * at once instead of after their TTL. Absent (no key, never `false`) in an ordinary announcement, so one
+   * announcement has one encoding.
+   */
+  leaving?: true
 }
 
 /** Any message body. */
@@ -283,7 +289,7 @@ const KEYS = {
 } as const
 
 /** The fields a presence may carry or leave out (left out: no key at all). */
-const OPTIONAL_PRESENCE_KEYS = ['name', 'role'] as const
+const OPTIONAL_PRESENCE_KEYS = ['name', 'role', 'leaving'] as const
 
 /** Bytewise order on hashes (the order of `votes` and `excluded` in a close). */
 export { compareBytes }
@@ -416,6 +422,10 @@ export function parseBody (value: unknown, limits: DecodeLimits): MessageBody {
       // absent, never null or empty, when unset: one encoding per announcement
       if ('name' in value) presence.name = displayName(value.name, 'name', limits.maxNameLength)
       if ('role' in value) presence.role = displayName(value.role, 'role', limits.maxNameLength)
+      if ('leaving' in value) {
+        if (value.leaving !== true) fail('leaving', 'true (or no key at all)')
+        presence.leaving = true
+      }
       return presence
     }
     default:
