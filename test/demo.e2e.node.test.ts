@@ -613,7 +613,7 @@ describe('the built demo page in headless chromium', () => {
       await two.page.close()
     })
 
-    it('a tab that is closed says so: the Node agents, reached only through the hub, drop it at once, not after the presence TTL', async () => {
+    it('a tab that is left says so: the Node agents, reached only through the hub, drop it at once, not after the presence TTL', async () => {
       const { page, errors, self } = await livePage([swarm.hubAddr])
       for (const agent of swarm.agents) await expect.poll(() => agent.services.consensus.getPeers().includes(self), { timeout: 15_000 }).toBe(true)
       const reasons = swarm.agents.map(agent => {
@@ -622,12 +622,15 @@ describe('the built demo page in headless chromium', () => {
         return seen
       })
       expect(errors).toEqual([])
-      const closed = Date.now()
-      await page.close({ runBeforeUnload: true })
+      const left = Date.now()
+      // navigating away fires pagehide in every Chromium; closing the page does only in a full one (the
+      // packaged headless build closes a page without running its pagehide handlers)
+      await page.goto('about:blank')
       // the agents' TTL is 17 s; the tab's hub would drop it at once, but these agents are not the hub
       await expect.poll(() => swarm.agents.every(agent => !agent.services.consensus.getPeers().includes(self)), { timeout: 5_000, interval: 100 }).toBe(true)
-      expect(Date.now() - closed).toBeLessThan(5_000)
+      expect(Date.now() - left).toBeLessThan(5_000)
       expect(reasons).toEqual(swarm.agents.map(() => ['left']))
+      await page.close()
     })
   })
 })
