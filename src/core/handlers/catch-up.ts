@@ -8,7 +8,8 @@ import type { Verdict } from '../../transport/coordinator.js'
  * A catch-up request: answered, at most once per interval per peer, with the proof of each recent
  * decision the asker does not list as `held` (proposal, close, counted votes, acks). A listed
  * decision of a proposal this peer never saw means it missed one (it was cut off, and its own
- * catch-up requests were lost): it asks the asker back.
+ * catch-up requests were lost): it asks the asker back. Open proposals go along: to an asker that is
+ * a member, and, when this peer coordinates them (with its own vote), to any asker.
  */
 export async function onCatchUp (core: HandlerContext, from: string, held: Set<string>): Promise<Verdict> {
   if (from === core.peerId) return ignore('own')
@@ -18,9 +19,16 @@ export async function onCatchUp (core: HandlerContext, from: string, held: Set<s
     if (held.has(key)) continue
     for (const message of core.rounds.get(key)?.proof() ?? []) core.outbox.sendInBackground(from, message.bytes)
   }
-  // a member that was away when a proposal went out (a tab reconnecting) gets it now, and can still vote
   for (const round of core.rounds.values()) {
-    if (!round.closed && round.ctx.electorate.has(from)) core.outbox.sendInBackground(from, round.ctx.proposal.bytes)
+    if (round.closed) continue
+    // a member that was away when a proposal went out (a tab reconnecting) gets it now, and can still
+    // vote; and the proposals we coordinate, with our own vote, go to any asker: a coordinator that just
+    // failed over to another hub published them into the connection that was closing, and the new hub
+    // (no member itself) relays them on to the members behind it
+    const ours = round.ctx.proposal.body.coordinator === core.peerId
+    if (ours || round.ctx.electorate.has(from)) core.outbox.sendInBackground(from, round.ctx.proposal.bytes)
+    const own = round.ownVote
+    if (ours && own.state === 'cast') core.outbox.sendInBackground(from, own.vote.bytes)
   }
   return ignore('pull')
 }
